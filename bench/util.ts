@@ -1,0 +1,71 @@
+// Benchmark utilities: median-of-repeats timing and table printing.
+import { performance } from 'perf_hooks';
+
+export interface Timing {
+  /** median milliseconds per call */
+  ms: number;
+  /** all repeat medians */
+  samples: number[];
+}
+
+/**
+ * Times fn: warms up, then runs `repeats` rounds, each long enough (>= minMs) to be measured, and
+ * returns the median time per call.
+ */
+export function time(fn: () => void, { repeats = 7, minMs = 40, warmup = 2 } = {}): Timing {
+  for (let i = 0; i < warmup; i++) fn();
+  // calibrate iterations per round
+  let iters = 1;
+  for (;;) {
+    const t0 = performance.now();
+    for (let i = 0; i < iters; i++) fn();
+    const dt = performance.now() - t0;
+    if (dt >= minMs || iters >= 1 << 20) break;
+    iters = Math.max(iters * 2, Math.ceil((iters * minMs) / Math.max(dt, 0.01)));
+  }
+  const samples: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < iters; i++) fn();
+    samples.push((performance.now() - t0) / iters);
+  }
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { ms: sorted[Math.floor(sorted.length / 2)], samples };
+}
+
+/** Same for async functions (tfjs). */
+export async function timeAsync(fn: () => Promise<void>, { repeats = 7, minMs = 40, warmup = 2 } = {}): Promise<Timing> {
+  for (let i = 0; i < warmup; i++) await fn();
+  let iters = 1;
+  for (;;) {
+    const t0 = performance.now();
+    for (let i = 0; i < iters; i++) await fn();
+    const dt = performance.now() - t0;
+    if (dt >= minMs || iters >= 1 << 16) break;
+    iters = Math.max(iters * 2, Math.ceil((iters * minMs) / Math.max(dt, 0.01)));
+  }
+  const samples: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < iters; i++) await fn();
+    samples.push((performance.now() - t0) / iters);
+  }
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { ms: sorted[Math.floor(sorted.length / 2)], samples };
+}
+
+export function table(title: string, header: string[], rows: (string | number)[][]): string {
+  const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : c)))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? '').length)));
+  const line = (r: (string | number)[]) => '| ' + r.map((c, i) => String(c ?? '').padEnd(widths[i])).join(' | ') + ' |';
+  const out = [`\n### ${title}\n`, line(cells[0]), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|'];
+  for (const r of cells.slice(1)) out.push(line(r));
+  return out.join('\n');
+}
+
+export function fmt(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (Math.abs(x) >= 100) return x.toFixed(0);
+  if (Math.abs(x) >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}

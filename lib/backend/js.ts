@@ -1,0 +1,32 @@
+/**
+ * The js backend: every kernel in plain TypeScript — the readable reference, the fallback when the
+ * addon cannot load, and the other side of every native-vs-JS benchmark. One file per kernel family
+ * under ./js/.
+ */
+import type { Backend, Capabilities } from './types';
+import { VERSION } from '../version';
+import * as gemm from './js/gemm';
+import * as activations from './js/activations';
+import * as loss from './js/loss';
+import * as conv from './js/conv';
+import * as norm from './js/norm';
+import * as optim from './js/optim';
+
+export function createJsBackend(): Backend {
+  return {
+    name: 'js',
+    capabilities(): Capabilities {
+      return { backend: 'js', simd: 'scalar', openmp: false, threads: 1, version: VERSION };
+    },
+    setNumThreads(): void {},
+    getNumThreads(): number {
+      return 1;
+    },
+    ...gemm,
+    ...activations,
+    ...loss,
+    ...conv,
+    ...norm,
+    ...optim,
+  } as Backend;
+}

@@ -1,0 +1,2 @@
+// activations kernels in plain TypeScript (to be filled).
+export {};

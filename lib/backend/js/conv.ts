@@ -1,0 +1,2 @@
+// conv kernels in plain TypeScript (to be filled).
+export {};

@@ -1,0 +1,2 @@
+// gemm kernels in plain TypeScript (to be filled).
+export {};

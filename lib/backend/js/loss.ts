@@ -1,0 +1,2 @@
+// loss kernels in plain TypeScript (to be filled).
+export {};

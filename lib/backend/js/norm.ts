@@ -1,0 +1,2 @@
+// norm kernels in plain TypeScript (to be filled).
+export {};

@@ -1,0 +1,2 @@
+// optim kernels in plain TypeScript (to be filled).
+export {};

@@ -1,0 +1,80 @@
+// cpu.cc — cpuid-based SIMD detection and OpenMP thread control (baseline x86-64 code only).
+#include "cpu.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
+#define MB_X86 1
+#if defined(_MSC_VER)
+#include <intrin.h>
+#else
+#include <cpuid.h>
+#endif
+#endif
+
+namespace mb {
+
+bool cpu_has_avx2_fma() {
+#if defined(MB_X86) && !defined(_MSC_VER)
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+  const bool fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
+  if (!(fma && osxsave && avx)) return false;
+  // The OS must save the ymm state (XCR0 bits 1 and 2).
+  unsigned xlo, xhi;
+  __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+  if ((xlo & 6u) != 6u) return false;
+  if (__get_cpuid_max(0, nullptr) < 7) return false;
+  __cpuid_count(7, 0, a, b, c, d);
+  return (b >> 5) & 1;  // AVX2
+#else
+  return false;
+#endif
+}
+
+static Simd detect() {
+  Simd s = cpu_has_avx2_fma() ? Simd::Avx2 : Simd::Scalar;
+  const char* env = std::getenv("MINIBATCH_SIMD");
+  if (env && std::strcmp(env, "scalar") == 0) s = Simd::Scalar;
+  return s;
+}
+
+Simd simd_level() {
+  // Function-local static: initialised once, thread-safe (C++11), read-only afterwards.
+  static const Simd level = detect();
+  return level;
+}
+
+const char* simd_name(Simd s) { return s == Simd::Avx2 ? "avx2" : "scalar"; }
+
+int num_threads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+void set_num_threads(int n) {
+#ifdef _OPENMP
+  if (n >= 1) omp_set_num_threads(n);
+#else
+  (void)n;
+#endif
+}
+
+bool have_openmp() {
+#ifdef _OPENMP
+  return true;
+#else
+  return false;
+#endif
+}
+
+}  // namespace mb

@@ -1,0 +1,62 @@
+// Shared test utilities: both backends, seeded random data, and closeness checks that print maxdiff.
+import { expect } from 'vitest';
+import * as fs from 'fs';
+import * as path from 'path';
+import { jsBackend, nativeBackend } from '../lib/backend/index';
+import type { Backend } from '../lib/backend/types';
+
+export const js: Backend = jsBackend();
+export const native: Backend = nativeBackend();
+export const backends: [string, Backend][] = [
+  ['js', js],
+  ['native', native],
+];
+
+/** Small seeded generator (mulberry32) for test data. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Float32Array of n uniform values in [lo, hi). */
+export function randn(n: number, seed = 1, lo = -1, hi = 1): Float32Array {
+  const r = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
+  return out;
+}
+
+export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** Expects |a - b| <= atol + rtol·|b| elementwise; on failure reports the worst index and values. */
+export function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, rtol = 1e-5, atol = 1e-6, what = ''): void {
+  expect(a.length, `${what} length`).toBe(b.length);
+  let worst = -1;
+  let worstExcess = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    const excess = d - (atol + rtol * Math.abs(b[i]));
+    if (!(excess <= 0) && (worst < 0 || excess > worstExcess || Number.isNaN(excess))) {
+      worst = i;
+      worstExcess = excess;
+    }
+  }
+  if (worst >= 0) {
+    expect.fail(`${what} mismatch at ${worst}: got ${a[worst]}, expected ${b[worst]}; maxdiff ${maxDiff(a, b)}`);
+  }
+}
+
+/** Reads a JSON fixture from test/fixtures. */
+export function fixture<T = any>(name: string): T {
+  return JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', name), 'utf8')) as T;
+}

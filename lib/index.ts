@@ -1,0 +1,47 @@
+/**
+ * minibatch — neural-network training on the CPU for Node.js: a C++ core (SIMD + OpenMP) behind
+ * N-API, a pure-TypeScript backend with the same numerics, and a small typed API.
+ */
+import { getBackend } from './backend/index';
+import type { Capabilities } from './backend/types';
+import { checkInt } from './validate';
+
+export type {
+  Backend,
+  BackendName,
+  Capabilities,
+  SimdLevel,
+  ActivationKind,
+  Conv2dParams,
+  Pool2dParams,
+  LabelArray,
+} from './backend/types';
+export { getBackend, setBackend, jsBackend, nativeBackend } from './backend/index';
+export { VERSION as version } from './version';
+export { tensor, toTensor, sizeOf } from './tensor';
+export type { Tensor, TensorLike, NestedArray } from './tensor';
+export { Generator } from './random';
+export type { ParamArena, ParamView } from './params';
+export * as init from './init';
+export type { Initializer, InitContext } from './init';
+export { Layer } from './layers/layer';
+export type { LayerArgs, Param, StateBuffer } from './layers/layer';
+export { Linear } from './layers/linear';
+export type { LinearArgs } from './layers/linear';
+export { ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Maxout } from './layers/activation';
+export type { LeakyReLUArgs, ELUArgs, MaxoutArgs } from './layers/activation';
+
+/** What the library runs on: backend, SIMD level chosen at run time, OpenMP, threads, version. */
+export function capabilities(): Capabilities {
+  return getBackend().capabilities();
+}
+
+/** Threads the native kernels use from now on (in the calling thread; a worker has its own). */
+export function setNumThreads(n: number): void {
+  checkInt(n, 'n', 1, 1024);
+  getBackend().setNumThreads(n);
+}
+
+export function getNumThreads(): number {
+  return getBackend().getNumThreads();
+}

@@ -1,0 +1,267 @@
+/**
+ * The Layer lifecycle every layer follows (CS231n's explicit style):
+ *   new Xxx(args)          options object, camelCase, defaults documented in XxxArgs
+ *   build(inputShape, rng) allocates and names parameters (inputShape is per sample: no batch dim)
+ *   forward(x)             x is [N, ...inputShape]; caches what backward needs
+ *   backward(dy)           accumulates parameter gradients (+=) and returns dx
+ *   getConfig()            plain JSON for saving
+ * train()/eval() switch the mode. Parameters and gradients live in one arena each (named views).
+ *
+ * Outputs are written into buffers the layer owns and reuses: a tensor returned by forward() or
+ * backward() stays valid until the next call of the same method. Nothing is allocated per step once
+ * the batch shape is known.
+ */
+import type { Backend, BackendName } from '../backend/types';
+import { resolveBackend } from '../backend/index';
+import { Generator } from '../random';
+import type { Initializer, InitContext } from '../init';
+import type { ParamArena, ParamView } from '../params';
+import { Tensor, sizeOf, toTensor } from '../tensor';
+import { checkInt, describe, fail, formatShape } from '../validate';
+
+export interface LayerArgs {
+  /** Name used in messages and summaries. Default: the class name with a running number. */
+  name?: string;
+  /** Backend for this layer: 'native', 'js' or a Backend object. Default: the current backend. */
+  backend?: BackendName | Backend;
+}
+
+/** A named parameter: `data` and `grad` are views into the owning arena. */
+export interface Param {
+  readonly name: string;
+  readonly shape: readonly number[];
+  data: Float32Array;
+  grad: Float32Array;
+}
+
+/** A named non-trainable state tensor (BatchNorm running statistics). */
+export interface StateBuffer {
+  readonly name: string;
+  readonly shape: readonly number[];
+  data: Float32Array;
+}
+
+const counters = new Map<string, number>();
+function autoName(cls: string): string {
+  const n = counters.get(cls) ?? 0;
+  counters.set(cls, n + 1);
+  return `${cls.toLowerCase()}_${n}`;
+}
+
+export abstract class Layer {
+  /** The class name as it appears in configs ('Linear', 'Conv2d', ...). */
+  abstract readonly className: string;
+  readonly name: string;
+  backend: Backend;
+  /** true in training mode (the default), false after eval(). */
+  training = true;
+  /** Per-sample input and output shapes, set by build(). */
+  inputShape: readonly number[] | null = null;
+  outputShape: readonly number[] | null = null;
+
+  protected readonly paramList: Param[] = [];
+  protected readonly bufferList: StateBuffer[] = [];
+  private arena: ParamArena | null = null;
+  private scratchMap = new Map<string, Float32Array>();
+  private lastOut: Tensor | null = null;
+  private lastIn: Tensor | null = null;
+
+  constructor(args: LayerArgs = {}, cls?: string) {
+    this.name = args.name ?? autoName(cls ?? this.constructor.name);
+    this.backend = resolveBackend(args.backend);
+  }
+
+  get built(): boolean {
+    return this.inputShape !== null;
+  }
+
+  /** Allocates parameters for a per-sample input shape; returns the per-sample output shape. */
+  build(inputShape: readonly number[], rng: Generator = new Generator(0)): readonly number[] {
+    if (!Array.isArray(inputShape)) fail('type', 'array of positive integers', `inputShape of ${this.label()}`, describe(inputShape));
+    inputShape.forEach((d, i) => checkInt(d, `inputShape[${i}] of ${this.label()}`, 1));
+    if (this.built) {
+      if (!sameShape(inputShape, this.inputShape!)) {
+        fail('range', `input shape ${formatShape(this.inputShape!)} (the layer is already built)`, this.label(), `shape ${formatShape(inputShape)}`);
+      }
+      return this.outputShape!;
+    }
+    const out = this.buildImpl([...inputShape], rng);
+    this.inputShape = Object.freeze([...inputShape]);
+    this.outputShape = Object.freeze([...out]);
+    this.packArena();
+    return this.outputShape;
+  }
+
+  /** Layer-specific build: validate the input shape, add parameters, return the output shape. */
+  protected abstract buildImpl(inputShape: number[], rng: Generator): number[];
+  protected abstract forwardImpl(x: Tensor): Tensor;
+  protected abstract backwardImpl(dy: Tensor): Tensor;
+
+  /** Forward pass over a batch [N, ...inputShape]. Builds the layer on first use. */
+  forward(input: unknown): Tensor {
+    const x = toTensor(input, `input of ${this.label()}`);
+    if (x.shape.length < 1) fail('range', 'a batch', `input of ${this.label()}`, describe(x));
+    if (!this.built) this.build(x.shape.slice(1));
+    else if (x.shape.length !== this.inputShape!.length + 1 || !sameShape(x.shape.slice(1), this.inputShape!)) {
+      fail('range', `input of shape [N, ${this.inputShape!.join(', ')}]`, this.label(), `tensor of shape ${formatShape(x.shape)}`);
+    }
+    const y = this.forwardImpl(x);
+    this.lastIn = x;
+    this.lastOut = y;
+    return y;
+  }
+
+  /** Backward pass: dy has the shape of the last output. Accumulates parameter gradients, returns dx. */
+  backward(gradOutput: unknown): Tensor {
+    if (!this.lastOut) throw new Error(`${this.label()}: backward() called before forward(); run forward on a batch first`);
+    const dy = toTensor(gradOutput, `gradient of ${this.label()}`);
+    if (!sameShape(dy.shape, this.lastOut.shape)) {
+      fail('range', `gradient of shape ${formatShape(this.lastOut.shape)} (the last output's)`, this.label(), `tensor of shape ${formatShape(dy.shape)}`);
+    }
+    return this.backwardImpl(dy);
+  }
+
+  /** The input of the last forward call (valid until the next one). */
+  protected get cachedInput(): Tensor {
+    return this.lastIn!;
+  }
+  /** The output of the last forward call. */
+  lastOutput(): Tensor | null {
+    return this.lastOut;
+  }
+
+  train(mode = true): this {
+    this.training = mode;
+    return this;
+  }
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Parameters in registration order (views into the arena). */
+  parameters(): readonly Param[] {
+    return this.paramList;
+  }
+  param(name: string): Param {
+    const p = this.paramList.find((q) => q.name === name);
+    if (!p) throw new RangeError(`Expected one of ${this.paramList.map((q) => `'${q.name}'`).join(', ') || 'no parameters'} for parameter name of ${this.label()} but received '${name}'`);
+    return p;
+  }
+  /** Non-trainable state (BatchNorm running statistics). */
+  buffers(): readonly StateBuffer[] {
+    return this.bufferList;
+  }
+
+  /** This layer's own arena (when used standalone), for an optimizer. */
+  paramArena(): ParamArena {
+    if (!this.arena) throw new Error(`${this.label()}: not built yet; call build(inputShape) or forward first`);
+    return this.arena;
+  }
+
+  /** Number of trainable values. */
+  parameterCount(): number {
+    return this.paramList.reduce((s, p) => s + p.data.length, 0);
+  }
+
+  zeroGrad(): void {
+    for (const p of this.paramList) p.grad.fill(0);
+  }
+
+  /** Moves this layer's parameters into a bigger arena at `offset` (copies the current values). */
+  bindArena(data: Float32Array, grad: Float32Array, offset: number): number {
+    for (const p of this.paramList) {
+      const n = p.data.length;
+      const d = data.subarray(offset, offset + n);
+      const g = grad.subarray(offset, offset + n);
+      d.set(p.data);
+      g.set(p.grad);
+      p.data = d;
+      p.grad = g;
+      offset += n;
+    }
+    this.arena = null;
+    return offset;
+  }
+
+  getConfig(): Record<string, unknown> {
+    return { className: this.className, name: this.name };
+  }
+
+  toString(): string {
+    return this.label();
+  }
+
+  // ------------------------------------------------------------ helpers for subclasses
+  protected label(): string {
+    return `${this.className} '${this.name}'`;
+  }
+
+  /** Adds a parameter filled by `init` (fans for the initializer given by the caller). */
+  protected addParam(name: string, shape: number[], init: Initializer, rng: Generator, ctx: Omit<InitContext, 'layer'>): Param {
+    const data = new Float32Array(sizeOf(shape));
+    init.fill(data, { ...ctx, layer: this.label() }, rng);
+    const p: Param = { name, shape: Object.freeze([...shape]), data, grad: new Float32Array(data.length) };
+    this.paramList.push(p);
+    return p;
+  }
+
+  protected addBuffer(name: string, shape: number[], value: number): StateBuffer {
+    const b: StateBuffer = { name, shape: Object.freeze([...shape]), data: new Float32Array(sizeOf(shape)).fill(value) };
+    this.bufferList.push(b);
+    return b;
+  }
+
+  /** A reusable buffer of exactly `size` floats, reallocated only when the size changes. */
+  protected scratch(key: string, size: number): Float32Array {
+    let b = this.scratchMap.get(key);
+    if (!b || b.length !== size) {
+      b = new Float32Array(size);
+      this.scratchMap.set(key, b);
+    }
+    return b;
+  }
+
+  /** A reusable Int32Array (argmax indices). */
+  private intMap = new Map<string, Int32Array>();
+  protected scratchInt(key: string, size: number): Int32Array {
+    let b = this.intMap.get(key);
+    if (!b || b.length !== size) {
+      b = new Int32Array(size);
+      this.intMap.set(key, b);
+    }
+    return b;
+  }
+
+  /** A tensor over a reusable buffer. */
+  protected out(key: string, shape: number[]): Tensor {
+    return { data: this.scratch(key, sizeOf(shape)), shape };
+  }
+
+  private packArena(): void {
+    const total = this.paramList.reduce((s, p) => s + p.data.length, 0);
+    const data = new Float32Array(total);
+    const grad = new Float32Array(total);
+    const views: ParamView[] = [];
+    let off = 0;
+    for (const p of this.paramList) {
+      views.push({ name: p.name, shape: p.shape, offset: off, size: p.data.length });
+      off = this.bindOne(p, data, grad, off);
+    }
+    this.arena = { data, grad, views };
+  }
+
+  private bindOne(p: Param, data: Float32Array, grad: Float32Array, off: number): number {
+    const n = p.data.length;
+    const d = data.subarray(off, off + n);
+    d.set(p.data);
+    p.data = d;
+    p.grad = grad.subarray(off, off + n);
+    return off + n;
+  }
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

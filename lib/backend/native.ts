@@ -35,11 +35,12 @@ export interface NativeAddon {
 export let loadedFrom: string | null = null;
 
 /**
- * Loads the addon. `dir` overrides where to look (a cmake-js build folder, say): a directory holding
- * the .node file, or the path of the file itself.
+ * Loads the addon. `dir` (or the MINIBATCH_ADDON environment variable) overrides where to look — a
+ * cmake-js build folder, say: a directory holding minibatch.node, or the path of the file itself.
  */
-export function loadAddon(dir?: string): NativeAddon {
+export function loadAddon(dir: string | undefined = process.env.MINIBATCH_ADDON || undefined): NativeAddon {
   if (dir) {
+    loadedFrom = dir.endsWith('.node') ? dir : path.join(dir, 'minibatch.node');
     const file = dir.endsWith('.node') ? dir : path.join(dir, 'minibatch.node');
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     return require(file) as NativeAddon;
@@ -52,12 +53,13 @@ export function loadAddon(dir?: string): NativeAddon {
 }
 
 export function createNativeBackend(addon: NativeAddon = loadAddon()): Backend {
+  const addonPath = loadedFrom ?? undefined;
   const b = Object.create(null) as Record<string, unknown>;
   for (const key of Object.keys(addon)) b[key] = addon[key];
   b.name = 'native';
   b.capabilities = (): Capabilities => {
     const info = addon.nativeInfo();
-    return { backend: 'native', simd: info.simd, openmp: info.openmp, threads: info.threads, version: VERSION };
+    return { backend: 'native', simd: info.simd, openmp: info.openmp, threads: info.threads, version: VERSION, addonPath };
   };
   return b as unknown as Backend;
 }

@@ -29,6 +29,8 @@ export interface Capabilities {
   threads: number;
   /** Package version. */
   version: string;
+  /** Native only: the path of the loaded addon (a prebuilt binary or a local build). */
+  addonPath?: string;
 }
 
 export type ActivationKind = 'relu' | 'leaky_relu' | 'elu' | 'sigmoid' | 'tanh';

@@ -1,0 +1,235 @@
+// Dense layers against PyTorch fixtures (both backends), numerical gradients, lifecycle and errors.
+import { describe, it, expect } from 'vitest';
+import { backends, expectClose, fixture, randn } from './helpers';
+import { gradCheck } from './gradcheck';
+import { Linear, ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Maxout, tensor, init, Generator } from '../lib/index';
+import type { Layer } from '../lib/layers/layer';
+
+const { cases } = fixture<{ cases: any[] }>('layers.json');
+const f32 = (a: number[]) => Float32Array.from(a);
+
+function makeAct(kind: string, args: any, backend: any): Layer {
+  switch (kind) {
+    case 'relu':
+      return new ReLU({ backend });
+    case 'leaky_relu':
+      return new LeakyReLU({ alpha: args.alpha, backend });
+    case 'elu':
+      return new ELU({ alpha: args.alpha, backend });
+    case 'sigmoid':
+      return new Sigmoid({ backend });
+    default:
+      return new Tanh({ backend });
+  }
+}
+
+for (const [bname, backend] of backends) {
+  describe(`dense layers vs PyTorch (${bname})`, () => {
+    for (const c of cases) {
+      const title = `${c.kind} ${JSON.stringify(c.args ?? { n: c.n, in: c.inFeatures, out: c.outFeatures, pieces: c.pieces })}`;
+      it(title, () => {
+        let layer: Layer;
+        let xShape: number[];
+        if (c.kind === 'linear' || c.kind === 'maxout') {
+          layer =
+            c.kind === 'linear'
+              ? new Linear({ inFeatures: c.inFeatures, outFeatures: c.outFeatures, bias: c.bias, backend })
+              : new Maxout({ inFeatures: c.inFeatures, outFeatures: c.outFeatures, pieces: c.pieces, backend });
+          xShape = [c.n, c.inFeatures];
+          layer.build([c.inFeatures]);
+          layer.param('weight').data.set(c.weight);
+          if (c.b) layer.param('bias').data.set(c.b);
+        } else {
+          layer = makeAct(c.kind, c.args, backend);
+          xShape = c.shape;
+        }
+        const y = layer.forward(tensor(f32(c.x), xShape));
+        expectClose(y.data, c.y, 1e-5, 1e-5, 'y');
+        const dx = layer.backward(tensor(f32(c.dy), y.shape));
+        expectClose(dx.data, c.dx, 1e-5, 1e-5, 'dx');
+        if (c.dweight) expectClose(layer.param('weight').grad, c.dweight, 1e-5, 1e-5, 'dweight');
+        if (c.dbias) expectClose(layer.param('bias').grad, c.dbias, 1e-5, 1e-5, 'dbias');
+      });
+    }
+  });
+
+  describe(`dense layers: numerical gradients (${bname})`, () => {
+    const x = () => tensor(randn(6 * 8, 3, -2, 2), [6, 8]);
+    it('Linear', () => gradCheck(new Linear({ inFeatures: 8, outFeatures: 5, backend }), x()));
+    it('Maxout', () => gradCheck(new Maxout({ inFeatures: 8, outFeatures: 4, pieces: 3, backend }), x()));
+    for (const mk of [
+      () => new Sigmoid({ backend }),
+      () => new Tanh({ backend }),
+      () => new ELU({ alpha: 0.7, backend }),
+      () => new LeakyReLU({ alpha: 0.1, backend }),
+      () => new ReLU({ backend }),
+    ]) {
+      const layer = mk();
+      it(layer.className, () => {
+        // keep inputs away from the kinks at 0 so central differences are valid
+        const t = x();
+        for (let i = 0; i < t.data.length; i++) if (Math.abs(t.data[i]) < 0.1) t.data[i] += 0.3;
+        gradCheck(layer, t, { h: 1e-2 });
+      });
+    }
+  });
+
+  describe(`Linear lifecycle (${bname})`, () => {
+    it('accumulates gradients across backward calls until zeroGrad', () => {
+      const lin = new Linear({ inFeatures: 3, outFeatures: 2, backend });
+      const x = tensor([[1, 2, 3], [4, 5, 6]]);
+      lin.forward(x);
+      lin.backward(tensor([[1, 0], [0, 1]]));
+      const g1 = Float32Array.from(lin.param('weight').grad);
+      expect(Array.from(g1)).toEqual([1, 2, 3, 4, 5, 6]);
+      lin.forward(x);
+      lin.backward(tensor([[1, 0], [0, 1]]));
+      expect(Array.from(lin.param('weight').grad)).toEqual([2, 4, 6, 8, 10, 12]);
+      expect(Array.from(lin.param('bias').grad)).toEqual([2, 2]);
+      lin.zeroGrad();
+      expect(Array.from(lin.param('weight').grad)).toEqual([0, 0, 0, 0, 0, 0]);
+    });
+
+    it('initializes as PyTorch does by default: U(±1/√in)', () => {
+      const lin = new Linear({ inFeatures: 400, outFeatures: 50, backend });
+      lin.build([400], new Generator(1));
+      const w = lin.param('weight').data;
+      const bound = 1 / Math.sqrt(400);
+      let max = 0;
+      let sq = 0;
+      for (const v of w) {
+        max = Math.max(max, Math.abs(v));
+        sq += v * v;
+      }
+      expect(max).toBeLessThanOrEqual(bound);
+      expect(max).toBeGreaterThan(bound * 0.99);
+      // variance of U(-b, b) is b²/3
+      expect(sq / w.length).toBeCloseTo((bound * bound) / 3, 4);
+    });
+
+    it('uses a given initializer with the layer fans', () => {
+      const lin = new Linear({ inFeatures: 500, outFeatures: 400, weightInit: init.kaimingNormal(), backend });
+      lin.build([500], new Generator(3));
+      const w = lin.param('weight').data;
+      let sq = 0;
+      for (const v of w) sq += v * v;
+      expect(Math.sqrt(sq / w.length)).toBeCloseTo(Math.sqrt(2 / 500), 3);
+    });
+
+    it('getConfig round-trips the options', () => {
+      const lin = new Linear({ inFeatures: 3, outFeatures: 2, bias: false, name: 'fc', backend });
+      expect(lin.getConfig()).toMatchObject({ className: 'Linear', name: 'fc', inFeatures: 3, outFeatures: 2, bias: false });
+      expect(new Maxout({ inFeatures: 3, outFeatures: 2, pieces: 4, backend }).getConfig()).toMatchObject({ pieces: 4 });
+      expect(new LeakyReLU({ alpha: 0.3, backend }).getConfig()).toMatchObject({ alpha: 0.3 });
+    });
+
+    it('rejects wrong shapes and bad options with messages that name them', () => {
+      const lin = new Linear({ inFeatures: 3, outFeatures: 2, name: 'fc1', backend });
+      expect(() => lin.forward(tensor(new Float32Array(8), [2, 4]))).toThrow(
+        new RangeError("Expected input of shape [N, 3] for Linear 'fc1' but received input shape [N, 4]"),
+      );
+      lin.forward(tensor(new Float32Array(6), [2, 3]));
+      expect(() => lin.forward(tensor(new Float32Array(8), [2, 4]))).toThrow(
+        new RangeError("Expected input of shape [N, 3] for Linear 'fc1' but received tensor of shape [2, 4]"),
+      );
+      expect(() => lin.backward(tensor(new Float32Array(6), [3, 2]))).toThrow(
+        new RangeError("Expected gradient of shape [2, 2] (the last output's) for Linear 'fc1' but received tensor of shape [3, 2]"),
+      );
+      expect(() => new Linear({ inFeatures: 0, outFeatures: 2 })).toThrow(
+        new RangeError('Expected integer >= 1 for inFeatures but received 0 of type number'),
+      );
+      expect(() => new Linear({ inFeatures: 2.5, outFeatures: 2 })).toThrow(
+        new RangeError('Expected integer >= 1 for inFeatures but received 2.5 of type number'),
+      );
+      expect(() => new Linear({ inFeatures: NaN, outFeatures: 2 })).toThrow(
+        new RangeError('Expected integer >= 1 for inFeatures but received NaN of type number'),
+      );
+      expect(() => new Linear({ inFeatures: '3' as any, outFeatures: 2 })).toThrow(
+        new TypeError("Expected integer >= 1 for inFeatures but received '3' of type string"),
+      );
+      expect(() => new Linear({ inFeatures: 3, outFeatures: 2, bais: false } as any)).toThrow(
+        "Expected one of 'inFeatures', 'outFeatures', 'bias', 'weightInit', 'biasInit', 'name', 'backend' for an option of Linear but received 'bais' (did you mean 'bias'?)",
+      );
+      expect(() => lin.forward({ data: new Float64Array(6), shape: [2, 3] })).toThrow(
+        new TypeError("Expected tensor with Float32Array data for input of Linear 'fc1' but received Float64Array of length 6"),
+      );
+      expect(() => lin.forward({ data: new Float32Array(5), shape: [2, 3] })).toThrow(
+        new RangeError("Expected 6 values for shape [2, 3] for input of Linear 'fc1' but received Float32Array of length 5"),
+      );
+      const detached = new Float32Array(6);
+      structuredClone(detached.buffer, { transfer: [detached.buffer] });
+      expect(() => lin.forward({ data: detached, shape: [2, 3] })).toThrow(
+        new RangeError("Expected an attached Float32Array for input of Linear 'fc1' but received a detached buffer"),
+      );
+      expect(() => new Maxout({ inFeatures: 3, outFeatures: 2, pieces: 0 })).toThrow(
+        new RangeError('Expected integer >= 1 for pieces but received 0 of type number'),
+      );
+      expect(() => new LeakyReLU({ alpha: NaN })).toThrow(new RangeError('Expected finite number for alpha but received NaN of type number'));
+    });
+  });
+}
+
+describe('tensor()', () => {
+  it('accepts nested arrays and Float32Array with a shape', () => {
+    const t = tensor([[1, 2, 3], [4, 5, 6]]);
+    expect(t.shape).toEqual([2, 3]);
+    expect(Array.from(t.data)).toEqual([1, 2, 3, 4, 5, 6]);
+    const u = tensor(new Float32Array(6), [3, 2]);
+    expect(u.shape).toEqual([3, 2]);
+  });
+  it('checks shapes against data length and ragged arrays', () => {
+    expect(() => tensor(new Float32Array(5), [2, 3])).toThrow(
+      new RangeError('Expected 6 values for shape [2, 3] for data but received Float32Array of length 5'),
+    );
+    expect(() => tensor([[1, 2], [3]])).toThrow(
+      new RangeError('Expected array of length 2 (ragged input; shape [2, 2]) for data[1] but received Array of length 1'),
+    );
+    expect(() => tensor(new Float32Array(6), [2, 0])).toThrow(
+      new RangeError('Expected integer >= 1 for shape[1] but received 0 of type number'),
+    );
+    expect(() => tensor(new Float32Array(6), [2, -3])).toThrow(RangeError);
+    expect(() => tensor(new Float64Array(6) as any, [2, 3])).toThrow(
+      new TypeError('Expected Float32Array or nested number arrays for data but received Float64Array of length 6'),
+    );
+    expect(() => tensor([[1, 'a' as any]])).toThrow(new TypeError("Expected number for data[0][1] but received 'a' of type string"));
+  });
+});
+
+describe('initializers', () => {
+  it('constant weights warn that every unit learns the same thing; biases do not', async () => {
+    const warnings: string[] = [];
+    const onWarn = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarn);
+    const lin = new Linear({ inFeatures: 4, outFeatures: 3, weightInit: init.constant(0.5), biasInit: init.zeros(), name: 'sym' });
+    lin.build([4]);
+    await new Promise((r) => setTimeout(r, 10));
+    process.off('warning', onWarn);
+    expect(Array.from(lin.param('weight').data)).toEqual(new Array(12).fill(0.5));
+    expect(warnings.filter((w) => w.includes("Linear 'sym'"))).toHaveLength(1);
+    expect(warnings[0]).toMatch(/all units learn the same thing/);
+  });
+  it('small random, Xavier and Kaiming have the lecture variances', () => {
+    const ctx = { fanIn: 800, fanOut: 200, role: 'weight' as const, layer: 't' };
+    const std = (i: init.Initializer) => {
+      const a = new Float32Array(200_000);
+      i.fill(a, ctx, new Generator(5));
+      let s = 0;
+      for (const v of a) s += v * v;
+      return Math.sqrt(s / a.length);
+    };
+    expect(std(init.normal(0.01))).toBeCloseTo(0.01, 4);
+    expect(std(init.xavierNormal({ mode: 'fanIn' }))).toBeCloseTo(1 / Math.sqrt(800), 3);
+    expect(std(init.xavierUniform())).toBeCloseTo(Math.sqrt(2 / 1000), 3);
+    expect(std(init.kaimingNormal())).toBeCloseTo(Math.sqrt(2 / 800), 3);
+    expect(std(init.kaimingUniform({ mode: 'fanOut' }))).toBeCloseTo(Math.sqrt(2 / 200), 3);
+    expect(std(init.kaimingNormal({ nonlinearity: 'leaky_relu', a: 0.2 }))).toBeCloseTo(Math.sqrt(2 / (1 + 0.04)) / Math.sqrt(800), 3);
+    expect(() => init.kaimingNormal({ mod: 'fanIn' } as any)).toThrow(/did you mean 'mode'/);
+  });
+  it('the same seed gives the same weights', () => {
+    const a = new Linear({ inFeatures: 5, outFeatures: 5 });
+    const b = new Linear({ inFeatures: 5, outFeatures: 5 });
+    a.build([5], new Generator(42));
+    b.build([5], new Generator(42));
+    expect(Array.from(a.param('weight').data)).toEqual(Array.from(b.param('weight').data));
+  });
+});

@@ -130,6 +130,12 @@ export abstract class Layer {
     return this.lastOut;
   }
 
+  /**
+   * Throws (RangeError, saying why) if a training-mode batch of n samples cannot be processed —
+   * BatchNorm with a single value per channel. The trainer asks before it changes anything.
+   */
+  checkTrainingBatch(_n: number): void {}
+
   train(mode = true): this {
     this.training = mode;
     return this;

@@ -1,0 +1,214 @@
+/**
+ * Sequential: a stack of layers. It infers each layer's input shape from the one before, keeps all
+ * parameters in one arena and all gradients in another (named views, PyTorch keys such as
+ * `0.weight`), and exposes the explicit training loop pieces: forward, backward, zeroGrad, train/eval.
+ */
+import type { Backend, BackendName } from './backend/types';
+import { resolveBackend } from './backend/index';
+import { Layer } from './layers/layer';
+import { Generator } from './random';
+import type { ParamArena, ParamView } from './params';
+import { Tensor, sizeOf, toTensor } from './tensor';
+import { checkInt, checkOptions, describe, fail, formatShape } from './validate';
+
+export interface SequentialArgs {
+  /** Per-sample input shape (no batch dimension), e.g. [784] or [1, 28, 28]. Default: taken from the first batch. */
+  inputShape?: number[];
+  /** Seed of the generator used to initialise every layer (and Dropout masks). Default 0. */
+  seed?: number;
+  /** Backend for every layer ('native', 'js' or a Backend). Default: each layer's own. */
+  backend?: BackendName | Backend;
+}
+
+/** A state-dict entry: shape and values (a copy on export). */
+export interface StateEntry {
+  shape: number[];
+  data: Float32Array;
+}
+export type StateDict = Record<string, StateEntry>;
+
+export class Sequential {
+  readonly layers: Layer[];
+  private arena: ParamArena | null = null;
+  private rng: Generator;
+  private _training = true;
+  inputShape: readonly number[] | null = null;
+  outputShape: readonly number[] | null = null;
+
+  constructor(layers: Layer[], args: SequentialArgs = {}) {
+    checkOptions(args, ['inputShape', 'seed', 'backend'], 'Sequential');
+    if (!Array.isArray(layers) || layers.length === 0) fail('type', 'non-empty array of layers', 'layers', describe(layers));
+    layers.forEach((l, i) => {
+      if (!(l instanceof Layer)) fail('type', 'Layer', `layers[${i}]`, describe(l));
+    });
+    if (new Set(layers).size !== layers.length) throw new RangeError('Expected distinct layer objects for layers but received the same layer twice');
+    this.layers = layers;
+    this.rng = new Generator(checkInt(args.seed ?? 0, 'seed', 0));
+    if (args.backend !== undefined) {
+      const b = resolveBackend(args.backend);
+      for (const l of layers) l.backend = b;
+    }
+    if (args.inputShape !== undefined) this.build(args.inputShape);
+  }
+
+  get built(): boolean {
+    return this.arena !== null;
+  }
+  get training(): boolean {
+    return this._training;
+  }
+
+  /** Builds every layer for a per-sample input shape and packs the parameter arena. */
+  build(inputShape: readonly number[]): readonly number[] {
+    if (!Array.isArray(inputShape)) fail('type', 'array of positive integers', 'inputShape', describe(inputShape));
+    if (this.built) {
+      if (formatShape(inputShape) !== formatShape(this.inputShape!)) {
+        fail('range', `input shape ${formatShape(this.inputShape!)} (the model is built)`, 'inputShape', formatShape(inputShape));
+      }
+      return this.outputShape!;
+    }
+    let shape: readonly number[] = inputShape;
+    for (const l of this.layers) shape = l.build(shape, this.rng);
+    this.inputShape = Object.freeze([...inputShape]);
+    this.outputShape = shape;
+    this.packArena();
+    return shape;
+  }
+
+  private packArena(): void {
+    const views: ParamView[] = [];
+    let total = 0;
+    this.layers.forEach((l, i) => {
+      for (const p of l.parameters()) {
+        views.push({ name: `${i}.${p.name}`, shape: p.shape, offset: total, size: p.data.length });
+        total += p.data.length;
+      }
+    });
+    const data = new Float32Array(total);
+    const grad = new Float32Array(total);
+    let off = 0;
+    for (const l of this.layers) off = l.bindArena(data, grad, off);
+    this.arena = { data, grad, views };
+  }
+
+  /** Forward through every layer. Builds the model from the first batch's shape if needed. */
+  forward(input: unknown): Tensor {
+    let x = toTensor(input, 'input');
+    if (!this.built) this.build(x.shape.slice(1));
+    for (const l of this.layers) x = l.forward(x);
+    return x;
+  }
+
+  /** Backward through every layer in reverse; parameter gradients accumulate. Returns dx. */
+  backward(gradOutput: unknown): Tensor {
+    let g = toTensor(gradOutput, 'gradient');
+    for (let i = this.layers.length - 1; i >= 0; i--) g = this.layers[i].backward(g);
+    return g;
+  }
+
+  train(mode = true): this {
+    this._training = mode;
+    for (const l of this.layers) l.train(mode);
+    return this;
+  }
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Parameters and gradients: one arena each, with named views (for optimizers). */
+  parameters(): ParamArena {
+    if (!this.arena) throw new Error('Sequential: not built yet; give inputShape, call build(inputShape) or run forward on a batch first');
+    return this.arena;
+  }
+
+  zeroGrad(): void {
+    if (this.arena) this.arena.grad.fill(0);
+  }
+
+  parameterCount(): number {
+    return this.arena ? this.arena.data.length : 0;
+  }
+
+  /** A table of layers, output shapes and parameter counts. */
+  summary(): string {
+    if (!this.built) throw new Error('Sequential: not built yet; summary() needs the input shape (build(inputShape) first)');
+    const rows: string[][] = [['#', 'layer', 'output shape', 'params']];
+    this.layers.forEach((l, i) => {
+      rows.push([String(i), `${l.className} (${l.name})`, formatShape(['N' as unknown as number, ...l.outputShape!]), String(l.parameterCount())]);
+    });
+    const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+    const line = (r: string[]) => r.map((s, c) => (c === 3 ? s.padStart(w[c]) : s.padEnd(w[c]))).join('  ');
+    const sep = '-'.repeat(w.reduce((a, b) => a + b + 2, -2));
+    const trainable = this.parameterCount();
+    return [
+      `Sequential: input ${formatShape(['N' as unknown as number, ...this.inputShape!])}`,
+      sep,
+      line(rows[0]),
+      sep,
+      ...rows.slice(1).map(line),
+      sep,
+      `trainable parameters: ${trainable}`,
+    ].join('\n');
+  }
+
+  /** Parameters and buffers under PyTorch's keys (`0.weight`, `1.running_mean`, ...), copied. */
+  stateDict(): StateDict {
+    if (!this.built) throw new Error('Sequential: not built yet; stateDict() needs the input shape');
+    const sd: StateDict = {};
+    this.layers.forEach((l, i) => {
+      for (const p of l.parameters()) sd[`${i}.${p.name}`] = { shape: [...p.shape], data: Float32Array.from(p.data) };
+      for (const b of l.buffers()) sd[`${i}.${b.name}`] = { shape: [...b.shape], data: Float32Array.from(b.data) };
+    });
+    return sd;
+  }
+
+  /**
+   * Loads a state dict (shapes checked first; nothing changes unless every entry fits). With
+   * strict (default) the keys must match exactly.
+   */
+  loadStateDict(sd: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>, { strict = true } = {}): void {
+    if (!this.built) throw new Error('Sequential: not built yet; build(inputShape) before loadStateDict()');
+    if (!sd || typeof sd !== 'object') fail('type', 'state dict object', 'stateDict', describe(sd));
+    const targets = new Map<string, { shape: readonly number[]; data: Float32Array; buffer: boolean; validate?: (d: ArrayLike<number>) => void }>();
+    this.layers.forEach((l, i) => {
+      for (const p of l.parameters()) targets.set(`${i}.${p.name}`, { shape: p.shape, data: p.data, buffer: false });
+      for (const b of l.buffers()) targets.set(`${i}.${b.name}`, { shape: b.shape, data: b.data, buffer: true });
+    });
+    const keys = Object.keys(sd);
+    if (strict) {
+      const missing = [...targets.keys()].filter((k) => !(k in sd));
+      const unexpected = keys.filter((k) => !targets.has(k));
+      if (missing.length || unexpected.length) {
+        throw new RangeError(
+          `Expected the keys ${[...targets.keys()].join(', ')} for stateDict but received ` +
+            `${missing.length ? `missing ${missing.join(', ')}` : ''}${missing.length && unexpected.length ? '; ' : ''}` +
+            `${unexpected.length ? `unexpected ${unexpected.join(', ')}` : ''}`,
+        );
+      }
+    }
+    // validate everything before writing anything
+    for (const k of keys) {
+      const t = targets.get(k);
+      if (!t) continue;
+      const e = sd[k];
+      if (!e || !Array.isArray(e.shape) || formatShape(e.shape) !== formatShape(t.shape)) {
+        fail('range', `shape ${formatShape(t.shape)}`, `stateDict['${k}']`, e && Array.isArray(e.shape) ? `shape ${formatShape(e.shape)}` : describe(e));
+      }
+      if (!e.data || e.data.length !== sizeOf(t.shape)) fail('range', `${sizeOf(t.shape)} values`, `stateDict['${k}']`, describe(e.data));
+      for (let i = 0; i < e.data.length; i++) {
+        if (!Number.isFinite(e.data[i])) fail('range', 'finite values', `stateDict['${k}'][${i}]`, describe(e.data[i]));
+      }
+      if (k.endsWith('running_var')) {
+        for (let i = 0; i < e.data.length; i++) if (e.data[i] < 0) fail('range', 'non-negative variances', `stateDict['${k}'][${i}]`, describe(e.data[i]));
+      }
+    }
+    for (const k of keys) {
+      const t = targets.get(k);
+      if (t) t.data.set(sd[k].data);
+    }
+  }
+
+  getConfig(): Record<string, unknown> {
+    return { className: 'Sequential', inputShape: this.inputShape, layers: this.layers.map((l) => l.getConfig()) };
+  }
+}

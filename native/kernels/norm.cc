@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "cpu.h"
 
@@ -158,6 +159,10 @@ void batch_norm_inference(float* y, const float* x, const float* running_mean, c
 //         every x shifts by 1/m; the third through rstd: ∂rstd/∂x_i = −rstd³·(x_i − mean)/m)
 //      = k1·dy + k2·(x − mean) + k3 with
 //        k1 = γ·rstd,  k2 = −γ·rstd³·Σdy·(x − mean)/m,  k3 = −γ·rstd·Σdy/m.
+// The mean arrives rounded to float32; the same reduction pass measures δ = Σ(x − mean_f)/m, the
+// distance to the exact mean, and the sums are re-centred on mean_f + δ (Σdy·(x − mean) =
+// Σdy·(x − mean_f) − δ·Σdy, and x − mean = (x − mean_f) − δ folds into k3), so a channel with
+// |mean| >> std keeps Σdx = 0 and Σdx·x̂ = 0.
 void batch_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* mean,
                          const float* rstd, const float* gamma, int64_t n, int64_t c, int64_t inner) {
   const Prims& P = prims();
@@ -170,16 +175,18 @@ void batch_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy
 #endif
     for (int64_t t = 0; t < tiles; t++) {
       const int64_t j0 = t * kTile, w = std::min(kTile, c - j0);
-      double sdy[kTile] = {0}, sdyx[kTile] = {0};
+      double sdy[kTile] = {0}, sdyx[kTile] = {0}, sx[kTile] = {0};
       float k1[kTile], k2[kTile], k3[kTile];
-      P.dot_cols(sdy, sdyx, dy + j0, x + j0, n, w, c, mean + j0);
+      P.dot_cols(sdy, sdyx, sx, dy + j0, x + j0, n, w, c, mean + j0);
       for (int64_t j = 0; j < w; j++) {
         const double r = rstd[j0 + j], g = gamma ? gamma[j0 + j] : 1.f;
+        const double delta = sx[j] / count, sdyxc = sdyx[j] - delta * sdy[j];
         if (dbeta) dbeta[j0 + j] += (float)sdy[j];
-        if (dgamma) dgamma[j0 + j] += (float)(r * sdyx[j]);
+        if (dgamma) dgamma[j0 + j] += (float)(r * sdyxc);
+        const double kk2 = -g * r * r * r * sdyxc / count;
         k1[j] = (float)(g * r);
-        k2[j] = (float)(-g * r * r * r * sdyx[j] / count);
-        k3[j] = (float)(-g * r * sdy[j] / count);
+        k2[j] = (float)kk2;
+        k3[j] = (float)(-g * r * sdy[j] / count - kk2 * delta);
       }
       P.bwd_cols(dx + j0, dy + j0, x + j0, n, w, c, mean + j0, k1, k2, k3);
     }
@@ -190,14 +197,16 @@ void batch_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy
 #endif
   for (int64_t ch = 0; ch < c; ch++) {
     const int64_t off = ch * inner, stride = c * inner;
-    double sdy, sdyx;
-    P.dot_runs(&sdy, &sdyx, dy + off, x + off, n, inner, stride, mean[ch]);
+    double sdy, sdyx, sx;
+    P.dot_runs(&sdy, &sdyx, &sx, dy + off, x + off, n, inner, stride, mean[ch]);
     const double r = rstd[ch], g = gamma ? gamma[ch] : 1.f;
+    const double delta = sx / count, sdyxc = sdyx - delta * sdy;
     if (dbeta) dbeta[ch] += (float)sdy;
-    if (dgamma) dgamma[ch] += (float)(r * sdyx);
+    if (dgamma) dgamma[ch] += (float)(r * sdyxc);
+    const double kk2 = -g * r * r * r * sdyxc / count;
     const float k1 = (float)(g * r);
-    const float k2 = (float)(-g * r * r * r * sdyx / count);
-    const float k3 = (float)(-g * r * sdy / count);
+    const float k2 = (float)kk2;
+    const float k3 = (float)(-g * r * sdy / count - kk2 * delta);
     for (int64_t i = 0; i < n; i++)
       P.bwd(dx + off + i * stride, dy + off + i * stride, x + off + i * stride, inner, mean[ch], k1, k2, k3);
   }
@@ -252,12 +261,17 @@ void group_norm_forward(float* y, float* mean, float* rstd, const float* x, cons
 //      = k1_c·dy + k2·(x − mean) + k3 with
 //        k1_c = γ_c·rstd,  k2 = −rstd³·Σ_c γ_c Σdy·(x − mean) / M,  k3 = −rstd·Σ_c γ_c Σdy / M.
 //   dβ_c += Σ_i Σ dy,  dγ_c += Σ_i rstd_(i,g) · Σ dy·(x − mean_(i,g))  — split over channels, a second pass.
+// As in BatchNorm, the float32 mean is re-centred on the exact one (δ = Σ(x − mean_f)/M over the group,
+// measured in the same pass); the parameter pass needs each group's δ, kept in a vector of N·G doubles
+// (the only allocation in these kernels, and only when dγ or dβ is asked for).
 void group_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* mean,
                          const float* rstd, const float* gamma, int64_t n, int64_t c, int64_t inner,
                          int64_t groups) {
   const Prims& P = prims();
   const int nt = threads_for(n * c * inner);
   const int64_t cg = c / groups, len = cg * inner;
+  std::vector<double> deltas(dgamma || dbeta ? (size_t)(n * groups) : 0);
+  double* delta_out = deltas.empty() ? nullptr : deltas.data();
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
 #endif
@@ -266,25 +280,32 @@ void group_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy
     const int64_t off = (ig / groups) * c * inner + c0 * inner;
     const float m = mean[ig];
     const double r = rstd[ig];
-    double ga = 0, gb = 0;  // Σ_c γ_c Σdy,  Σ_c γ_c Σdy·(x − mean)
+    double ga = 0, gb = 0, sx = 0;  // Σ_c γ_c Σdy,  Σ_c γ_c Σdy·(x − mean_f),  Σ(x − mean_f)
     if (inner >= kShortInner) {
       for (int64_t cc = 0; cc < cg; cc++) {
-        double sdy, sdyx;
-        P.dot_runs(&sdy, &sdyx, dy + off + cc * inner, x + off + cc * inner, 1, inner, inner, m);
+        double sdy, sdyx, sxc;
+        P.dot_runs(&sdy, &sdyx, &sxc, dy + off + cc * inner, x + off + cc * inner, 1, inner, inner, m);
         const double g = gamma ? gamma[c0 + cc] : 1.f;
         ga += g * sdy;
         gb += g * sdyx;
+        sx += sxc;
       }
     } else {
       for (int64_t e = 0; e < len; e++) {
         const double g = gamma ? gamma[c0 + e / inner] : 1.f;
         const double d = (double)dy[off + e] * g;
+        const float xm = x[off + e] - m;
         ga += d;
-        gb += d * (double)(x[off + e] - m);
+        gb += d * (double)xm;
+        sx += xm;
       }
     }
-    const float k2 = (float)(-r * r * r * gb / (double)len);
-    const float k3 = (float)(-r * ga / (double)len);
+    const double delta = sx / (double)len;
+    if (delta_out) delta_out[ig] = delta;
+    gb -= delta * ga;  // re-centred on the exact mean
+    const double kk2 = -r * r * r * gb / (double)len;
+    const float k2 = (float)kk2;
+    const float k3 = (float)(-r * ga / (double)len - kk2 * delta);
     if (inner >= kShortInner) {
       for (int64_t cc = 0; cc < cg; cc++) {
         const float k1 = (float)((gamma ? gamma[c0 + cc] : 1.f) * r);
@@ -314,10 +335,10 @@ void group_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy
       double accb = 0, accg = 0;
       for (int64_t i = 0; i < n; i++) {
         const int64_t ig = i * groups + ch / cg, off = (i * c + ch) * inner;
-        double sdy, sdyx;
-        P.dot_runs(&sdy, &sdyx, dy + off, x + off, 1, inner, inner, mean[ig]);
+        double sdy, sdyx, sx;
+        P.dot_runs(&sdy, &sdyx, &sx, dy + off, x + off, 1, inner, inner, mean[ig]);
         accb += sdy;
-        accg += (double)rstd[ig] * sdyx;
+        accg += (double)rstd[ig] * (sdyx - delta_out[ig] * sdy);
       }
       if (dbeta) dbeta[ch] += (float)accb;
       if (dgamma) dgamma[ch] += (float)accg;
@@ -342,7 +363,7 @@ void group_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy
           sg += (double)dy[off + k] * (double)(x[off + k] - m);
         }
         accb[j] += sb;
-        accg[j] += (double)rstd[ig] * sg;
+        accg[j] += (double)rstd[ig] * (sg - delta_out[ig] * sb);
       }
     }
     for (int64_t j = 0; j < w; j++) {
@@ -479,27 +500,32 @@ void norm_moments_cols(double* s1, double* s2, const float* x, int64_t rows, int
   }
 }
 
-void norm_dot_runs(double* sdy, double* sdyx, const float* dy, const float* x, int64_t blocks, int64_t len,
-                   int64_t stride, float m) {
-  double a = 0, q = 0;
+void norm_dot_runs(double* sdy, double* sdyx, double* sx, const float* dy, const float* x, int64_t blocks,
+                   int64_t len, int64_t stride, float m) {
+  double a = 0, q = 0, e = 0;
   for (int64_t b = 0; b < blocks; b++) {
     const float *g = dy + b * stride, *p = x + b * stride;
     for (int64_t k = 0; k < len; k++) {
+      const float d = p[k] - m;
       a += g[k];
-      q += (double)g[k] * (double)(p[k] - m);
+      q += (double)(g[k] * d);
+      e += d;
     }
   }
   *sdy = a;
   *sdyx = q;
+  *sx = e;
 }
 
-void norm_dot_cols(double* sdy, double* sdyx, const float* dy, const float* x, int64_t rows, int64_t cols,
-                   int64_t stride, const float* m) {
+void norm_dot_cols(double* sdy, double* sdyx, double* sx, const float* dy, const float* x, int64_t rows,
+                   int64_t cols, int64_t stride, const float* m) {
   for (int64_t r = 0; r < rows; r++) {
     const float *g = dy + r * stride, *p = x + r * stride;
     for (int64_t j = 0; j < cols; j++) {
+      const float d = p[j] - m[j];
       sdy[j] += g[j];
-      sdyx[j] += (double)g[j] * (double)(p[j] - m[j]);
+      sdyx[j] += (double)(g[j] * d);
+      sx[j] += d;
     }
   }
 }

@@ -62,12 +62,13 @@ void norm_moments_runs(double* s1, double* s2, const float* x, int64_t blocks, i
 // Column form: rows × cols (row r at x + r·stride); s1[j] += Σ_r (x[r,j] - shift[j]), s2[j] likewise.
 void norm_moments_cols(double* s1, double* s2, const float* x, int64_t rows, int64_t cols, int64_t stride,
                        const float* shift);
-// Backward reductions over runs: *sdy = Σdy, *sdyx = Σdy·(x - m) (overwritten).
-void norm_dot_runs(double* sdy, double* sdyx, const float* dy, const float* x, int64_t blocks, int64_t len,
-                   int64_t stride, float m);
-// Column form: sdy[j] += Σ_r dy[r,j], sdyx[j] += Σ_r dy[r,j]·(x[r,j] - m[j]).
-void norm_dot_cols(double* sdy, double* sdyx, const float* dy, const float* x, int64_t rows, int64_t cols,
-                   int64_t stride, const float* m);
+// Backward reductions over runs: *sdy = Σdy, *sdyx = Σdy·(x - m), *sx = Σ(x - m) (overwritten).
+// sx measures how far the float32 mean m is from the exact mean of the values (|mean| >> std).
+void norm_dot_runs(double* sdy, double* sdyx, double* sx, const float* dy, const float* x, int64_t blocks,
+                   int64_t len, int64_t stride, float m);
+// Column form: sdy[j] += Σ_r dy[r,j], sdyx[j] += Σ_r dy[r,j]·(x[r,j] - m[j]), sx[j] += Σ_r (x[r,j] - m[j]).
+void norm_dot_cols(double* sdy, double* sdyx, double* sx, const float* dy, const float* x, int64_t rows,
+                   int64_t cols, int64_t stride, const float* m);
 // y = (x - m)·a + b over len values (constant coefficients).
 void norm_affine(float* y, const float* x, int64_t len, float m, float a, float b);
 // Per-column coefficients over rows (row r at +r·stride): y[r,j] = (x[r,j] - m[j])·a[j] + b[j].
@@ -84,10 +85,10 @@ void norm_moments_runs_avx2(double* s1, double* s2, const float* x, int64_t bloc
                             float shift);
 void norm_moments_cols_avx2(double* s1, double* s2, const float* x, int64_t rows, int64_t cols, int64_t stride,
                             const float* shift);
-void norm_dot_runs_avx2(double* sdy, double* sdyx, const float* dy, const float* x, int64_t blocks, int64_t len,
-                        int64_t stride, float m);
-void norm_dot_cols_avx2(double* sdy, double* sdyx, const float* dy, const float* x, int64_t rows, int64_t cols,
-                        int64_t stride, const float* m);
+void norm_dot_runs_avx2(double* sdy, double* sdyx, double* sx, const float* dy, const float* x, int64_t blocks,
+                        int64_t len, int64_t stride, float m);
+void norm_dot_cols_avx2(double* sdy, double* sdyx, double* sx, const float* dy, const float* x, int64_t rows,
+                        int64_t cols, int64_t stride, const float* m);
 void norm_affine_avx2(float* y, const float* x, int64_t len, float m, float a, float b);
 void norm_affine_cols_avx2(float* y, const float* x, int64_t rows, int64_t cols, int64_t stride, const float* m,
                            const float* a, const float* b);

@@ -102,18 +102,22 @@ void norm_moments_cols_avx2(double* s1, double* s2, const float* x, int64_t rows
   }
 }
 
-void norm_dot_runs_avx2(double* sdy, double* sdyx, const float* dy, const float* x, int64_t blocks, int64_t len,
-                        int64_t stride, float m) {
+void norm_dot_runs_avx2(double* sdy, double* sdyx, double* sx, const float* dy, const float* x, int64_t blocks,
+                        int64_t len, int64_t stride, float m) {
   const __m256 vm = _mm256_set1_ps(m);
   __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0, q0 = a0, q1 = a0, q2 = a0, q3 = a0;
-  double ta = 0, tq = 0;
+  __m256d e0 = a0, e1 = a0;
+  double ta = 0, tq = 0, te = 0;
   for (int64_t b = 0; b < blocks; b++) {
     const float *g = dy + b * stride, *p = x + b * stride;
     int64_t k = 0;
     for (; k + 16 <= len; k += 16) {
       const __m256 g0 = _mm256_loadu_ps(g + k), g1 = _mm256_loadu_ps(g + k + 8);
-      const __m256 p0 = _mm256_mul_ps(g0, _mm256_sub_ps(_mm256_loadu_ps(p + k), vm));
-      const __m256 p1 = _mm256_mul_ps(g1, _mm256_sub_ps(_mm256_loadu_ps(p + k + 8), vm));
+      const __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(p + k), vm);
+      const __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(p + k + 8), vm);
+      const __m256 p0 = _mm256_mul_ps(g0, d0), p1 = _mm256_mul_ps(g1, d1);
+      // Σ(x − m) in float over 16 values (small: m is within a rounding of the mean), then in double
+      const __m256 ds = _mm256_add_ps(d0, d1);
       a0 = _mm256_add_pd(a0, lo_pd(g0));
       a1 = _mm256_add_pd(a1, hi_pd(g0));
       a2 = _mm256_add_pd(a2, lo_pd(g1));
@@ -122,44 +126,56 @@ void norm_dot_runs_avx2(double* sdy, double* sdyx, const float* dy, const float*
       q1 = _mm256_add_pd(q1, hi_pd(p0));
       q2 = _mm256_add_pd(q2, lo_pd(p1));
       q3 = _mm256_add_pd(q3, hi_pd(p1));
+      e0 = _mm256_add_pd(e0, lo_pd(ds));
+      e1 = _mm256_add_pd(e1, hi_pd(ds));
     }
     for (; k < len; k++) {
+      const float d = p[k] - m;
       ta += g[k];
-      tq += (double)(g[k] * (p[k] - m));
+      tq += (double)(g[k] * d);
+      te += d;
     }
   }
   *sdy = hsum(_mm256_add_pd(_mm256_add_pd(a0, a1), _mm256_add_pd(a2, a3))) + ta;
   *sdyx = hsum(_mm256_add_pd(_mm256_add_pd(q0, q1), _mm256_add_pd(q2, q3))) + tq;
+  *sx = hsum(_mm256_add_pd(e0, e1)) + te;
 }
 
-void norm_dot_cols_avx2(double* sdy, double* sdyx, const float* dy, const float* x, int64_t rows, int64_t cols,
-                        int64_t stride, const float* m) {
+void norm_dot_cols_avx2(double* sdy, double* sdyx, double* sx, const float* dy, const float* x, int64_t rows,
+                        int64_t cols, int64_t stride, const float* m) {
   int64_t j = 0;
   for (; j + 8 <= cols; j += 8) {
     const __m256 vm = _mm256_loadu_ps(m + j);
-    __m256d a0 = _mm256_setzero_pd(), a1 = a0, q0 = a0, q1 = a0;
+    __m256d a0 = _mm256_setzero_pd(), a1 = a0, q0 = a0, q1 = a0, e0 = a0, e1 = a0;
     for (int64_t r = 0; r < rows; r++) {
       const __m256 g = _mm256_loadu_ps(dy + r * stride + j);
-      const __m256 p = _mm256_mul_ps(g, _mm256_sub_ps(_mm256_loadu_ps(x + r * stride + j), vm));
+      const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + r * stride + j), vm);
+      const __m256 p = _mm256_mul_ps(g, d);
       a0 = _mm256_add_pd(a0, lo_pd(g));
       a1 = _mm256_add_pd(a1, hi_pd(g));
       q0 = _mm256_add_pd(q0, lo_pd(p));
       q1 = _mm256_add_pd(q1, hi_pd(p));
+      e0 = _mm256_add_pd(e0, lo_pd(d));
+      e1 = _mm256_add_pd(e1, hi_pd(d));
     }
     _mm256_storeu_pd(sdy + j, _mm256_add_pd(_mm256_loadu_pd(sdy + j), a0));
     _mm256_storeu_pd(sdy + j + 4, _mm256_add_pd(_mm256_loadu_pd(sdy + j + 4), a1));
     _mm256_storeu_pd(sdyx + j, _mm256_add_pd(_mm256_loadu_pd(sdyx + j), q0));
     _mm256_storeu_pd(sdyx + j + 4, _mm256_add_pd(_mm256_loadu_pd(sdyx + j + 4), q1));
+    _mm256_storeu_pd(sx + j, _mm256_add_pd(_mm256_loadu_pd(sx + j), e0));
+    _mm256_storeu_pd(sx + j + 4, _mm256_add_pd(_mm256_loadu_pd(sx + j + 4), e1));
   }
   for (; j < cols; j++) {
-    double a = 0, q = 0;
+    double a = 0, q = 0, e = 0;
     for (int64_t r = 0; r < rows; r++) {
-      const float g = dy[r * stride + j];
+      const float g = dy[r * stride + j], d = x[r * stride + j] - m[j];
       a += g;
-      q += (double)(g * (x[r * stride + j] - m[j]));
+      q += (double)(g * d);
+      e += d;
     }
     sdy[j] += a;
     sdyx[j] += q;
+    sx[j] += e;
   }
 }
 

@@ -45,9 +45,14 @@ function finish(s1: number, s2: number, count: number, shift: number, eps: numbe
   statOut[2] = 1 / Math.sqrt(v + eps);
 }
 
+/** A value as the native glue prints it in error messages. */
+function describe(v: unknown): string {
+  return typeof v === 'number' ? `${Number.isNaN(v) ? 'NaN' : String(v)} of type number` : String(v);
+}
+
 function checkEps(eps: number): void {
   if (!(typeof eps === 'number' && eps > 0 && Number.isFinite(eps))) {
-    throw new RangeError(`Expected number > 0 for eps but received ${String(eps)}`);
+    throw new RangeError(`Expected number > 0 for eps but received ${describe(eps)}`);
   }
 }
 
@@ -135,7 +140,10 @@ export function batchNormInference(
  *     γ·dy·rstd          : the direct path through x̂
  *     − rstd·mean(γ·dy)  : through the mean (each x moves it by 1/m)
  *     − rstd·x̂·mean(γ·dy·x̂): through rstd (∂rstd/∂x_i = −rstd³ (x_i − mean)/m)
- * Two reductions (Σdy, Σdy·x̂), then one elementwise pass.
+ * Two reductions (Σdy, Σdy·x̂), then one elementwise pass dx = k1·dy + k2·(x − mean) + k3.
+ * The mean arrives rounded to float32; the reduction pass also measures δ = Σ(x − mean_f)/m, the
+ * distance to the exact mean, and re-centres on mean_f + δ (Σdy·(x − mean) = Σdy·(x − mean_f) − δ·Σdy;
+ * the −k2·δ folds into k3), so |mean| >> std keeps Σdx = 0 and Σdx·x̂ = 0.
  */
 export function batchNormBackward(
   dx: Float32Array, dgamma: Float32Array | null, dbeta: Float32Array | null,
@@ -146,22 +154,27 @@ export function batchNormBackward(
   const count = n * inner;
   if (inner === 1) {
     const sdy = new Float64Array(c);
-    const sdyx = new Float64Array(c); // Σ dy·(x − mean)
+    const sdyx = new Float64Array(c); // Σ dy·(x − mean_f)
+    const sx = new Float64Array(c); // Σ (x − mean_f)
     for (let r = 0, o = 0; r < n; r++) {
       for (let j = 0; j < c; j++, o++) {
         const g = dy[o];
+        const d = x[o] - mean[j];
         sdy[j] += g;
-        sdyx[j] += g * (x[o] - mean[j]);
+        sdyx[j] += g * d;
+        sx[j] += d;
       }
     }
-    // Turn the sums into the coefficients of dx = k1·dy + k2·(x − mean) + k3, in place.
+    // Turn the sums into the coefficients of dx = k1·dy + k2·(x − mean_f) + k3, in place.
     for (let j = 0; j < c; j++) {
       const r = rstd[j];
       const g = gamma ? gamma[j] : 1;
+      const delta = sx[j] / count;
+      const sdyxc = sdyx[j] - delta * sdy[j]; // Σ dy·(x − exact mean)
       if (dbeta) dbeta[j] += sdy[j];
-      if (dgamma) dgamma[j] += r * sdyx[j];
-      const k2 = (-g * r * r * r * sdyx[j]) / count; // −γ·rstd · rstd²·Σdy(x−mean)/m = −γ·rstd·mean(dy·x̂)·rstd
-      const k3 = (-g * r * sdy[j]) / count; // −γ·rstd·mean(dy)
+      if (dgamma) dgamma[j] += r * sdyxc;
+      const k2 = (-g * r * r * r * sdyxc) / count; // −γ·rstd · rstd·mean(dy·x̂)
+      const k3 = (-g * r * sdy[j]) / count - k2 * delta; // −γ·rstd·mean(dy), re-centred
       sdy[j] = k3;
       sdyx[j] = k2;
     }
@@ -178,21 +191,26 @@ export function batchNormBackward(
     const mu = mean[ch];
     let sdy = 0;
     let sdyx = 0;
+    let sx = 0;
     for (let i = 0, base = off; i < n; i++, base += stride) {
       const end = base + inner;
       for (let k = base; k < end; k++) {
         const g = dy[k];
+        const d = x[k] - mu;
         sdy += g;
-        sdyx += g * (x[k] - mu);
+        sdyx += g * d;
+        sx += d;
       }
     }
     const r = rstd[ch];
     const g = gamma ? gamma[ch] : 1;
+    const delta = sx / count;
+    sdyx -= delta * sdy; // re-centred on the exact mean
     if (dbeta) dbeta[ch] += sdy;
     if (dgamma) dgamma[ch] += r * sdyx;
     const k1 = g * r;
     const k2 = (-g * r * r * r * sdyx) / count;
-    const k3 = (-g * r * sdy) / count;
+    const k3 = (-g * r * sdy) / count - k2 * delta;
     for (let i = 0, base = off; i < n; i++, base += stride) {
       const end = base + inner;
       for (let k = base; k < end; k++) dx[k] = k1 * dy[k] + k2 * (x[k] - mu) + k3;
@@ -205,7 +223,7 @@ export function batchNormBackward(
 
 function checkGroups(c: number, groups: number): void {
   if (!(Number.isInteger(groups) && groups >= 1 && c % groups === 0)) {
-    throw new RangeError(`Expected a divisor of c = ${c} for groups but received ${String(groups)}`);
+    throw new RangeError(`Expected a divisor of c = ${c} for groups but received ${describe(groups)}`);
   }
 }
 
@@ -242,6 +260,7 @@ export function groupNormForward(
  *   (the same three paths as BatchNorm — direct, through the mean, through rstd — with γ varying
  *    per channel inside the group, so the means weight each value by its channel's γ_c)
  *   dβ_c += Σ_i Σ dy,   dγ_c += Σ_i Σ dy·x̂
+ * The float32 mean is re-centred on the exact one as in BatchNorm (δ over the whole group).
  */
 export function groupNormBackward(
   dx: Float32Array, dgamma: Float32Array | null, dbeta: Float32Array | null,
@@ -253,31 +272,42 @@ export function groupNormBackward(
   const len = cg * inner;
   const accG = dgamma ? new Float64Array(c) : null;
   const accB = dbeta ? new Float64Array(c) : null;
+  const chDy = new Float64Array(cg); // per-channel Σdy and Σdy·(x − mean_f) of the current group
+  const chDyx = new Float64Array(cg);
   for (let ig = 0; ig < n * groups; ig++) {
     const c0 = (ig % groups) * cg;
     const off = Math.floor(ig / groups) * c * inner + c0 * inner;
     const mu = mean[ig];
     const r = rstd[ig];
     let ga = 0; // Σ γ·dy
-    let gb = 0; // Σ γ·dy·(x − mean)
+    let gb = 0; // Σ γ·dy·(x − mean_f)
+    let sx = 0; // Σ (x − mean_f)
     for (let cc = 0, base = off; cc < cg; cc++, base += inner) {
       let sdy = 0;
       let sdyx = 0;
       const end = base + inner;
       for (let k = base; k < end; k++) {
         const g = dy[k];
+        const d = x[k] - mu;
         sdy += g;
-        sdyx += g * (x[k] - mu);
+        sdyx += g * d;
+        sx += d;
       }
       const gm = gamma ? gamma[c0 + cc] : 1;
       ga += gm * sdy;
       gb += gm * sdyx;
-      if (accB) accB[c0 + cc] += sdy;
-      if (accG) accG[c0 + cc] += r * sdyx;
+      chDy[cc] = sdy;
+      chDyx[cc] = sdyx;
     }
-    // dx = k1_c·dy + k2·(x − mean) + k3 with k1_c = γ_c·rstd, k2 = −rstd·B·rstd, k3 = −rstd·A.
+    const delta = sx / len;
+    gb -= delta * ga; // re-centred on the exact mean
+    for (let cc = 0; cc < cg; cc++) {
+      if (accB) accB[c0 + cc] += chDy[cc];
+      if (accG) accG[c0 + cc] += r * (chDyx[cc] - delta * chDy[cc]);
+    }
+    // dx = k1_c·dy + k2·(x − mean) + k3 with k1_c = γ_c·rstd, k2 = −rstd·B·rstd, k3 = −rstd·A (re-centred).
     const k2 = (-r * r * r * gb) / len;
-    const k3 = (-r * ga) / len;
+    const k3 = (-r * ga) / len - k2 * delta;
     for (let cc = 0, base = off; cc < cg; cc++, base += inner) {
       const k1 = (gamma ? gamma[c0 + cc] : 1) * r;
       const end = base + inner;

@@ -45,3 +45,5 @@ export function setNumThreads(n: number): void {
 export function getNumThreads(): number {
   return getBackend().getNumThreads();
 }
+export { BatchNorm1d, BatchNorm2d, LayerNorm, InstanceNorm2d, GroupNorm } from './layers/norm';
+export type { BatchNormArgs, LayerNormArgs, InstanceNormArgs, GroupNormArgs } from './layers/norm';

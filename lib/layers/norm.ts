@@ -1,0 +1,586 @@
+/**
+ * Normalization layers with PyTorch's semantics, parameter and buffer names, so numbers and state
+ * dicts carry over: BatchNorm1d, BatchNorm2d, LayerNorm, InstanceNorm2d, GroupNorm.
+ *
+ * Every layer views its input as x[n, c, inner] for the kernels (types.ts):
+ *   BatchNorm1d    (N, C) → inner = 1;  (N, C, L) → inner = L     batchNorm*
+ *   BatchNorm2d    (N, C, H, W) → inner = H·W                     batchNorm*
+ *   LayerNorm      rows = N·(leading dims), c = prod(normalizedShape), inner = 1, groups = 1
+ *   InstanceNorm2d (N, C, H, W): groups = C                       groupNorm* (batchNormInference in eval
+ *                                                                  mode with running statistics)
+ *   GroupNorm      (N, C, *): inner = prod(*)                     groupNorm*
+ *
+ * Running statistics (trackRunningStats): after each training forward,
+ *   running_mean = (1 − momentum)·running_mean + momentum·batch_mean
+ *   running_var  = (1 − momentum)·running_var  + momentum·batch_var·m/(m − 1)   (unbiased, m values)
+ * momentum is the weight of the NEW batch (PyTorch's convention; Keras's momentum 0.99 is 0.01 here).
+ * momentum null is PyTorch's momentum=None: a cumulative average, factor 1/num_batches_tracked.
+ * InstanceNorm averages its per-instance statistics over the batch first and, as PyTorch, does not
+ * count num_batches_tracked.
+ *
+ * Backward through evaluation mode (running statistics) is the per-channel affine map's:
+ * dx = dy·γ·s, dγ += Σ dy·(x − μ)·s, dβ += Σ dy with s = 1/sqrt(running_var + eps).
+ */
+import { Layer, LayerArgs, Param } from './layer';
+import { Generator } from '../random';
+import { constant } from '../init';
+import type { Tensor } from '../tensor';
+import { checkBool, checkInt, checkNumber, checkOptions, describe, fail, formatShape } from '../validate';
+
+const BASE_KEYS = ['name', 'backend'] as const;
+
+function checkEpsArg(v: unknown, cls: string): number {
+  if (v === undefined) return 1e-5;
+  if (typeof v !== 'number') fail('type', 'number > 0', `eps of ${cls}`, describe(v));
+  if (!Number.isFinite(v) || v <= 0) fail('range', 'number > 0', `eps of ${cls}`, describe(v));
+  return v;
+}
+
+function checkMomentumArg(v: unknown, cls: string, allowNull: boolean): number | null {
+  if (v === undefined) return 0.1;
+  const what = allowNull ? 'number between 0 and 1, or null (cumulative average)' : 'number between 0 and 1';
+  if (v === null) {
+    if (allowNull) return null;
+    fail('type', what, `momentum of ${cls}`, 'null');
+  }
+  const m = checkNumber(v, `momentum of ${cls}`, 0, 1, what);
+  if (m > 0.5) warnMomentum(cls, m);
+  return m;
+}
+
+let momentumWarned = false;
+/** One process warning (per process): momentum here is the weight of the new batch. */
+function warnMomentum(cls: string, m: number): void {
+  if (momentumWarned) return;
+  momentumWarned = true;
+  process.emitWarning(
+    `${cls}: momentum ${m} is the weight of the NEW batch in the running statistics (PyTorch's convention): ` +
+      `running = (1 − momentum)·running + momentum·batch. Keras's momentum 0.99 corresponds to 0.01 here.`,
+    'MinibatchWarning',
+  );
+}
+
+function product(a: readonly number[]): number {
+  let p = 1;
+  for (const d of a) p *= d;
+  return p;
+}
+
+/** The same error for a forward pass and for the trainer's up-front check. */
+function singleValueError(label: string, n: number, inner: number, innerName: string, evalHelps: boolean): RangeError {
+  const count = inner === 1 ? `a batch of ${n}` : `a batch of ${n} with ${innerName} = ${inner}`;
+  return new RangeError(
+    `Expected more than 1 value per channel in training mode for input of ${label} but received ${count} ` +
+      `(1 value per channel): BatchNorm cannot compute a variance from one value per channel; ` +
+      (evalHelps
+        ? 'use a batch larger than 1 or eval mode'
+        : 'use a batch larger than 1 (with trackRunningStats false, eval mode also uses batch statistics)'),
+  );
+}
+
+/**
+ * Backward through a per-channel affine map y = (x − μ_c)·s_c·γ_c + β_c (x as [n, c, inner]):
+ * dx overwritten, dγ/dβ accumulate. Used for evaluation mode with running statistics.
+ */
+function affineBackward(
+  dx: Float32Array, dgamma: Float32Array | null, dbeta: Float32Array | null, dy: Float32Array, x: Float32Array,
+  mu: Float32Array, s: Float32Array, gamma: Float32Array | null, n: number, c: number, inner: number,
+): void {
+  for (let ch = 0; ch < c; ch++) {
+    const m = mu[ch];
+    const sc = s[ch];
+    const a = sc * (gamma ? gamma[ch] : 1);
+    let sdy = 0;
+    let sdyx = 0;
+    for (let i = 0; i < n; i++) {
+      const base = (i * c + ch) * inner;
+      const end = base + inner;
+      for (let k = base; k < end; k++) {
+        const g = dy[k];
+        dx[k] = g * a;
+        sdy += g;
+        sdyx += g * (x[k] - m);
+      }
+    }
+    if (dgamma) dgamma[ch] += sdyx * sc;
+    if (dbeta) dbeta[ch] += sdy;
+  }
+}
+
+// ======================================================================================= BatchNorm
+
+export interface BatchNormArgs extends LayerArgs {
+  /** Channels C (the dimension after the batch). Required. */
+  numFeatures: number;
+  /** Added to the variance before the square root, > 0. Default 1e-5. */
+  eps?: number;
+  /**
+   * Weight of the NEW batch in the running statistics, in [0, 1] (PyTorch's convention; Keras's 0.99
+   * is 0.01 here; values above 0.5 give a warning). null: cumulative moving average. Default 0.1.
+   */
+  momentum?: number | null;
+  /** Learn a per-channel scale `weight` (γ, init 1) and shift `bias` (β, init 0). Default true. */
+  affine?: boolean;
+  /**
+   * Keep `running_mean`, `running_var` and `num_batches_tracked` buffers and use them in eval mode.
+   * false: batch statistics in both modes and no buffers. Default true.
+   */
+  trackRunningStats?: boolean;
+}
+
+const BN_KEYS = ['numFeatures', 'eps', 'momentum', 'affine', 'trackRunningStats', ...BASE_KEYS] as const;
+
+abstract class BatchNormBase extends Layer {
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly momentum: number | null;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+  private inner = 1;
+  private usedBatchStats = true;
+  /** Exact count behind the float32 num_batches_tracked buffer (resynchronised if the buffer is loaded). */
+  private count = 0;
+
+  constructor(args: BatchNormArgs, cls: string) {
+    checkOptions(args, BN_KEYS, cls);
+    if (!args) fail('type', 'options object', cls, describe(args));
+    super(args, cls);
+    this.numFeatures = checkInt(args.numFeatures, `numFeatures of ${cls}`);
+    this.eps = checkEpsArg(args.eps, cls);
+    this.momentum = checkMomentumArg(args.momentum, cls, true);
+    this.affine = args.affine === undefined ? true : checkBool(args.affine, `affine of ${cls}`);
+    this.trackRunningStats = args.trackRunningStats === undefined ? true : checkBool(args.trackRunningStats, `trackRunningStats of ${cls}`);
+  }
+
+  /** Checks the per-sample shape; returns inner (1 or the product of the trailing dims). */
+  protected abstract innerOf(inputShape: number[]): number;
+  protected abstract readonly innerName: string;
+
+  protected buildImpl(inputShape: number[], rng: Generator): number[] {
+    this.inner = this.innerOf(inputShape);
+    const c = this.numFeatures;
+    if (this.affine) {
+      const ctx = { fanIn: c, fanOut: c, role: 'other' as const };
+      this.addParam('weight', [c], constant(1), rng, ctx);
+      this.addParam('bias', [c], constant(0), rng, ctx);
+    }
+    if (this.trackRunningStats) {
+      this.addBuffer('running_mean', [c], 0);
+      this.addBuffer('running_var', [c], 1);
+      this.addBuffer('num_batches_tracked', [], 0);
+    }
+    return inputShape;
+  }
+
+  /** Batches processed in training mode (exact; the buffer holds it as float32). */
+  get numBatchesTracked(): number {
+    if (!this.trackRunningStats || !this.built) return 0;
+    const b = this.bufferList[2].data;
+    if (b[0] !== Math.fround(this.count)) this.count = b[0];
+    return this.count;
+  }
+
+  override checkTrainingBatch(n: number): void {
+    if (!this.built) return; // the per-sample shape is unknown: forward checks
+    if (n * this.inner === 1) throw singleValueError(this.label(), n, this.inner, this.innerName, this.trackRunningStats);
+  }
+
+  protected forwardImpl(x: Tensor): Tensor {
+    const n = x.shape[0];
+    const c = this.numFeatures;
+    const inner = this.inner;
+    const y = this.out('y', x.shape as number[]);
+    const gamma = this.affine ? this.paramList[0].data : null;
+    const beta = this.affine ? this.paramList[1].data : null;
+    const mean = this.scratch('mean', c);
+    const rstd = this.scratch('rstd', c);
+    if (this.training || !this.trackRunningStats) {
+      if (n * inner === 1) throw singleValueError(this.label(), n, inner, this.innerName, this.trackRunningStats);
+      const variance = this.scratch('var', c);
+      this.backend.batchNormForward(y.data, mean, variance, rstd, x.data, gamma, beta, n, c, inner, this.eps);
+      if (this.training && this.trackRunningStats) this.updateRunningStats(mean, variance, n * inner);
+      this.usedBatchStats = true;
+    } else {
+      const rm = this.bufferList[0].data;
+      const rv = this.bufferList[1].data;
+      this.backend.batchNormInference(y.data, x.data, rm, rv, gamma, beta, n, c, inner, this.eps);
+      // what backward needs: the statistics this forward used
+      mean.set(rm);
+      for (let ch = 0; ch < c; ch++) rstd[ch] = 1 / Math.sqrt(rv[ch] + this.eps);
+      this.usedBatchStats = false;
+    }
+    return y;
+  }
+
+  private updateRunningStats(mean: Float32Array, variance: Float32Array, m: number): void {
+    const count = this.numBatchesTracked + 1;
+    this.count = count;
+    this.bufferList[2].data[0] = count;
+    const f = this.momentum === null ? 1 / count : this.momentum;
+    const unbias = m / (m - 1);
+    const rm = this.bufferList[0].data;
+    const rv = this.bufferList[1].data;
+    for (let ch = 0; ch < this.numFeatures; ch++) {
+      rm[ch] = (1 - f) * rm[ch] + f * mean[ch];
+      rv[ch] = (1 - f) * rv[ch] + f * variance[ch] * unbias;
+    }
+  }
+
+  protected backwardImpl(dy: Tensor): Tensor {
+    const x = this.cachedInput;
+    const n = x.shape[0];
+    const c = this.numFeatures;
+    const dx = this.out('dx', x.shape as number[]);
+    const gamma = this.affine ? this.paramList[0] : null;
+    const beta = this.affine ? this.paramList[1] : null;
+    const mean = this.scratch('mean', c);
+    const rstd = this.scratch('rstd', c);
+    if (this.usedBatchStats) {
+      this.backend.batchNormBackward(dx.data, gamma?.grad ?? null, beta?.grad ?? null, dy.data, x.data, mean, rstd, gamma?.data ?? null, n, c, this.inner);
+    } else {
+      affineBackward(dx.data, gamma?.grad ?? null, beta?.grad ?? null, dy.data, x.data, mean, rstd, gamma?.data ?? null, n, c, this.inner);
+    }
+    return dx;
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(),
+      numFeatures: this.numFeatures,
+      eps: this.eps,
+      momentum: this.momentum,
+      affine: this.affine,
+      trackRunningStats: this.trackRunningStats,
+    };
+  }
+}
+
+/** Batch normalization over (N, C) or (N, C, L) input, as torch.nn.BatchNorm1d. */
+export class BatchNorm1d extends BatchNormBase {
+  readonly className: string = 'BatchNorm1d';
+  protected readonly innerName = 'L';
+  constructor(args: BatchNormArgs) {
+    super(args, 'BatchNorm1d');
+  }
+  protected innerOf(s: number[]): number {
+    if ((s.length !== 1 && s.length !== 2) || s[0] !== this.numFeatures) {
+      fail('range', `input of shape [N, ${this.numFeatures}] or [N, ${this.numFeatures}, L]`, this.label(), `input shape [N, ${s.join(', ')}]`);
+    }
+    return s.length === 2 ? s[1] : 1;
+  }
+}
+
+/** Batch normalization over (N, C, H, W) input, as torch.nn.BatchNorm2d. */
+export class BatchNorm2d extends BatchNormBase {
+  readonly className: string = 'BatchNorm2d';
+  protected readonly innerName = 'H·W';
+  constructor(args: BatchNormArgs) {
+    super(args, 'BatchNorm2d');
+  }
+  protected innerOf(s: number[]): number {
+    if (s.length !== 3 || s[0] !== this.numFeatures) {
+      fail('range', `input of shape [N, ${this.numFeatures}, H, W]`, this.label(), `input shape [N, ${s.join(', ')}]`);
+    }
+    return s[1] * s[2];
+  }
+}
+
+// ================================================================================ group family
+
+/** Shared forward/backward of the GroupNorm-kernel layers: x as [n, c, inner] with `groups` groups. */
+abstract class GroupFamily extends Layer {
+  protected dims = { rows: 0, c: 0, inner: 1, groups: 1 };
+
+  /** Sets rows (from the batch size), c, inner and groups for an input. */
+  protected abstract setDims(x: Tensor): void;
+  protected get gammaParam(): Param | null {
+    return this.paramList.length ? this.paramList[0] : null;
+  }
+  protected get betaParam(): Param | null {
+    return this.paramList.length ? this.paramList[1] : null;
+  }
+
+  protected groupForward(x: Tensor, eps: number): Tensor {
+    this.setDims(x);
+    const { rows, c, inner, groups } = this.dims;
+    const y = this.out('y', x.shape as number[]);
+    const mean = this.scratch('gmean', rows * groups);
+    const rstd = this.scratch('grstd', rows * groups);
+    this.backend.groupNormForward(y.data, mean, rstd, x.data, this.gammaParam?.data ?? null, this.betaParam?.data ?? null, rows, c, inner, groups, eps);
+    return y;
+  }
+
+  protected groupBackward(dy: Tensor): Tensor {
+    const x = this.cachedInput;
+    const { rows, c, inner, groups } = this.dims;
+    const dx = this.out('dx', x.shape as number[]);
+    const mean = this.scratch('gmean', rows * groups);
+    const rstd = this.scratch('grstd', rows * groups);
+    const g = this.gammaParam;
+    const b = this.betaParam;
+    this.backend.groupNormBackward(dx.data, g?.grad ?? null, b?.grad ?? null, dy.data, x.data, mean, rstd, g?.data ?? null, rows, c, inner, groups);
+    return dx;
+  }
+
+  protected addAffine(shape: number[], rng: Generator): void {
+    const size = product(shape);
+    const ctx = { fanIn: size, fanOut: size, role: 'other' as const };
+    this.addParam('weight', shape, constant(1), rng, ctx);
+    this.addParam('bias', shape, constant(0), rng, ctx);
+  }
+}
+
+export interface LayerNormArgs extends LayerArgs {
+  /** The trailing input dims to normalize over: a number (the last dim) or an array. Required. */
+  normalizedShape: number | number[];
+  /** Added to the variance before the square root, > 0. Default 1e-5. */
+  eps?: number;
+  /** Learn `weight` (init 1) and `bias` (init 0) of shape normalizedShape. Default true. */
+  elementwiseAffine?: boolean;
+}
+
+/** Layer normalization over the last dims, as torch.nn.LayerNorm. Same in train and eval mode. */
+export class LayerNorm extends GroupFamily {
+  readonly className: string = 'LayerNorm';
+  readonly normalizedShape: readonly number[];
+  readonly eps: number;
+  readonly elementwiseAffine: boolean;
+
+  constructor(args: LayerNormArgs) {
+    checkOptions(args, ['normalizedShape', 'eps', 'elementwiseAffine', ...BASE_KEYS], 'LayerNorm');
+    if (!args) fail('type', 'options object', 'LayerNorm', describe(args));
+    super(args, 'LayerNorm');
+    const ns = args.normalizedShape;
+    if (typeof ns === 'number') this.normalizedShape = Object.freeze([checkInt(ns, 'normalizedShape of LayerNorm')]);
+    else if (Array.isArray(ns) && ns.length > 0) this.normalizedShape = Object.freeze(ns.map((d, i) => checkInt(d, `normalizedShape[${i}] of LayerNorm`)));
+    else fail('type', 'positive integer or non-empty array of positive integers', 'normalizedShape of LayerNorm', describe(ns));
+    this.eps = checkEpsArg(args.eps, 'LayerNorm');
+    this.elementwiseAffine = args.elementwiseAffine === undefined ? true : checkBool(args.elementwiseAffine, 'elementwiseAffine of LayerNorm');
+  }
+
+  protected buildImpl(inputShape: number[], rng: Generator): number[] {
+    const k = this.normalizedShape.length;
+    const tail = inputShape.slice(inputShape.length - k);
+    if (inputShape.length < k || tail.some((d, i) => d !== this.normalizedShape[i])) {
+      fail(
+        'range',
+        `input of shape [N, ..., ${this.normalizedShape.join(', ')}] (trailing dims equal to normalizedShape ${formatShape(this.normalizedShape)})`,
+        this.label(),
+        `input shape [N, ${inputShape.join(', ')}]`,
+      );
+    }
+    if (this.elementwiseAffine) this.addAffine([...this.normalizedShape], rng);
+    return inputShape;
+  }
+
+  protected setDims(x: Tensor): void {
+    const d = product(this.normalizedShape);
+    this.dims = { rows: x.data.length / d, c: d, inner: 1, groups: 1 };
+  }
+  protected forwardImpl(x: Tensor): Tensor {
+    return this.groupForward(x, this.eps);
+  }
+  protected backwardImpl(dy: Tensor): Tensor {
+    return this.groupBackward(dy);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), normalizedShape: [...this.normalizedShape], eps: this.eps, elementwiseAffine: this.elementwiseAffine };
+  }
+}
+
+export interface GroupNormArgs extends LayerArgs {
+  /** Groups the channels are split into; must divide numChannels. Required. */
+  numGroups: number;
+  /** Channels C (the dimension after the batch). Required. */
+  numChannels: number;
+  /** Added to the variance before the square root, > 0. Default 1e-5. */
+  eps?: number;
+  /** Learn a per-channel `weight` (init 1) and `bias` (init 0). Default true. */
+  affine?: boolean;
+}
+
+/**
+ * Group normalization over (N, C, *) input, as torch.nn.GroupNorm: statistics per sample and group
+ * of C/numGroups channels. Same in train and eval mode.
+ */
+export class GroupNorm extends GroupFamily {
+  readonly className: string = 'GroupNorm';
+  readonly numGroups: number;
+  readonly numChannels: number;
+  readonly eps: number;
+  readonly affine: boolean;
+
+  constructor(args: GroupNormArgs) {
+    checkOptions(args, ['numGroups', 'numChannels', 'eps', 'affine', ...BASE_KEYS], 'GroupNorm');
+    if (!args) fail('type', 'options object', 'GroupNorm', describe(args));
+    super(args, 'GroupNorm');
+    this.numGroups = checkInt(args.numGroups, 'numGroups of GroupNorm');
+    this.numChannels = checkInt(args.numChannels, 'numChannels of GroupNorm');
+    if (this.numChannels % this.numGroups !== 0) {
+      fail('range', `a divisor of numChannels = ${this.numChannels}`, 'numGroups of GroupNorm', describe(this.numGroups));
+    }
+    this.eps = checkEpsArg(args.eps, 'GroupNorm');
+    this.affine = args.affine === undefined ? true : checkBool(args.affine, 'affine of GroupNorm');
+  }
+
+  protected buildImpl(inputShape: number[], rng: Generator): number[] {
+    if (inputShape.length < 1 || inputShape[0] !== this.numChannels) {
+      fail('range', `input of shape [N, ${this.numChannels}, ...]`, this.label(), `input shape [N, ${inputShape.join(', ')}]`);
+    }
+    if (this.affine) this.addAffine([this.numChannels], rng);
+    return inputShape;
+  }
+
+  protected setDims(x: Tensor): void {
+    this.dims = { rows: x.shape[0], c: this.numChannels, inner: product(x.shape.slice(2)), groups: this.numGroups };
+  }
+  protected forwardImpl(x: Tensor): Tensor {
+    return this.groupForward(x, this.eps);
+  }
+  protected backwardImpl(dy: Tensor): Tensor {
+    return this.groupBackward(dy);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), numGroups: this.numGroups, numChannels: this.numChannels, eps: this.eps, affine: this.affine };
+  }
+}
+
+export interface InstanceNormArgs extends LayerArgs {
+  /** Channels C. Required. */
+  numFeatures: number;
+  /** Added to the variance before the square root, > 0. Default 1e-5. */
+  eps?: number;
+  /** Weight of the NEW batch in the running statistics, in [0, 1] (as BatchNorm's). Default 0.1. */
+  momentum?: number;
+  /** Learn a per-channel `weight` (init 1) and `bias` (init 0). Default false (PyTorch's). */
+  affine?: boolean;
+  /**
+   * Keep running averages of the per-instance statistics and use them in eval mode. Default false:
+   * instance statistics in both modes.
+   */
+  trackRunningStats?: boolean;
+}
+
+/** Instance normalization over (N, C, H, W) input, as torch.nn.InstanceNorm2d (GroupNorm with groups = C). */
+export class InstanceNorm2d extends GroupFamily {
+  readonly className: string = 'InstanceNorm2d';
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly momentum: number;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+  private usedInstanceStats = true;
+
+  constructor(args: InstanceNormArgs) {
+    checkOptions(args, ['numFeatures', 'eps', 'momentum', 'affine', 'trackRunningStats', ...BASE_KEYS], 'InstanceNorm2d');
+    if (!args) fail('type', 'options object', 'InstanceNorm2d', describe(args));
+    super(args, 'InstanceNorm2d');
+    this.numFeatures = checkInt(args.numFeatures, 'numFeatures of InstanceNorm2d');
+    this.eps = checkEpsArg(args.eps, 'InstanceNorm2d');
+    this.momentum = checkMomentumArg(args.momentum, 'InstanceNorm2d', false)!;
+    this.affine = args.affine === undefined ? false : checkBool(args.affine, 'affine of InstanceNorm2d');
+    this.trackRunningStats = args.trackRunningStats === undefined ? false : checkBool(args.trackRunningStats, 'trackRunningStats of InstanceNorm2d');
+  }
+
+  protected buildImpl(inputShape: number[], rng: Generator): number[] {
+    if (inputShape.length !== 3 || inputShape[0] !== this.numFeatures) {
+      fail('range', `input of shape [N, ${this.numFeatures}, H, W]`, this.label(), `input shape [N, ${inputShape.join(', ')}]`);
+    }
+    if (this.affine) this.addAffine([this.numFeatures], rng);
+    if (this.trackRunningStats) {
+      this.addBuffer('running_mean', [this.numFeatures], 0);
+      this.addBuffer('running_var', [this.numFeatures], 1);
+      this.addBuffer('num_batches_tracked', [], 0); // present (PyTorch's state dict) but never counted
+    }
+    return inputShape;
+  }
+
+  /** Instance statistics need more than one spatial value (H·W > 1). */
+  override checkTrainingBatch(_n: number): void {
+    if (this.built) this.checkSpatial(this.inputShape![1] * this.inputShape![2]);
+  }
+
+  private checkSpatial(hw: number): void {
+    if (hw === 1) {
+      throw new RangeError(
+        `Expected more than 1 spatial value (H·W > 1) for input of ${this.label()} but received H·W = 1: ` +
+          'InstanceNorm cannot compute a variance from one value per instance and channel',
+      );
+    }
+  }
+
+  protected setDims(x: Tensor): void {
+    this.dims = { rows: x.shape[0], c: this.numFeatures, inner: x.shape[2] * x.shape[3], groups: this.numFeatures };
+  }
+
+  protected forwardImpl(x: Tensor): Tensor {
+    if (this.training || !this.trackRunningStats) {
+      this.checkSpatial(x.shape[2] * x.shape[3]);
+      const y = this.groupForward(x, this.eps);
+      if (this.training && this.trackRunningStats) this.updateRunningStats();
+      this.usedInstanceStats = true;
+      return y;
+    }
+    this.setDims(x);
+    const { rows: n, c, inner } = this.dims;
+    const y = this.out('y', x.shape as number[]);
+    const rm = this.bufferList[0].data;
+    const rv = this.bufferList[1].data;
+    this.backend.batchNormInference(y.data, x.data, rm, rv, this.gammaParam?.data ?? null, this.betaParam?.data ?? null, n, c, inner, this.eps);
+    const mean = this.scratch('rmean', c);
+    const s = this.scratch('rrstd', c);
+    mean.set(rm);
+    for (let ch = 0; ch < c; ch++) s[ch] = 1 / Math.sqrt(rv[ch] + this.eps);
+    this.usedInstanceStats = false;
+    return y;
+  }
+
+  /**
+   * PyTorch's: the batch average of the per-instance mean and unbiased variance enters the running
+   * averages. The biased variance is recovered from the kernel's rstd: var = 1/rstd² − eps.
+   */
+  private updateRunningStats(): void {
+    const { rows: n, c, inner } = this.dims;
+    const mean = this.scratch('gmean', n * c);
+    const rstd = this.scratch('grstd', n * c);
+    const f = this.momentum;
+    const unbias = inner / (inner - 1);
+    const rm = this.bufferList[0].data;
+    const rv = this.bufferList[1].data;
+    for (let ch = 0; ch < c; ch++) {
+      let sm = 0;
+      let sv = 0;
+      for (let i = 0; i < n; i++) {
+        const r = rstd[i * c + ch];
+        sm += mean[i * c + ch];
+        sv += Math.max(0, 1 / (r * r) - this.eps);
+      }
+      rm[ch] = (1 - f) * rm[ch] + (f * sm) / n;
+      rv[ch] = (1 - f) * rv[ch] + (f * sv * unbias) / n;
+    }
+  }
+
+  protected backwardImpl(dy: Tensor): Tensor {
+    if (this.usedInstanceStats) return this.groupBackward(dy);
+    const x = this.cachedInput;
+    const { rows: n, c, inner } = this.dims;
+    const dx = this.out('dx', x.shape as number[]);
+    const g = this.gammaParam;
+    const b = this.betaParam;
+    affineBackward(dx.data, g?.grad ?? null, b?.grad ?? null, dy.data, x.data, this.scratch('rmean', c), this.scratch('rrstd', c), g?.data ?? null, n, c, inner);
+    return dx;
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(),
+      numFeatures: this.numFeatures,
+      eps: this.eps,
+      momentum: this.momentum,
+      affine: this.affine,
+      trackRunningStats: this.trackRunningStats,
+    };
+  }
+}

@@ -67,8 +67,8 @@ function product(a: readonly number[]): number {
 }
 
 /** The same error for a forward pass and for the trainer's up-front check. */
-function singleValueError(label: string, n: number, inner: number, innerName: string, evalHelps: boolean): RangeError {
-  const count = inner === 1 ? `a batch of ${n}` : `a batch of ${n} with ${innerName} = ${inner}`;
+function singleValueError(label: string, n: number, inner: number, innerName: string | null, evalHelps: boolean): RangeError {
+  const count = innerName === null ? `a batch of ${n}` : `a batch of ${n} with ${innerName} = ${inner}`;
   return new RangeError(
     `Expected more than 1 value per channel in training mode for input of ${label} but received ${count} ` +
       `(1 value per channel): BatchNorm cannot compute a variance from one value per channel; ` +
@@ -155,6 +155,10 @@ abstract class BatchNormBase extends Layer {
   /** Checks the per-sample shape; returns inner (1 or the product of the trailing dims). */
   protected abstract innerOf(inputShape: number[]): number;
   protected abstract readonly innerName: string;
+  /** The spatial extent's name for messages, null for (N, C) input. */
+  private innerLabel(): string | null {
+    return this.inputShape && this.inputShape.length > 1 ? this.innerName : null;
+  }
 
   protected buildImpl(inputShape: number[], rng: Generator): number[] {
     this.inner = this.innerOf(inputShape);
@@ -182,7 +186,7 @@ abstract class BatchNormBase extends Layer {
 
   override checkTrainingBatch(n: number): void {
     if (!this.built) return; // the per-sample shape is unknown: forward checks
-    if (n * this.inner === 1) throw singleValueError(this.label(), n, this.inner, this.innerName, this.trackRunningStats);
+    if (n * this.inner === 1) throw singleValueError(this.label(), n, this.inner, this.innerLabel(), this.trackRunningStats);
   }
 
   protected forwardImpl(x: Tensor): Tensor {
@@ -195,7 +199,7 @@ abstract class BatchNormBase extends Layer {
     const mean = this.scratch('mean', c);
     const rstd = this.scratch('rstd', c);
     if (this.training || !this.trackRunningStats) {
-      if (n * inner === 1) throw singleValueError(this.label(), n, inner, this.innerName, this.trackRunningStats);
+      if (n * inner === 1) throw singleValueError(this.label(), n, inner, this.innerLabel(), this.trackRunningStats);
       const variance = this.scratch('var', c);
       this.backend.batchNormForward(y.data, mean, variance, rstd, x.data, gamma, beta, n, c, inner, this.eps);
       if (this.training && this.trackRunningStats) this.updateRunningStats(mean, variance, n * inner);

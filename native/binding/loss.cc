@@ -24,7 +24,7 @@ Labels labels_arg(const Napi::CallbackInfo& info, size_t i, int64_t n, int64_t k
   if (t != napi_int32_array && t != napi_uint8_array) type_error(info.Env(), "Int32Array or Uint8Array", "labels", v);
   if (is_detached(ta)) range_error(info.Env(), "an attached Int32Array or Uint8Array", "labels", "a detached buffer");
   if (ta.ElementLength() < (size_t)n)
-    range_error(info.Env(), "labels of length >= " + std::to_string((long long)n), "labels", describe(v));
+    range_error(info.Env(), "Int32Array or Uint8Array of length >= " + std::to_string((long long)n), "labels", describe(v));
   const std::string what = "integer in [0, " + std::to_string((long long)k) + ")";
   if (t == napi_int32_array) {
     out.i32 = v.As<Napi::Int32Array>().Data();

@@ -108,7 +108,7 @@ describe('label and argument checks', () => {
       new RangeError('Expected integer >= 1 for n but received 0 of type number'),
     );
     expect(call('softmaxCrossEntropyBackward', probs, logits, new Int32Array(2), 2, 3, Infinity)).toThrow(
-      new RangeError('Expected finite number for scale but received inf of type number'),
+      new RangeError('Expected finite number for scale but received Infinity of type number'),
     );
     const lab = new Int32Array(2);
     structuredClone(lab.buffer, { transfer: [lab.buffer] });

@@ -15,7 +15,7 @@ namespace mb {
 namespace {
 
 // Below this many values per thread, threads cost more than they save (the update is memory-bound).
-constexpr int64_t kMinPerThread = 1 << 15;
+constexpr int64_t kMinPerThread = 1 << 16;
 
 // Calls fn(offset, count) over [0, n) in equal static chunks, one per thread. Elementwise updates
 // give the same result however the range is split.

@@ -38,15 +38,9 @@ export function symmetricEigen(a: Float64Array | Float32Array, n: number): Symme
     if (!Number.isFinite(a[i])) fail('range', 'finite values', `a (index ${i})`, describe(a[i]));
   }
 
-  // Working copy, symmetrized from the lower triangle.
+  // Working copy of the lower triangle (the reduction reads and writes only j <= i).
   const w = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      const v = a[i * n + j];
-      w[i * n + j] = v;
-      w[j * n + i] = v;
-    }
-  }
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) w[i * n + j] = a[i * n + j];
   const diag = new Float64Array(n);
   const off = new Float64Array(n); // off[i] couples i and i+1; off[n-1] = 0
   const q = tridiagonalize(w, n, diag, off);
@@ -69,7 +63,7 @@ function tridiagonalize(w: Float64Array, n: number, diag: Float64Array, off: Flo
   const p = new Float64Array(n);
   for (let k = 0; k + 2 < n; k++) {
     const s = k + 1; // first row of the trailing block
-    // v lives in w[s:, k] (column k); copy it into row k too (row k, columns s:) for contiguous reads later.
+    // x is column k below the diagonal; v is stored in row k, columns s.. (the unused upper triangle).
     let scale = 0;
     for (let i = s; i < n; i++) scale += Math.abs(w[i * n + k]);
     if (scale === 0) {
@@ -95,24 +89,34 @@ function tridiagonalize(w: Float64Array, n: number, diag: Float64Array, off: Flo
     betas[k] = beta;
     off[k] = alpha;
 
-    // p = β·A₂₂·v (A₂₂ symmetric, full storage, row-major)
-    let ptv = 0;
+    // p = β·A₂₂·v from the lower triangle of A₂₂ alone: row i contributes A[i][j]·v[j] to p[i] and,
+    // by symmetry, A[i][j]·v[i] to p[j] (j < i); both walks are contiguous.
+    p.fill(0, s, n);
     for (let i = s; i < n; i++) {
       const ri = i * n;
-      let acc = 0;
-      for (let j = s; j < n; j++) acc += w[ri + j] * v[j];
-      p[i] = beta * acc;
+      const vi = v[i];
+      let acc = w[ri + i] * vi;
+      for (let j = s; j < i; j++) {
+        const aij = w[ri + j];
+        acc += aij * v[j];
+        p[j] += aij * vi;
+      }
+      p[i] += acc;
+    }
+    let ptv = 0;
+    for (let i = s; i < n; i++) {
+      p[i] *= beta;
       ptv += p[i] * v[i];
     }
     // u = p − (β/2)(pᵀv)·v, stored over p
     const half = 0.5 * beta * ptv;
     for (let i = s; i < n; i++) p[i] -= half * v[i];
-    // A₂₂ −= v·uᵀ + u·vᵀ
+    // A₂₂ −= v·uᵀ + u·vᵀ, lower triangle only
     for (let i = s; i < n; i++) {
       const ri = i * n;
       const vi = v[i];
       const ui = p[i];
-      for (let j = s; j < n; j++) w[ri + j] -= vi * p[j] + ui * v[j];
+      for (let j = s; j <= i; j++) w[ri + j] -= vi * p[j] + ui * v[j];
     }
   }
   for (let i = 0; i < n; i++) diag[i] = w[i * n + i];

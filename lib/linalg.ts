@@ -38,15 +38,21 @@ export function symmetricEigen(a: Float64Array | Float32Array, n: number): Symme
     if (!Number.isFinite(a[i])) fail('range', 'finite values', `a (index ${i})`, describe(a[i]));
   }
 
-  // Working copy of the lower triangle (the reduction reads and writes only j <= i).
+  // Working copy of the lower triangle (the reduction reads and writes only j <= i), scaled by a
+  // power of two (exact) so that the largest entry is near 1: no overflow or underflow in the
+  // Householder norms for matrices of any magnitude.
+  let big = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) big = Math.max(big, Math.abs(a[i * n + j]));
+  const scale = big > 0 ? 2 ** -Math.round(Math.log2(big)) : 1;
   const w = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) w[i * n + j] = a[i * n + j];
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) w[i * n + j] = a[i * n + j] * scale;
   const diag = new Float64Array(n);
   const off = new Float64Array(n); // off[i] couples i and i+1; off[n-1] = 0
   const q = tridiagonalize(w, n, diag, off);
   // Rotate the rows of Qᵀ (contiguous) instead of the columns of Q.
   const vt = transpose(q, n);
   tridiagonalQL(diag, off, vt, n);
+  for (let i = 0; i < n; i++) diag[i] /= scale;
   return sortAndOrient(diag, vt, n);
 }
 

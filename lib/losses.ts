@@ -6,6 +6,8 @@
  *   const dScores = loss.backward();               // gradient of the mean loss w.r.t. scores
  * backward() returns a Tensor over a buffer the loss owns and reuses while the input shape stays
  * the same (no allocation per step); its contents are overwritten by the next backward().
+ * forward() keeps references to its input and target (not copies) for backward(): do not modify
+ * them in between.
  *
  * Sums are accumulated in double precision; the logistic and softmax forms are the stable ones.
  */

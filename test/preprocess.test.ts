@@ -160,7 +160,43 @@ describe('symmetricEigen', () => {
     expect(Math.abs(trace - sum)).toBeLessThan(1e-10);
   });
 
-  it('zero and 1×1 matrices', () => {
+  it('1-D Laplacian tridiag(−1, 2, −1): eigenvalues 2 − 2cos(kπ/(n+1))', () => {
+    const n = 50;
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      a[i * n + i] = 2;
+      if (i > 0) a[i * n + i - 1] = a[(i - 1) * n + i] = -1;
+    }
+    const { values, vectors } = symmetricEigen(a, n);
+    const expected = Array.from({ length: n }, (_, j) => 2 - 2 * Math.cos(((n - j) * Math.PI) / (n + 1)));
+    expectClose(values, expected, 1e-13, 'values');
+    const { res, orth } = residuals(a, n, values, vectors);
+    expect(res).toBeLessThan(1e-13);
+    expect(orth).toBeLessThan(1e-13);
+  });
+
+  it('matrices near the ends of the double range (1e-300, 1e300) and Wilkinson W21+', () => {
+    for (const mag of [1e-300, 1e300]) {
+      const a = Float64Array.from([2, 1, 0, 1, 2, 1, 0, 1, 2], (v) => v * mag);
+      const { values } = symmetricEigen(a, 3);
+      expectClose(Array.from(values, (v) => v / mag), [2 + Math.SQRT2, 2, 2 - Math.SQRT2], 1e-14, `scale ${mag}`);
+    }
+    const n = 21;
+    const w = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      w[i * n + i] = Math.abs(10 - i);
+      if (i > 0) w[i * n + i - 1] = w[(i - 1) * n + i] = 1;
+    }
+    const { values, vectors } = symmetricEigen(w, n);
+    // The two largest eigenvalues of W21+ agree to about 1e-14 (a classic hard case).
+    expect(values[0]).toBeCloseTo(10.746194182903393, 12);
+    expect(values[1]).toBeCloseTo(10.746194182903322, 12);
+    const { res, orth } = residuals(w, n, values, vectors);
+    expect(res).toBeLessThan(1e-13);
+    expect(orth).toBeLessThan(1e-13);
+  });
+
+  it('the zero matrix: zero eigenvalues, identity eigenvectors', () => {
     const z = symmetricEigen(new Float64Array(9), 3);
     expect(Array.from(z.values)).toEqual([0, 0, 0]);
     expectClose(z.vectors, identity(3), 0, 'identity vectors');

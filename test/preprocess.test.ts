@@ -355,6 +355,17 @@ describe('PCA', () => {
     expect(err).toBeGreaterThan(1e-3);
   });
 
+  it('flattens [N, C, H, W] images to D features; inverseTransform restores the image shape', () => {
+    const imgs: Tensor = { data: x.data, shape: [c.n, 1, 2, 5] };
+    const p = new PCA({ components: 3, backend }).fit(imgs);
+    const flat = new PCA({ components: 3, backend }).fit(x);
+    expect(Array.from(p.transform(imgs).data)).toEqual(Array.from(flat.transform(x).data));
+    expect(p.inverseTransform(p.transform(imgs)).shape).toEqual([c.n, 1, 2, 5]);
+    expect(() => p.transform({ data: new Float32Array(12), shape: [1, 1, 3, 4] })).toThrow(
+      'Expected data of shape [N, 1, 2, 5] (10 features, as fitted by PCA) for x but received shape [1, 1, 3, 4]',
+    );
+  });
+
   it('toJSON / fromJSON round-trip gives identical transforms', () => {
     const p = new PCA({ components: 4, whiten: true, backend }).fit(x);
     const json = JSON.parse(JSON.stringify(p.toJSON()));

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     }
     const mod = await import(file);
     const t0 = Date.now();
-    const md: string = await mod.run();
+    const md: string = await (mod.run ?? mod.default?.run)();
     const s = `\n## ${f}\n${md}\n\n_(${((Date.now() - t0) / 1000).toFixed(0)} s)_\n`;
     console.log(s);
     sections.push(s);

@@ -45,5 +45,22 @@ export function setNumThreads(n: number): void {
 export function getNumThreads(): number {
   return getBackend().getNumThreads();
 }
+export { Flatten, Dropout } from './layers/reshape';
+export type { DropoutArgs } from './layers/reshape';
+export { Sequential } from './model';
+export type { SequentialArgs, StateDict, StateEntry } from './model';
+export {
+  Optimizer, SGD, Adam, AdamW, RMSProp, clipGradNorm, clipGradValue,
+  LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearWarmup, SequentialLR,
+} from './optim';
+export { fit, evaluate, predict, EarlyStopping, NonFiniteLossError } from './train';
+export type { FitOptions, History, Callback, Logs, LossFn, OptimizerLike, EvaluateOptions, EarlyStoppingOptions } from './train';
+export { activationStats, formatStats } from './diagnostics';
+export type { LayerStats } from './diagnostics';
+export { saveModel, loadModel, encodeSafetensors, decodeSafetensors } from './io';
+export type {
+  Params, OptimizerState, SGDOptions, AdamOptions, RMSPropOptions, StepLROptions, ExponentialLROptions,
+  CosineAnnealingLROptions, LinearWarmupOptions, SequentialLROptions,
+} from './optim';
 export { BatchNorm1d, BatchNorm2d, LayerNorm, InstanceNorm2d, GroupNorm } from './layers/norm';
 export type { BatchNormArgs, LayerNormArgs, InstanceNormArgs, GroupNormArgs } from './layers/norm';

@@ -34,6 +34,7 @@ inline std::string describe(const Napi::Value& v) {
   if (v.IsNumber()) {
     double d = v.As<Napi::Number>().DoubleValue();
     if (std::isnan(d)) return "NaN of type number";
+    if (std::isinf(d)) return d > 0 ? "Infinity of type number" : "-Infinity of type number";
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.17g of type number", d);
     return buf;

@@ -1,6 +1,102 @@
-// optim.cc — N-API glue for the optim kernels (to be filled).
+// optim.cc — N-API glue for the optimizer updates: sgdStep, adamStep, rmspropStep (see
+// lib/backend/types.ts for the positional arguments). Every argument is checked here; the kernels
+// assume valid input. A momentum buffer is read only when momentum != 0, so with momentum 0 it may
+// be any Float32Array (an empty one, say).
+#include "../kernels/optim.h"
+#include "common.h"
 #include "families.h"
 
 namespace mb::glue {
-void InitOptim(Napi::Env, Napi::Object) {}
+
+namespace {
+
+void check_arity(const Napi::CallbackInfo& info, size_t want, const char* fn) {
+  if (info.Length() < want)
+    throw Napi::TypeError::New(info.Env(), std::string("Expected ") + std::to_string(want) + " arguments for " + fn +
+                                               " but received " + std::to_string(info.Length()));
+}
+
+double nonneg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  const double d = num_arg(info, i, name);
+  if (d < 0) range_error(info.Env(), "finite number >= 0", name, describe(info[i]));
+  return d;
+}
+
+double unit(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  const double d = num_arg(info, i, name);
+  if (!(d >= 0 && d < 1)) range_error(info.Env(), "number in [0, 1)", name, describe(info[i]));
+  return d;
+}
+
+double positive(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  const double d = num_arg(info, i, name);
+  if (!(d > 0)) range_error(info.Env(), "finite number > 0", name, describe(info[i]));
+  return d;
+}
+
+// sgdStep(param, grad, momentumBuf, n, lr, momentum, dampening, weightDecay, nesterov, firstStep)
+Napi::Value SgdStep(const Napi::CallbackInfo& info) {
+  check_arity(info, 10, "sgdStep");
+  const int64_t n = size_arg(info, 3, "n", 0);
+  float* param = f32(info, 0, "param", (size_t)n);
+  const float* grad = f32(info, 1, "grad", (size_t)n);
+  const double lr = nonneg(info, 4, "lr");
+  const double momentum = nonneg(info, 5, "momentum");
+  const double dampening = num_arg(info, 6, "dampening");
+  const double weight_decay = nonneg(info, 7, "weightDecay");
+  const bool nesterov = bool_arg(info, 8, "nesterov");
+  const bool first_step = bool_arg(info, 9, "firstStep");
+  float* buf = f32(info, 2, "momentumBuf", momentum != 0 ? (size_t)n : 0);
+  if (nesterov && (momentum <= 0 || dampening != 0))
+    range_error(info.Env(), "momentum > 0 and dampening 0", "nesterov",
+                "momentum " + describe(info[5]) + " and dampening " + describe(info[6]));
+  sgd_step(param, buf, grad, n, lr, momentum, dampening, weight_decay, nesterov, first_step);
+  return info.Env().Undefined();
+}
+
+// adamStep(param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, decoupled, step)
+Napi::Value AdamStep(const Napi::CallbackInfo& info) {
+  check_arity(info, 12, "adamStep");
+  const int64_t n = size_arg(info, 4, "n", 0);
+  float* param = f32(info, 0, "param", (size_t)n);
+  const float* grad = f32(info, 1, "grad", (size_t)n);
+  float* m = f32(info, 2, "m", (size_t)n);
+  float* v = f32(info, 3, "v", (size_t)n);
+  const double lr = nonneg(info, 5, "lr");
+  const double beta1 = unit(info, 6, "beta1");
+  const double beta2 = unit(info, 7, "beta2");
+  const double eps = positive(info, 8, "eps");
+  const double weight_decay = nonneg(info, 9, "weightDecay");
+  const bool decoupled = bool_arg(info, 10, "decoupled");
+  const int64_t step = size_arg(info, 11, "step", 1);
+  adam_step(param, m, v, grad, n, lr, beta1, beta2, eps, weight_decay, decoupled, step);
+  return info.Env().Undefined();
+}
+
+// rmspropStep(param, grad, sq, momentumBuf, n, lr, alpha, eps, weightDecay, momentum)
+Napi::Value RmspropStep(const Napi::CallbackInfo& info) {
+  check_arity(info, 10, "rmspropStep");
+  const int64_t n = size_arg(info, 4, "n", 0);
+  float* param = f32(info, 0, "param", (size_t)n);
+  const float* grad = f32(info, 1, "grad", (size_t)n);
+  float* sq = f32(info, 2, "sq", (size_t)n);
+  const double lr = nonneg(info, 5, "lr");
+  const double alpha = num_arg(info, 6, "alpha");
+  if (!(alpha >= 0 && alpha <= 1)) range_error(info.Env(), "number between 0 and 1", "alpha", describe(info[6]));
+  const double eps = positive(info, 7, "eps");
+  const double weight_decay = nonneg(info, 8, "weightDecay");
+  const double momentum = nonneg(info, 9, "momentum");
+  float* buf = f32(info, 3, "momentumBuf", momentum > 0 ? (size_t)n : 0);
+  rmsprop_step(param, sq, buf, grad, n, lr, alpha, eps, weight_decay, momentum);
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void InitOptim(Napi::Env env, Napi::Object exports) {
+  exports.Set("sgdStep", Napi::Function::New(env, SgdStep, "sgdStep"));
+  exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
+  exports.Set("rmspropStep", Napi::Function::New(env, RmspropStep, "rmspropStep"));
+}
+
 }  // namespace mb::glue

@@ -62,3 +62,9 @@ export type {
   Params, OptimizerState, SGDOptions, AdamOptions, RMSPropOptions, StepLROptions, ExponentialLROptions,
   CosineAnnealingLROptions, LinearWarmupOptions, SequentialLROptions,
 } from './optim';
+export { CrossEntropyLoss, MSELoss, BCEWithLogitsLoss, MultiMarginLoss } from './losses';
+export type { Loss, ClassTargets, CrossEntropyLossArgs, ElementwiseLossArgs, MultiMarginLossArgs } from './losses';
+export { StandardScaler, MeanCenter, ChannelNormalizer, PCA, ZCA } from './preprocess';
+export type { DataInput, ChannelNormalizerArgs, PCAArgs, ZCAArgs } from './preprocess';
+export { symmetricEigen } from './linalg';
+export type { SymmetricEigen } from './linalg';

@@ -8,8 +8,9 @@
  *   backward   dW[Co, K]  += dY_n[Co, P] · cols_nᵀ[P, K]     db[Co] += Σ dY
  *              dX_n        = col2im(Wᵀ[K, Co] · dY_n[Co, P])
  *
- * A 1×1 stride-1 unpadded convolution uses x_n as cols_n directly. Every function also accepts
- * Float64Array buffers (the tests' finite-difference checks run through them in double precision).
+ * A 1×1 stride-1 unpadded convolution uses x_n as cols_n directly. The exports are typed as the
+ * Backend contract says (Float32Array), but nothing in them depends on the element type: given
+ * Float64Array buffers they compute in double precision, which the tests' finite-difference checks use.
  */
 import type { Conv2dParams, Pool2dParams } from '../types';
 
@@ -191,16 +192,16 @@ export function conv2dWorkspaceSize(p: Conv2dParams): number {
   return isPointwise(p) ? 0 : p.cIn * p.kH * p.kW * p.outH * p.outW;
 }
 
-export function im2col(cols: FloatArray, x: FloatArray, p: Conv2dParams): void {
+export function im2col(cols: Float32Array, x: Float32Array, p: Conv2dParams): void {
   im2colAt(cols, x, 0, p);
 }
 
-export function col2im(dx: FloatArray, cols: FloatArray, p: Conv2dParams): void {
+export function col2im(dx: Float32Array, cols: Float32Array, p: Conv2dParams): void {
   col2imAt(dx, 0, cols, p);
 }
 
 export function conv2dForward(
-  y: FloatArray, x: FloatArray, w: FloatArray, bias: FloatArray | null, workspace: FloatArray, p: Conv2dParams,
+  y: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, workspace: Float32Array, p: Conv2dParams,
 ): void {
   const K = p.cIn * p.kH * p.kW, P = p.outH * p.outW, xs = p.cIn * p.h * p.w, ys = p.cOut * P;
   const pointwise = isPointwise(p);
@@ -217,8 +218,8 @@ export function conv2dForward(
 }
 
 export function conv2dBackward(
-  dx: FloatArray | null, dw: FloatArray, db: FloatArray | null,
-  x: FloatArray, w: FloatArray, dy: FloatArray, workspace: FloatArray, p: Conv2dParams,
+  dx: Float32Array | null, dw: Float32Array, db: Float32Array | null,
+  x: Float32Array, w: Float32Array, dy: Float32Array, workspace: Float32Array, p: Conv2dParams,
 ): void {
   const K = p.cIn * p.kH * p.kW, P = p.outH * p.outW, xs = p.cIn * p.h * p.w, ys = p.cOut * P;
   const pointwise = isPointwise(p);
@@ -257,7 +258,7 @@ export function conv2dBackward(
 // ---------------------------------------------------------------------------------- pooling
 // Window (oh, ow) covers rows oh·sh - padH ... + kH - 1 and columns ow·sw - padW ... + kW - 1, clipped.
 
-export function maxPool2dForward(y: FloatArray, argmax: Int32Array, x: FloatArray, p: Pool2dParams): void {
+export function maxPool2dForward(y: Float32Array, argmax: Int32Array, x: Float32Array, p: Pool2dParams): void {
   const { n, c, h, w, kH, kW, strideH: sh, strideW: sw, padH, padW, outH, outW } = p;
   const inPlane = h * w, outPlane = outH * outW;
   for (let pl = 0; pl < n * c; pl++) {
@@ -286,7 +287,7 @@ export function maxPool2dForward(y: FloatArray, argmax: Int32Array, x: FloatArra
   }
 }
 
-export function maxPool2dBackward(dx: FloatArray, argmax: Int32Array, dy: FloatArray, p: Pool2dParams): void {
+export function maxPool2dBackward(dx: Float32Array, argmax: Int32Array, dy: Float32Array, p: Pool2dParams): void {
   const inPlane = p.h * p.w, outPlane = p.outH * p.outW;
   dx.fill(0, 0, p.n * p.c * inPlane);
   for (let pl = 0; pl < p.n * p.c; pl++) {
@@ -295,7 +296,7 @@ export function maxPool2dBackward(dx: FloatArray, argmax: Int32Array, dy: FloatA
   }
 }
 
-export function avgPool2dForward(y: FloatArray, x: FloatArray, p: Pool2dParams): void {
+export function avgPool2dForward(y: Float32Array, x: Float32Array, p: Pool2dParams): void {
   const { n, c, h, w, kH, kW, strideH: sh, strideW: sw, padH, padW, outH, outW } = p;
   const inPlane = h * w, outPlane = outH * outW, div = kH * kW;
   for (let pl = 0; pl < n * c; pl++) {
@@ -315,7 +316,7 @@ export function avgPool2dForward(y: FloatArray, x: FloatArray, p: Pool2dParams):
   }
 }
 
-export function avgPool2dBackward(dx: FloatArray, dy: FloatArray, p: Pool2dParams): void {
+export function avgPool2dBackward(dx: Float32Array, dy: Float32Array, p: Pool2dParams): void {
   const { n, c, h, w, kH, kW, strideH: sh, strideW: sw, padH, padW, outH, outW } = p;
   const inPlane = h * w, outPlane = outH * outW, div = kH * kW;
   dx.fill(0, 0, n * c * inPlane);

@@ -30,6 +30,10 @@ export { Linear } from './layers/linear';
 export type { LinearArgs } from './layers/linear';
 export { ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Maxout } from './layers/activation';
 export type { LeakyReLUArgs, ELUArgs, MaxoutArgs } from './layers/activation';
+export { Conv2d } from './layers/conv';
+export type { Conv2dArgs } from './layers/conv';
+export { MaxPool2d, AvgPool2d } from './layers/pool';
+export type { Pool2dArgs } from './layers/pool';
 
 /** What the library runs on: backend, SIMD level chosen at run time, OpenMP, threads, version. */
 export function capabilities(): Capabilities {

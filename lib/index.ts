@@ -30,6 +30,10 @@ export { Linear } from './layers/linear';
 export type { LinearArgs } from './layers/linear';
 export { ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Maxout } from './layers/activation';
 export type { LeakyReLUArgs, ELUArgs, MaxoutArgs } from './layers/activation';
+export { Conv2d } from './layers/conv';
+export type { Conv2dArgs } from './layers/conv';
+export { MaxPool2d, AvgPool2d } from './layers/pool';
+export type { Pool2dArgs } from './layers/pool';
 
 /** What the library runs on: backend, SIMD level chosen at run time, OpenMP, threads, version. */
 export function capabilities(): Capabilities {
@@ -62,5 +66,11 @@ export type {
   Params, OptimizerState, SGDOptions, AdamOptions, RMSPropOptions, StepLROptions, ExponentialLROptions,
   CosineAnnealingLROptions, LinearWarmupOptions, SequentialLROptions,
 } from './optim';
+export { CrossEntropyLoss, MSELoss, BCEWithLogitsLoss, MultiMarginLoss } from './losses';
+export type { Loss, ClassTargets, CrossEntropyLossArgs, ElementwiseLossArgs, MultiMarginLossArgs } from './losses';
+export { StandardScaler, MeanCenter, ChannelNormalizer, PCA, ZCA } from './preprocess';
+export type { DataInput, ChannelNormalizerArgs, PCAArgs, ZCAArgs } from './preprocess';
+export { symmetricEigen } from './linalg';
+export type { SymmetricEigen } from './linalg';
 export { BatchNorm1d, BatchNorm2d, LayerNorm, InstanceNorm2d, GroupNorm } from './layers/norm';
 export type { BatchNormArgs, LayerNormArgs, InstanceNormArgs, GroupNormArgs } from './layers/norm';

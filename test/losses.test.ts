@@ -2,30 +2,13 @@
 import { describe, it, expect } from 'vitest';
 import * as fs from 'fs';
 import * as path from 'path';
-import { jsBackend } from '../lib/backend/index';
-import type { Backend, LabelArray } from '../lib/backend/types';
+import { native } from './helpers';
+import type { Backend } from '../lib/backend/types';
 import { BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, MultiMarginLoss } from '../lib/losses';
 import type { Tensor } from '../lib/tensor';
 
-// ---- STAND-IN BACKEND (temporary): naive softmax cross-entropy kernels until the real ones are
-// merged; then run these tests over test/helpers `backends`.
-function softmaxCrossEntropy(probs: Float32Array, logits: Float32Array, labels: LabelArray, n: number, k: number): number {
-  let loss = 0;
-  for (let i = 0; i < n; i++) {
-    let mx = -Infinity;
-    for (let j = 0; j < k; j++) mx = Math.max(mx, logits[i * k + j]);
-    let s = 0;
-    for (let j = 0; j < k; j++) s += Math.exp(logits[i * k + j] - mx);
-    for (let j = 0; j < k; j++) probs[i * k + j] = Math.exp(logits[i * k + j] - mx) / s;
-    loss += mx + Math.log(s) - logits[i * k + labels[i]];
-  }
-  return loss / n;
-}
-function softmaxCrossEntropyBackward(dlogits: Float32Array, probs: Float32Array, labels: LabelArray, n: number, k: number, scale: number): void {
-  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) dlogits[i * k + j] = (probs[i * k + j] - (j === labels[i] ? 1 : 0)) * scale;
-}
-const backend: Backend = { ...jsBackend(), softmaxCrossEntropy, softmaxCrossEntropyBackward };
-// ---- end of stand-in
+// The native backend (its softmax cross-entropy is checked against js and PyTorch in test/kernels).
+const backend: Backend = native;
 
 interface Case {
   shape: number[];

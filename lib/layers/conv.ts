@@ -1,0 +1,185 @@
+/**
+ * Convolution layers: Conv2d over NCHW images, weight stored [out, in, kH, kW] as PyTorch does.
+ *
+ *   y[n, co, oh, ow] = b[co] + Σ_{ci, i, j} w[co, ci, i, j] · x[n, ci, oh·sH − pH + i·dH, ow·sW − pW + j·dW]
+ *
+ * with zeros outside the input. The backend does the work (im2col + GEMM, col2im for dx); the layer
+ * checks shapes, owns the workspace and the output buffers, and keeps them between steps.
+ */
+import { Layer, LayerArgs } from './layer';
+import { checkInit } from './linear';
+import { Generator } from '../random';
+import { Initializer, torchDefault, uniform } from '../init';
+import type { Conv2dParams } from '../backend/types';
+import type { Tensor } from '../tensor';
+import { checkBool, checkInt, checkOptions, checkPair, describe, fail, formatShape } from '../validate';
+
+/**
+ * Output length of a convolution or pooling window sliding over `size` values (PyTorch's formula):
+ * floor((size + 2·pad − dilation·(kernel − 1) − 1) / stride) + 1. Zero or less means no output.
+ */
+export function convOutputSize(size: number, kernel: number, stride: number, pad: number, dilation = 1): number {
+  return Math.floor((size + 2 * pad - dilation * (kernel - 1) - 1) / stride) + 1;
+}
+
+/**
+ * Throws the RangeError for an input too small to give any output: names the layer, the smallest
+ * input height and width that works, the window parameters and the input shape.
+ */
+export function checkNonEmptyOutput(
+  label: string, inputShape: readonly number[], kernel: [number, number], stride: [number, number],
+  padding: [number, number], dilation: [number, number], outH: number, outW: number,
+): void {
+  if (outH >= 1 && outW >= 1) return;
+  const minH = Math.max(1, dilation[0] * (kernel[0] - 1) + 1 - 2 * padding[0]);
+  const minW = Math.max(1, dilation[1] * (kernel[1] - 1) + 1 - 2 * padding[1]);
+  const geometry =
+    `kernelSize ${formatShape(kernel)}, stride ${formatShape(stride)}, padding ${formatShape(padding)}` +
+    (dilation[0] === 1 && dilation[1] === 1 ? '' : `, dilation ${formatShape(dilation)}`);
+  fail(
+    'range',
+    `input height and width of at least [${minH}, ${minW}] (${geometry} leave no output otherwise)`,
+    label,
+    `input shape [N, ${inputShape.join(', ')}]`,
+  );
+}
+
+export interface Conv2dArgs extends LayerArgs {
+  /** Input channels (C of the NCHW input). Required. */
+  inChannels: number;
+  /** Output channels (number of filters). Required. */
+  outChannels: number;
+  /** Kernel size: a number or [h, w]. Required. */
+  kernelSize: number | [number, number];
+  /** Stride: a number or [h, w], each >= 1. Default 1. */
+  stride?: number | [number, number];
+  /** Zero padding on each side: a number or [h, w], each >= 0. Default 0. */
+  padding?: number | [number, number];
+  /** Spacing between kernel taps: a number or [h, w], each >= 1. Default 1. */
+  dilation?: number | [number, number];
+  /** Learn an additive bias per output channel. Default true. */
+  bias?: boolean;
+  /**
+   * Weight initializer; fanIn = kH·kW·inChannels, fanOut = kH·kW·outChannels.
+   * Default: PyTorch's, U(±1/√fanIn) (kaiming_uniform with a = √5).
+   */
+  weightInit?: Initializer;
+  /** Bias initializer. Default: PyTorch's, U(±1/√fanIn). */
+  biasInit?: Initializer;
+}
+
+const CONV2D_KEYS = [
+  'inChannels', 'outChannels', 'kernelSize', 'stride', 'padding', 'dilation', 'bias', 'weightInit', 'biasInit', 'name', 'backend',
+] as const;
+
+/** 2-D convolution: input [N, inChannels, H, W] → output [N, outChannels, outH, outW]. */
+export class Conv2d extends Layer {
+  readonly className: string = 'Conv2d';
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly dilation: [number, number];
+  readonly hasBias: boolean;
+  readonly weightInit: Initializer;
+  readonly biasInit: Initializer | null;
+  /**
+   * Whether backward() computes the input gradient. A model may set it to false for its first
+   * layer, whose input gradient nobody reads: backward() then skips the col2im half of the work
+   * (parameter gradients are still accumulated) and returns a tensor of ZEROS of the input's shape,
+   * not the gradient. Default true.
+   */
+  needsInputGrad = true;
+
+  private geom: Conv2dParams | null = null;
+
+  constructor(args: Conv2dArgs) {
+    checkOptions(args, CONV2D_KEYS, 'Conv2d');
+    if (!args) fail('type', 'options object', 'Conv2d', describe(args));
+    super(args, 'Conv2d');
+    this.inChannels = checkInt(args.inChannels, 'inChannels');
+    this.outChannels = checkInt(args.outChannels, 'outChannels');
+    this.kernelSize = checkPair(args.kernelSize, 'kernelSize', 1);
+    this.stride = checkPair(args.stride ?? 1, 'stride', 1);
+    this.padding = checkPair(args.padding ?? 0, 'padding', 0);
+    this.dilation = checkPair(args.dilation ?? 1, 'dilation', 1);
+    this.hasBias = args.bias === undefined ? true : checkBool(args.bias, 'bias');
+    this.weightInit = checkInit(args.weightInit, 'weightInit') ?? torchDefault();
+    this.biasInit = checkInit(args.biasInit, 'biasInit') ?? null;
+  }
+
+  protected buildImpl(inputShape: number[], rng: Generator): number[] {
+    if (inputShape.length !== 3 || inputShape[0] !== this.inChannels) {
+      fail('range', `4-D input of shape [N, ${this.inChannels}, H, W]`, this.label(), `input shape [N, ${inputShape.join(', ')}]`);
+    }
+    const [kH, kW] = this.kernelSize;
+    const outH = convOutputSize(inputShape[1], kH, this.stride[0], this.padding[0], this.dilation[0]);
+    const outW = convOutputSize(inputShape[2], kW, this.stride[1], this.padding[1], this.dilation[1]);
+    checkNonEmptyOutput(this.label(), inputShape, this.kernelSize, this.stride, this.padding, this.dilation, outH, outW);
+
+    const fan = { fanIn: kH * kW * this.inChannels, fanOut: kH * kW * this.outChannels };
+    this.addParam('weight', [this.outChannels, this.inChannels, kH, kW], this.weightInit, rng, { ...fan, role: 'weight' });
+    if (this.hasBias) {
+      const b = 1 / Math.sqrt(fan.fanIn);
+      this.addParam('bias', [this.outChannels], this.biasInit ?? uniform(-b, b), rng, { ...fan, role: 'bias' });
+    }
+    return [this.outChannels, outH, outW];
+  }
+
+  /** The kernel geometry for a batch of n (one object, updated when n changes). */
+  private params(n: number): Conv2dParams {
+    if (this.geom && this.geom.n === n) return this.geom;
+    const [cIn, h, w] = this.inputShape!;
+    const [, outH, outW] = this.outputShape!;
+    this.geom = {
+      n, cIn, h, w, cOut: this.outChannels,
+      kH: this.kernelSize[0], kW: this.kernelSize[1],
+      strideH: this.stride[0], strideW: this.stride[1],
+      padH: this.padding[0], padW: this.padding[1],
+      dilationH: this.dilation[0], dilationW: this.dilation[1],
+      outH, outW,
+    };
+    return this.geom;
+  }
+
+  /** The backend's scratch for this geometry; reallocated only when its size changes (batch, threads). */
+  private workspace(p: Conv2dParams): Float32Array {
+    return this.scratch('workspace', this.backend.conv2dWorkspaceSize(p));
+  }
+
+  protected forwardImpl(x: Tensor): Tensor {
+    const p = this.params(x.shape[0]);
+    const y = this.out('y', [p.n, p.cOut, p.outH, p.outW]);
+    const bias = this.hasBias ? this.paramList[1].data : null;
+    this.backend.conv2dForward(y.data, x.data, this.paramList[0].data, bias, this.workspace(p), p);
+    return y;
+  }
+
+  protected backwardImpl(dy: Tensor): Tensor {
+    const x = this.cachedInput;
+    const p = this.params(x.shape[0]);
+    const w = this.paramList[0];
+    const db = this.hasBias ? this.paramList[1].grad : null;
+    const dx = this.out('dx', x.shape as number[]);
+    // dw += dY·colsᵀ, db += Σ dy, dx = col2im(Wᵀ·dY) (skipped when nobody reads it)
+    this.backend.conv2dBackward(this.needsInputGrad ? dx.data : null, w.grad, db, x.data, w.data, dy.data, this.workspace(p), p);
+    if (!this.needsInputGrad) dx.data.fill(0);
+    return dx;
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(),
+      inChannels: this.inChannels,
+      outChannels: this.outChannels,
+      kernelSize: [...this.kernelSize],
+      stride: [...this.stride],
+      padding: [...this.padding],
+      dilation: [...this.dilation],
+      bias: this.hasBias,
+      weightInit: this.weightInit.getConfig(),
+      ...(this.biasInit ? { biasInit: this.biasInit.getConfig() } : {}),
+    };
+  }
+}

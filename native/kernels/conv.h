@@ -1,0 +1,60 @@
+// conv.h — 2-D convolution as im2col + GEMM (col2im for the input gradient), NCHW, float32.
+//
+// Legend: N batch, Ci input channels, H×W input, Co output channels, KH×KW kernel, OH×OW output,
+// K = Ci·KH·KW (the GEMM reduction size), P = OH·OW (pixels of one output plane).
+//
+//   forward    Y_n[Co, P]  = W[Co, K] · cols_n[K, P] (+ bias[Co] per row)
+//   backward   dW[Co, K]  += Σ_n dY_n[Co, P] · cols_nᵀ[P, K]
+//              db[Co]     += Σ_n Σ_p dY_n[Co, p]
+//              dX_n        = col2im(Wᵀ[K, Co] · dY_n[Co, P])
+//
+// The oracles are PyTorch fixtures and a direct float64 convolution in the tests; the GEMM's own
+// scalar reference covers MINIBATCH_SIMD=scalar.
+//
+// A 1×1 convolution with stride 1, no padding and no dilation skips im2col: cols_n is x_n itself.
+// Parallelism: OpenMP over the batch (each thread its own slice of the workspace, per-thread dW
+// partials summed in thread order) when the batch splits evenly over the threads, else sample by
+// sample with the GEMM parallelising itself. The kernels allocate nothing; the caller's workspace
+// (conv2d_workspace_size floats) decides how many batch threads fit, so a workspace sized for fewer
+// threads still works, only with less parallelism.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace mb {
+
+struct Conv2dShape {
+  int64_t n, cin, h, w;  // input [n, cin, h, w]
+  int64_t cout, kh, kw;  // weight [cout, cin, kh, kw]
+  int64_t sh, sw;        // stride
+  int64_t ph, pw;        // zero padding
+  int64_t dh, dw;        // dilation
+  int64_t oh, ow;        // output [n, cout, oh, ow]; must be the PyTorch formula (the glue checks)
+};
+
+// True when the convolution is a plain per-pixel matrix product (1×1, stride 1, no padding).
+bool conv2d_is_pointwise(const Conv2dShape& p);
+
+// Floats of workspace conv2d_forward and conv2d_backward use with `nthreads` threads
+// (the largest of the two). Never less than conv2d_workspace_min(p).
+size_t conv2d_workspace_size(const Conv2dShape& p, int nthreads);
+// The smallest workspace the kernels accept (one thread's worth).
+size_t conv2d_workspace_min(const Conv2dShape& p);
+
+// cols [cin·kh·kw, oh·ow] = im2col(x [cin, h, w]); one image (p.n ignored). Padding reads as 0.
+void im2col(float* cols, const float* x, const Conv2dShape& p);
+// dx [cin, h, w] = col2im(cols [cin·kh·kw, oh·ow]) (overwrites dx): the adjoint of im2col.
+void col2im(float* dx, const float* cols, const Conv2dShape& p);
+
+// y [n, cout, oh, ow] = conv(x [n, cin, h, w], w [cout, cin, kh, kw]) + bias [cout] (bias may be null).
+// ws: workspace of ws_len >= conv2d_workspace_min(p) floats.
+void conv2d_forward(float* y, const float* x, const float* w, const float* bias, float* ws, size_t ws_len,
+                    const Conv2dShape& p);
+
+// dx [n, cin, h, w] overwritten (null to skip), dw [cout, cin, kh, kw] +=, db [cout] += (null to skip),
+// from x [n, cin, h, w], w [cout, cin, kh, kw], dy [n, cout, oh, ow].
+void conv2d_backward(float* dx, float* dw, float* db, const float* x, const float* w, const float* dy, float* ws,
+                     size_t ws_len, const Conv2dShape& p);
+
+}  // namespace mb

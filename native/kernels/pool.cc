@@ -1,0 +1,146 @@
+// pool.cc — max and average pooling (see pool.h). Window bounds are computed once per output row
+// and column; the inner loops are plain row scans.
+#include "pool.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "cpu.h"
+
+namespace mb {
+
+namespace {
+
+// Clipped window [lo, hi) along one axis for output index o.
+inline void window(int64_t o, int64_t s, int64_t pad, int64_t k, int64_t size, int64_t& lo, int64_t& hi) {
+  const int64_t start = o * s - pad;
+  lo = std::max<int64_t>(start, 0);
+  hi = std::min<int64_t>(start + k, size);
+}
+
+}  // namespace
+
+void max_pool2d_forward(float* y, int32_t* argmax, const float* x, const Pool2dShape& p) {
+  const int64_t planes = p.n * p.c, in = p.h * p.w, out = p.oh * p.ow;
+  const int nt = num_threads();
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && planes > 1)
+#else
+  (void)nt;
+#endif
+  for (int64_t pl = 0; pl < planes; pl++) {
+    const float* xp = x + pl * in;
+    float* yp = y + pl * out;
+    int32_t* ap = argmax + pl * out;
+    for (int64_t oh = 0; oh < p.oh; oh++) {
+      int64_t h0, h1;
+      window(oh, p.sh, p.ph, p.kh, p.h, h0, h1);
+      for (int64_t ow = 0; ow < p.ow; ow++) {
+        int64_t w0, w1;
+        window(ow, p.sw, p.pw, p.kw, p.w, w0, w1);
+        float best = -std::numeric_limits<float>::infinity();
+        int64_t idx = h0 * p.w + w0;
+        for (int64_t ih = h0; ih < h1; ih++) {
+          const float* r = xp + ih * p.w;
+          for (int64_t iw = w0; iw < w1; iw++) {
+            const float v = r[iw];
+            if (v > best || std::isnan(v)) {
+              best = v;
+              idx = ih * p.w + iw;
+            }
+          }
+        }
+        yp[oh * p.ow + ow] = best;
+        ap[oh * p.ow + ow] = (int32_t)idx;
+      }
+    }
+  }
+}
+
+bool max_pool2d_backward(float* dx, const int32_t* argmax, const float* dy, const Pool2dShape& p) {
+  const int64_t planes = p.n * p.c, in = p.h * p.w, out = p.oh * p.ow;
+  const int nt = num_threads();
+  bool ok = true;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && planes > 1) reduction(&& : ok)
+#else
+  (void)nt;
+#endif
+  for (int64_t pl = 0; pl < planes; pl++) {
+    float* dp = dx + pl * in;
+    const float* gp = dy + pl * out;
+    const int32_t* ap = argmax + pl * out;
+    std::memset(dp, 0, sizeof(float) * in);
+    for (int64_t i = 0; i < out; i++) {
+      const int32_t a = ap[i];
+      if (a < 0 || a >= in) {
+        ok = false;
+        continue;
+      }
+      dp[a] += gp[i];
+    }
+  }
+  return ok;
+}
+
+void avg_pool2d_forward(float* y, const float* x, const Pool2dShape& p) {
+  const int64_t planes = p.n * p.c, in = p.h * p.w, out = p.oh * p.ow;
+  const float div = (float)(p.kh * p.kw);
+  const int nt = num_threads();
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && planes > 1)
+#else
+  (void)nt;
+#endif
+  for (int64_t pl = 0; pl < planes; pl++) {
+    const float* xp = x + pl * in;
+    float* yp = y + pl * out;
+    for (int64_t oh = 0; oh < p.oh; oh++) {
+      int64_t h0, h1;
+      window(oh, p.sh, p.ph, p.kh, p.h, h0, h1);
+      for (int64_t ow = 0; ow < p.ow; ow++) {
+        int64_t w0, w1;
+        window(ow, p.sw, p.pw, p.kw, p.w, w0, w1);
+        float s = 0.f;
+        for (int64_t ih = h0; ih < h1; ih++) {
+          const float* r = xp + ih * p.w;
+          for (int64_t iw = w0; iw < w1; iw++) s += r[iw];
+        }
+        yp[oh * p.ow + ow] = s / div;
+      }
+    }
+  }
+}
+
+void avg_pool2d_backward(float* dx, const float* dy, const Pool2dShape& p) {
+  const int64_t planes = p.n * p.c, in = p.h * p.w, out = p.oh * p.ow;
+  const float div = (float)(p.kh * p.kw);
+  const int nt = num_threads();
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && planes > 1)
+#else
+  (void)nt;
+#endif
+  for (int64_t pl = 0; pl < planes; pl++) {
+    float* dp = dx + pl * in;
+    const float* gp = dy + pl * out;
+    std::memset(dp, 0, sizeof(float) * in);
+    for (int64_t oh = 0; oh < p.oh; oh++) {
+      int64_t h0, h1;
+      window(oh, p.sh, p.ph, p.kh, p.h, h0, h1);
+      for (int64_t ow = 0; ow < p.ow; ow++) {
+        int64_t w0, w1;
+        window(ow, p.sw, p.pw, p.kw, p.w, w0, w1);
+        const float g = gp[oh * p.ow + ow] / div;
+        for (int64_t ih = h0; ih < h1; ih++) {
+          float* r = dp + ih * p.w;
+          for (int64_t iw = w0; iw < w1; iw++) r[iw] += g;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace mb

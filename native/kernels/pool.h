@@ -1,0 +1,33 @@
+// pool.h — 2-D max and average pooling, NCHW, float32, OpenMP over the n·c planes.
+//
+// Legend: N batch, C channels, H×W input plane, OH×OW output plane, KH×KW window.
+// Window (oh, ow) covers input rows oh·sh - ph ... + kh - 1 and columns ow·sw - pw ... + kw - 1,
+// clipped to the input. Requires ph <= kh / 2 and pw <= kw / 2 (as PyTorch), so no window is empty.
+//
+// Max: padding is -inf; argmax is the flat index ih·W + iw inside the input plane of the first maximum
+// in row-major window order; a NaN wins (PyTorch's rule: `v > best || isnan(v)`, so the last NaN).
+// Avg: count_include_pad = True with ceil_mode = False: the divisor is always kh·kw.
+#pragma once
+
+#include <cstdint>
+
+namespace mb {
+
+struct Pool2dShape {
+  int64_t n, c, h, w;  // input [n, c, h, w]
+  int64_t kh, kw, sh, sw, ph, pw;
+  int64_t oh, ow;  // output [n, c, oh, ow]
+};
+
+// y [n, c, oh, ow], argmax [n, c, oh, ow] from x [n, c, h, w].
+void max_pool2d_forward(float* y, int32_t* argmax, const float* x, const Pool2dShape& p);
+// dx [n, c, h, w] (overwritten) gets dy [n, c, oh, ow] at argmax. Returns false (and skips the
+// entry) when some argmax is outside [0, h·w).
+bool max_pool2d_backward(float* dx, const int32_t* argmax, const float* dy, const Pool2dShape& p);
+
+// y [n, c, oh, ow] = window sums of x [n, c, h, w] / (kh·kw).
+void avg_pool2d_forward(float* y, const float* x, const Pool2dShape& p);
+// dx [n, c, h, w] (overwritten) = each dy [n, c, oh, ow] / (kh·kw) spread over its window.
+void avg_pool2d_backward(float* dx, const float* dy, const Pool2dShape& p);
+
+}  // namespace mb

@@ -1,0 +1,175 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import { backends, native, js, randn, expectClose, fixture } from '../helpers';
+import * as jsconvTyped from '../../lib/backend/js/conv';
+
+// The js kernels are typed Float32Array (the contract) but run in double precision on Float64Array.
+const jsconv = jsconvTyped as any;
+import type { Pool2dParams } from '../../lib/backend/types';
+
+interface PoolCase {
+  p: Pool2dParams;
+  x: number[]; dy: number[];
+  maxY: number[]; argmax: number[]; maxDx: number[]; avgY: number[]; avgDx: number[];
+}
+const cases = fixture<{ cases: PoolCase[] }>('pool.json').cases;
+
+function geom(n: number, c: number, h: number, w: number, k: [number, number], s: [number, number], pad: [number, number]): Pool2dParams {
+  return {
+    n, c, h, w, kH: k[0], kW: k[1], strideH: s[0], strideW: s[1], padH: pad[0], padW: pad[1],
+    outH: Math.floor((h + 2 * pad[0] - k[0]) / s[0]) + 1, outW: Math.floor((w + 2 * pad[1] - k[1]) / s[1]) + 1,
+  };
+}
+const nIn = (p: Pool2dParams) => p.n * p.c * p.h * p.w;
+const nOut = (p: Pool2dParams) => p.n * p.c * p.outH * p.outW;
+const desc = (p: Pool2dParams) => `n${p.n} c${p.c} ${p.h}x${p.w} k${p.kH}x${p.kW} s${p.strideH},${p.strideW} p${p.padH},${p.padW}`;
+
+afterEach(() => native.setNumThreads(2));
+
+describe('pooling against PyTorch (integer inputs: ties)', () => {
+  it('covers every axis value', () => {
+    const ks = new Set(cases.map((c) => `${c.p.kH}x${c.p.kW}`));
+    for (const k of ['2x2', '3x3', '3x2']) expect(ks.has(k)).toBe(true);
+    for (const s of [1, 2]) expect(cases.some((c) => c.p.strideH === s || c.p.strideW === s)).toBe(true);
+    for (const pd of [0, 1]) expect(cases.some((c) => c.p.padH === pd || c.p.padW === pd)).toBe(true);
+    // ties really occur: some window holds its maximum twice
+    expect(cases.some((c) => new Set(c.x).size < c.x.length / 4)).toBe(true);
+  });
+
+  for (const threads of [1, 2]) {
+    for (const [name, be] of backends) {
+      it(`${name} max and avg pooling match (threads ${threads})`, () => {
+        be.setNumThreads(threads);
+        for (const c of cases) {
+          const p = c.p;
+          const x = Float32Array.from(c.x), dy = Float32Array.from(c.dy);
+          const y = new Float32Array(nOut(p)).fill(NaN), am = new Int32Array(nOut(p)).fill(-7);
+          be.maxPool2dForward(y, am, x, p);
+          expect(Array.from(y), `max y ${desc(p)}`).toEqual(c.maxY);
+          expect(Array.from(am), `argmax ${desc(p)}`).toEqual(c.argmax);
+          const dx = new Float32Array(nIn(p)).fill(NaN);
+          be.maxPool2dBackward(dx, am, dy, p);
+          expectClose(dx, c.maxDx, 1e-6, 1e-6, `max dx ${desc(p)}`);
+          const ya = new Float32Array(nOut(p)).fill(NaN);
+          be.avgPool2dForward(ya, x, p);
+          expectClose(ya, c.avgY, 1e-6, 1e-6, `avg y ${desc(p)}`);
+          const dxa = new Float32Array(nIn(p)).fill(NaN);
+          be.avgPool2dBackward(dxa, dy, p);
+          expectClose(dxa, c.avgDx, 1e-5, 1e-6, `avg dx ${desc(p)}`);
+        }
+      });
+    }
+  }
+});
+
+describe('pooling on random data', () => {
+  const geoms = [
+    geom(4, 3, 17, 15, [2, 2], [2, 2], [0, 0]),
+    geom(2, 5, 13, 12, [3, 3], [2, 2], [1, 1]),
+    geom(3, 2, 9, 14, [3, 2], [1, 2], [1, 1]),
+    geom(1, 1, 6, 5, [5, 4], [3, 1], [2, 2]),
+  ];
+  for (const p of geoms) {
+    it(`native == js: ${desc(p)}`, () => {
+      const x = randn(nIn(p), 31), dy = randn(nOut(p), 32);
+      const res = [js, native].map((be) => {
+        const y = new Float32Array(nOut(p)), am = new Int32Array(nOut(p)), dx = new Float32Array(nIn(p));
+        be.maxPool2dForward(y, am, x, p);
+        be.maxPool2dBackward(dx, am, dy, p);
+        const ya = new Float32Array(nOut(p)), dxa = new Float32Array(nIn(p));
+        be.avgPool2dForward(ya, x, p);
+        be.avgPool2dBackward(dxa, dy, p);
+        return { y, am, dx, ya, dxa };
+      });
+      expect(res[1].y).toEqual(res[0].y);
+      expect(res[1].am).toEqual(res[0].am);
+      expectClose(res[1].dx, res[0].dx, 1e-6, 1e-6, 'max dx');
+      expectClose(res[1].ya, res[0].ya, 1e-5, 1e-6, 'avg y');
+      expectClose(res[1].dxa, res[0].dxa, 1e-5, 1e-6, 'avg dx');
+    });
+  }
+
+  it('NaN wins the window (the last NaN, as PyTorch), -inf padding never wins', () => {
+    const p = geom(1, 1, 3, 4, [2, 2], [2, 2], [1, 1]); // output 2x3
+    const x = Float32Array.from([-5, -6, NaN, -1, -9, NaN, NaN, -2, -3, -4, -8, -7]);
+    for (const [name, be] of backends) {
+      const y = new Float32Array(nOut(p)), am = new Int32Array(nOut(p));
+      be.maxPool2dForward(y, am, x, p);
+      expect(Array.from(y), name).toEqual([-5, NaN, -1, -3, NaN, -2]);
+      expect(Array.from(am), name).toEqual([0, 2, 3, 8, 6, 7]);
+    }
+  });
+});
+
+describe('pooling numerical gradient (float64 through the js kernels)', () => {
+  for (const p of [geom(2, 2, 6, 7, [3, 2], [2, 1], [1, 1]), geom(1, 2, 5, 5, [3, 3], [1, 1], [1, 0])]) {
+    it(`max and avg dx match central differences (${desc(p)})`, () => {
+      // distinct values (a permutation) so that no maximum is tied and the max is differentiable
+      const x = new Float64Array(nIn(p));
+      const r = randn(nIn(p), 41);
+      const order = Array.from(r.keys()).sort((a, b) => r[a] - r[b]);
+      order.forEach((idx, rank) => (x[idx] = rank * 0.01));
+      const g = Float64Array.from(randn(nOut(p), 42));
+      const y = new Float64Array(nOut(p)), am = new Int32Array(nOut(p));
+      const lossMax = () => {
+        jsconv.maxPool2dForward(y, am, x, p);
+        return y.reduce((s, v, i) => s + v * g[i], 0);
+      };
+      const lossAvg = () => {
+        jsconv.avgPool2dForward(y, x, p);
+        return y.reduce((s, v, i) => s + v * g[i], 0);
+      };
+      lossMax();
+      const dxMax = new Float64Array(nIn(p)), dxAvg = new Float64Array(nIn(p));
+      jsconv.maxPool2dBackward(dxMax, am, g, p);
+      jsconv.avgPool2dBackward(dxAvg, g, p);
+      const eps = 1e-4; // below half the gap between distinct values
+      for (const [loss, grad, what] of [[lossMax, dxMax, 'max'], [lossAvg, dxAvg, 'avg']] as const) {
+        for (let i = 0; i < x.length; i++) {
+          const old = x[i];
+          x[i] = old + eps;
+          const lp = loss();
+          x[i] = old - eps;
+          const lm = loss();
+          x[i] = old;
+          expect(Math.abs((lp - lm) / (2 * eps) - grad[i]), `${what} dx[${i}]`).toBeLessThan(1e-8);
+        }
+      }
+    });
+  }
+});
+
+describe('pooling bad input (native glue)', () => {
+  const p = geom(2, 3, 7, 9, [3, 3], [2, 2], [1, 1]);
+  const y = () => new Float32Array(nOut(p)), x = () => new Float32Array(nIn(p));
+  it('pins the messages', () => {
+    expect(() => native.maxPool2dForward(y(), new Int32Array(nOut(p)), x(), { ...p, padH: 2 })).toThrow(
+      new RangeError('Expected padH <= kH / 2 (kH 3) for padH but received 2'),
+    );
+    expect(() => native.avgPool2dForward(y(), x(), { ...p, outW: 4 })).toThrow(
+      new RangeError(
+        'Expected outW 5 (input [2, 3, 7, 9] with window [3, 3], stride [2, 2], padding [1, 1]) for outW but received 4',
+      ),
+    );
+    expect(() => native.avgPool2dForward(y(), x(), { ...p, h: 1, padH: 0, outH: 0 })).toThrow(
+      new RangeError(
+        'Expected a non-empty pooling output for p but received input [2, 3, 1, 9] with window [3, 3], stride [2, 2], padding [0, 1]',
+      ),
+    );
+    expect(() => (native as any).maxPool2dForward(y(), new Float32Array(nOut(p)), x(), p)).toThrow(
+      new TypeError(`Expected Int32Array for argmax but received Float32Array of length ${nOut(p)}`),
+    );
+    expect(() => native.avgPool2dBackward(new Float32Array(5), y(), p)).toThrow(
+      new RangeError(`Expected Float32Array of length >= ${nIn(p)} for dx but received Float32Array of length 5`),
+    );
+    expect(() => (native as any).avgPool2dBackward(x(), y(), null)).toThrow(
+      new TypeError('Expected Pool2dParams object for p but received null'),
+    );
+    const am = new Int32Array(nOut(p));
+    am[3] = 63;
+    expect(() => native.maxPool2dBackward(x(), am, y(), p)).toThrow(
+      new RangeError('Expected argmax entries in [0, 63) for argmax but received an entry outside that range'),
+    );
+    am[3] = -1;
+    expect(() => native.maxPool2dBackward(x(), am, y(), p)).toThrow(RangeError);
+  });
+});

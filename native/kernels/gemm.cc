@@ -2,14 +2,15 @@
 //
 // Loop nest (outermost first), see gemm.h:
 //   jc over NC-wide column blocks of C
-//     pc over KC-deep slices of k           B[pc:pc+kc, jc:jc+nc] → KC × NR micro-panels (shared)
-//       ic over MC-tall row blocks (own)    A[ic:ic+mc, pc:pc+kc] → MR × KC micro-panels (per thread)
+//     pc over KC-deep slices of k           B[pc:pc+kc, jc:jc+nc] → KC × NR micro-panels
+//       ic over MC-tall row blocks          A[ic:ic+mc, pc:pc+kc] → MR × KC micro-panels
 //         jr over NR micro-panels of B
 //           ir over MR micro-panels of A    micro-kernel on one MR × NR tile of C
 // The first k slice applies the caller's beta, later ones accumulate (beta = 1). alpha is folded
-// into packed A. Threads split the rows of C (or, when C has too few rows, the NR panels of each
-// column block) into fixed contiguous ranges, so every element of C is computed by the same
-// sequence of operations whatever the thread count: results do not depend on threads or timing.
+// into packed A. Threads split C into a fixed grid of MR/NR-aligned blocks (rows first; columns when
+// C has too few rows) and run the whole nest on their block with their own packing buffers, so every
+// element of C is computed by the same sequence of operations whatever the thread count: results do
+// not depend on threads or timing, and no thread waits on another inside the product.
 #include "gemm.h"
 
 #include <algorithm>
@@ -18,10 +19,6 @@
 
 #include "cpu.h"
 #include "gemm_config.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace mb {
 
@@ -141,49 +138,26 @@ struct Job {
   float beta;
   float* C;
   int64_t ldc;
-  float* bp;         // shared packed B block: [ceil(min(n, NC)/NR)·NR · min(k, KC)]
-  float* ap;         // per-thread packed A blocks, each a_stride floats
-  int64_t a_stride;  // floats per thread's A block
   UKernel uk;
-  int threads, tm, tn;  // thread grid: tm ranges of rows × tn ranges of NR panels
 };
 
-inline void barrier(int threads) {
-#ifdef _OPENMP
-  if (threads > 1) {
-#pragma omp barrier
-  }
-#else
-  (void)threads;
-#endif
-}
-
-// One thread's share of the loop nest. Called inside a parallel region (threads > 1) or directly.
-void run_thread(const Job& J, int t) {
-  const int ti = t / J.tn, tj = t % J.tn;
-  const int64_t mpan = (J.m + MR - 1) / MR;
-  const int64_t row0 = std::min(J.m, mpan * ti / J.tm * MR);
-  const int64_t row1 = std::min(J.m, mpan * (ti + 1) / J.tm * MR);
-  float* ap = J.ap + J.a_stride * t;
+// The serial loop nest over the block C[row0:row1, col0:col1] (row0 a multiple of MR, col0 of NR, so
+// every tile lines up with the tiles of an unsplit run). ap: MC × KC floats, bp: KC × NC floats.
+void gemm_block(const Job& J, int64_t row0, int64_t row1, int64_t col0, int64_t col1, float* ap, float* bp) {
   alignas(32) float tmp[MR * NR];
-
-  for (int64_t jc = 0; jc < J.n; jc += NC) {
-    const int64_t nc = std::min(NC, J.n - jc);
+  for (int64_t jc = col0; jc < col1; jc += NC) {
+    const int64_t nc = std::min(NC, col1 - jc);
     const int64_t npan = (nc + NR - 1) / NR;
-    const int64_t jp0 = npan * tj / J.tn, jp1 = npan * (tj + 1) / J.tn;
     for (int64_t pc = 0; pc < J.k; pc += KC) {
       const int64_t kc = std::min(KC, J.k - pc);
-      // Every thread packs its share of B's panels, then all wait for the whole block.
-      pack_b(J.bp, J.B, J.ldb, J.transB, jc, nc, pc, kc, npan * t / J.threads, npan * (t + 1) / J.threads);
-      barrier(J.threads);
-      const float beta = pc == 0 ? J.beta : 1.f;
+      pack_b(bp, J.B, J.ldb, J.transB, jc, nc, pc, kc, 0, npan);
+      const float beta = pc == 0 ? J.beta : 1.f;  // later slices accumulate
       for (int64_t ic = row0; ic < row1; ic += MC) {
         const int64_t mc = std::min(MC, row1 - ic);
         pack_a(ap, J.A, J.lda, J.transA, ic, mc, pc, kc, J.alpha);
-        for (int64_t jp = jp0; jp < jp1; jp++) {
-          const int64_t jr = jp * NR;
+        for (int64_t jr = 0; jr < nc; jr += NR) {
           const int64_t nr = std::min(NR, nc - jr);
-          const float* bpan = J.bp + jr * kc;
+          const float* bpan = bp + jr * kc;
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int64_t mr = std::min(MR, mc - ir);
             const float* apan = ap + ir * kc;
@@ -199,7 +173,6 @@ void run_thread(const Job& J, int t) {
           }
         }
       }
-      barrier(J.threads);  // B's block is reused for the next slice
     }
   }
 }
@@ -259,51 +232,51 @@ void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alph
   threads = 1;
 #endif
   threads = (int)std::max<int64_t>(1, std::min<int64_t>(threads, mnk / MNK_PER_THREAD));
-  // Grid: split rows while each range keeps at least two MR panels, else split B's NR panels.
+  // Grid of tm × tn blocks of C, one per thread: split rows while each block keeps at least two MR
+  // panels, then columns (NR panels). Blocks are independent (each thread packs the B it needs),
+  // so threads never wait for each other inside the product: a thread descheduled on a busy
+  // machine delays only its own block.
   const int64_t mpan = (m + MR - 1) / MR;
+  const int64_t npan = (n + NR - 1) / NR;
   int tm = threads;
   while (tm > 1 && (threads % tm != 0 || mpan < 2 * tm)) tm--;
-  const int tn = threads / tm;
+  int tn = threads / tm;
+  while (tn > 1 && npan < tn) tn--;
+  threads = tm * tn;
 
-  // Scratch for this call: shared packed B, then one packed A block per thread (64-byte aligned).
+  // Scratch for this call, per thread: one packed A block and one packed B block (64-byte aligned).
   const int64_t kcap = std::min(k, KC);
-  const int64_t b_floats = round_up(round_up(std::min(n, NC), NR) * kcap, 16);
   const int64_t a_floats = round_up(round_up(std::min(m, MC), MR) * kcap, 16);
-  const size_t bytes = (size_t)(b_floats + a_floats * threads) * sizeof(float);
+  const int64_t b_floats = round_up(round_up(std::min(n, NC), NR) * kcap, 16);
+  const size_t bytes = (size_t)((a_floats + b_floats) * threads) * sizeof(float);
   float* scratch = static_cast<float*>(std::aligned_alloc(64, bytes));
   if (!scratch) {  // out of memory: the unpacked reference still gives the right answer
     sgemm_ref(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
 
-  Job job{transA, transB, m,       n,        k,   alpha, A,       lda,     B,  ldb, beta, C, ldc,
-          scratch, scratch + b_floats, a_floats, sgemm_ukernel_ref_6x16, threads, tm, tn};
+  Job job{transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, sgemm_ukernel_ref_6x16};
 #ifdef MB_HAVE_AVX2_TU
   if (simd_level() == Simd::Avx2) job.uk = sgemm_ukernel_avx2_6x16;
 #endif
 
+  // Thread t's block: rows and columns split into contiguous, MR/NR-aligned ranges.
+  auto run = [&](int t) {
+    const int ti = t / tn, tj = t % tn;
+    const int64_t r0 = std::min(m, mpan * ti / tm * MR), r1 = std::min(m, mpan * (ti + 1) / tm * MR);
+    const int64_t c0 = std::min(n, npan * tj / tn * NR), c1 = std::min(n, npan * (tj + 1) / tn * NR);
+    float* ap = scratch + (a_floats + b_floats) * t;
+    if (r0 < r1 && c0 < c1) gemm_block(job, r0, r1, c0, c1, ap, ap + a_floats);
+  };
+
 #ifdef _OPENMP
   if (threads > 1) {
-#pragma omp parallel num_threads(threads)
-    {
-      // The runtime may give fewer threads than asked (nested regions, limits): the grid assumes
-      // all of them, so a short team runs the whole product on one thread instead.
-      const int got = omp_get_num_threads();
-      if (got == threads) {
-        run_thread(job, omp_get_thread_num());
-      } else {
-#pragma omp single
-        {
-          Job serial = job;
-          serial.threads = serial.tm = serial.tn = 1;
-          run_thread(serial, 0);
-        }
-      }
-    }
+#pragma omp parallel for schedule(static, 1) num_threads(threads)
+    for (int t = 0; t < threads; t++) run(t);
   } else
 #endif
   {
-    run_thread(job, 0);
+    run(0);
   }
   std::free(scratch);
 }

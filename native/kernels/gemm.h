@@ -8,8 +8,9 @@
 // 0 means num_threads()). Scratch (packing buffers) belongs to the call, never to a static.
 //
 // Structure (BLIS): for each NC-wide block of columns and KC-deep slice of k, B is packed into
-// KC × NR micro-panels (shared by the threads); each thread packs MC × KC blocks of its rows of A
-// into MR × KC micro-panels and runs the MR × NR micro-kernel over them. Edges are zero-padded in
+// KC × NR micro-panels, MC × KC blocks of A into MR × KC micro-panels, and the MR × NR micro-kernel
+// runs over them. Threads each take a block of C (rows, or columns when C is short) with their own
+// packing buffers. Edges are zero-padded in
 // the packed panels; edge tiles of C go through a small temporary tile. Block sizes: gemm_config.h.
 #pragma once
 

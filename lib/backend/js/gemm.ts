@@ -2,9 +2,9 @@
  * GEMM in plain TypeScript: C = alpha · op(A) · op(B) + beta · C, row-major float32 (see Backend.gemm).
  *
  * The loop order follows the storage so that the innermost loop always walks memory with stride 1:
- * - op(B) = B [k, n] (transB false): i-p-j "axpy" form, C's row i += a(i, p) · B's row p, four rows
- *   of B per pass (one load/store of C for four multiply-adds), blocked over p and j so the block of B
- *   stays in cache while every row of A streams past it. A's transpose only changes how a(i, p) is
+ * - op(B) = B [k, n] (transB false): i-p-j "axpy" form, C's row i += a(i, p) · B's row p, two rows
+ *   of C × four rows of B per pass (each loaded value of B feeds two rows, each load/store of C four
+ *   multiply-adds), blocked over p and j so the block of B stays in cache while A streams past it. A's transpose only changes how a(i, p) is
  *   read (one scalar per four-row step).
  * - op(B) = Bᵀ, B stored [n, k], A [m, k]: dot products along k, 2 rows of A × 4 rows of B per pass
  *   (8 accumulators), over blocks of B's rows.
@@ -26,34 +26,56 @@ function scaleC(c: Float32Array, len: number, beta: number): void {
   else if (beta !== 1) for (let i = 0; i < len; i++) c[i] *= beta;
 }
 
-/** C += alpha · op(A) · B, B stored [k, n]; a(i, p) = a[i·sai + p·sap]. */
+/** C += alpha · op(A) · B, B stored [k, n]; a(i, p) = a[i·sai + p·sap]. Two rows of C per pass. */
 function gemmAxpy(
   m: number, n: number, k: number, alpha: number, a: Float32Array, sai: number, sap: number,
   b: Float32Array, c: Float32Array,
 ): void {
+  const m2 = m & ~1;
   for (let p0 = 0; p0 < k; p0 += KB) {
     const p1 = Math.min(k, p0 + KB);
     const p4 = p0 + ((p1 - p0) & ~3);
     for (let j0 = 0; j0 < n; j0 += JB) {
       const j1 = Math.min(n, j0 + JB);
-      for (let i = 0; i < m; i++) {
+      for (let i = 0; i < m2; i += 2) {
         const ci = i * n;
+        const cn = ci + n;
         const ai = i * sai;
+        const an = ai + sai;
         let p = p0;
         for (; p < p4; p += 4) {
-          const a0 = alpha * a[ai + p * sap];
-          const a1 = alpha * a[ai + (p + 1) * sap];
-          const a2 = alpha * a[ai + (p + 2) * sap];
-          const a3 = alpha * a[ai + (p + 3) * sap];
+          const q0 = p * sap;
+          const q1 = q0 + sap;
+          const q2 = q1 + sap;
+          const q3 = q2 + sap;
+          const a0 = alpha * a[ai + q0], a1 = alpha * a[ai + q1], a2 = alpha * a[ai + q2], a3 = alpha * a[ai + q3];
+          const e0 = alpha * a[an + q0], e1 = alpha * a[an + q1], e2 = alpha * a[an + q2], e3 = alpha * a[an + q3];
           const b0 = p * n;
           const b1 = b0 + n;
           const b2 = b1 + n;
           const b3 = b2 + n;
           for (let j = j0; j < j1; j++) {
-            c[ci + j] += a0 * b[b0 + j] + a1 * b[b1 + j] + a2 * b[b2 + j] + a3 * b[b3 + j];
+            const x0 = b[b0 + j], x1 = b[b1 + j], x2 = b[b2 + j], x3 = b[b3 + j];
+            c[ci + j] += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3;
+            c[cn + j] += e0 * x0 + e1 * x1 + e2 * x2 + e3 * x3;
           }
         }
         for (; p < p1; p++) {
+          const a0 = alpha * a[ai + p * sap];
+          const e0 = alpha * a[an + p * sap];
+          const b0 = p * n;
+          for (let j = j0; j < j1; j++) {
+            const x0 = b[b0 + j];
+            c[ci + j] += a0 * x0;
+            c[cn + j] += e0 * x0;
+          }
+        }
+      }
+      if (m2 < m) {
+        // the last, odd row
+        const ci = m2 * n;
+        const ai = m2 * sai;
+        for (let p = p0; p < p1; p++) {
           const a0 = alpha * a[ai + p * sap];
           const b0 = p * n;
           for (let j = j0; j < j1; j++) c[ci + j] += a0 * b[b0 + j];

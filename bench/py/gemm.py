@@ -31,12 +31,21 @@ def median_ms(fn, repeats, min_ms, max_call_s):
 
 
 def blas_name():
+    """The BLAS library numpy loaded, from this process's memory map (e.g. netlib's reference libblas
+    or OpenBLAS), resolved through symlinks and alternatives."""
+    import os
+
+    names = set()
     try:
-        info = np.__config__.get_info("blas_opt_info")
-        libs = info.get("libraries", [])
-        return ",".join(libs) or "unknown"
-    except Exception:  # noqa: BLE001
-        return "unknown"
+        with open("/proc/self/maps") as f:
+            for line in f:
+                path = line.split()[-1] if len(line.split()) >= 6 else ""
+                base = os.path.basename(path).lower()
+                if "blas" in base or "mkl" in base or "blis" in base:
+                    names.add(os.path.realpath(path))
+    except OSError:
+        pass
+    return ", ".join(sorted(names)) or "unknown"
 
 
 def main():

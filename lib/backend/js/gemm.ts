@@ -8,8 +8,8 @@
  *   read (one scalar per four-row step).
  * - op(B) = Bᵀ, B stored [n, k], A [m, k]: dot products along k, 2 rows of A × 4 rows of B per pass
  *   (8 accumulators), over blocks of B's rows.
- * - both transposed: C's column j = Σ_p A's row p · b(j, p), accumulated in one scratch column of m
- *   doubles (the only allocation, m values per call) and scattered into C.
+ * - both transposed: two columns of C at a time, C[:, j] = Σ_p A's row p · b(j, p), accumulated in a
+ *   scratch of 2·m doubles (the only allocation, per call) and scattered into C.
  * Sums are carried in JavaScript numbers (double), stored as float32.
  */
 
@@ -139,31 +139,45 @@ function gemmDot(m: number, n: number, k: number, alpha: number, a: Float32Array
   }
 }
 
-/** C += alpha · Aᵀ · Bᵀ, A stored [k, m], B stored [n, k]: one column of C at a time. */
+/**
+ * C += alpha · Aᵀ · Bᵀ, A stored [k, m], B stored [n, k]: two columns of C at a time,
+ * C[:, j] = Σ_p A's row p · b(j, p), accumulated in a scratch of 2·m doubles (the only allocation,
+ * proportional to one column of C) and scattered into C.
+ */
 function gemmCols(m: number, n: number, k: number, alpha: number, a: Float32Array, b: Float32Array, c: Float32Array): void {
-  const col = new Float64Array(m);
-  const k4 = k & ~3;
-  for (let j = 0; j < n; j++) {
+  const col = new Float64Array(2 * m);
+  const k2 = k & ~1;
+  for (let j = 0; j < n; j += 2) {
+    const pair = j + 1 < n;
     col.fill(0);
     const bj = j * k;
+    const bk = pair ? bj + k : bj; // a lone last column computes itself twice
     let p = 0;
-    for (; p < k4; p += 4) {
-      const v0 = b[bj + p];
-      const v1 = b[bj + p + 1];
-      const v2 = b[bj + p + 2];
-      const v3 = b[bj + p + 3];
+    for (; p < k2; p += 2) {
+      const u0 = b[bj + p];
+      const u1 = b[bj + p + 1];
+      const v0 = b[bk + p];
+      const v1 = b[bk + p + 1];
       const r0 = p * m;
       const r1 = r0 + m;
-      const r2 = r1 + m;
-      const r3 = r2 + m;
-      for (let i = 0; i < m; i++) col[i] += v0 * a[r0 + i] + v1 * a[r1 + i] + v2 * a[r2 + i] + v3 * a[r3 + i];
+      for (let i = 0; i < m; i++) {
+        const x0 = a[r0 + i];
+        const x1 = a[r1 + i];
+        col[i] += u0 * x0 + u1 * x1;
+        col[m + i] += v0 * x0 + v1 * x1;
+      }
     }
     for (; p < k; p++) {
-      const v0 = b[bj + p];
+      const u0 = b[bj + p];
+      const v0 = b[bk + p];
       const r0 = p * m;
-      for (let i = 0; i < m; i++) col[i] += v0 * a[r0 + i];
+      for (let i = 0; i < m; i++) {
+        col[i] += u0 * a[r0 + i];
+        col[m + i] += v0 * a[r0 + i];
+      }
     }
     for (let i = 0; i < m; i++) c[i * n + j] += alpha * col[i];
+    if (pair) for (let i = 0; i < m; i++) c[i * n + j + 1] += alpha * col[m + i];
   }
 }
 

@@ -299,7 +299,7 @@ describe('gemm native: bad input gives exact errors', () => {
       new RangeError('Expected finite number for alpha but received NaN of type number'),
     );
     expect(call(false, false, 2, 4, 3, 1, a, b, Infinity, c)).toThrow(
-      new RangeError('Expected finite number for beta but received inf of type number'),
+      new RangeError('Expected finite number for beta but received Infinity of type number'),
     );
   });
   it('short buffers: RangeError naming the needed length', () => {

@@ -9,7 +9,7 @@ import { Layer } from './layers/layer';
 import { Generator } from './random';
 import type { ParamArena, ParamView } from './params';
 import { Tensor, sizeOf, toTensor } from './tensor';
-import { checkInt, checkOptions, describe, fail, formatShape } from './validate';
+import { checkBool, checkInt, checkOptions, describe, fail, formatShape } from './validate';
 
 export interface SequentialArgs {
   /** Per-sample input shape (no batch dimension), e.g. [784] or [1, 28, 28]. Default: taken from the first batch. */
@@ -18,6 +18,12 @@ export interface SequentialArgs {
   seed?: number;
   /** Backend for every layer ('native', 'js' or a Backend). Default: each layer's own. */
   backend?: BackendName | Backend;
+  /**
+   * Whether backward() must return the gradient with respect to the model's input. Default false:
+   * as in PyTorch, where the input does not require a gradient, a first Conv2d then skips its input
+   * gradient (col2im) and backward() returns zeros of the input's shape. Set true to get dx.
+   */
+  inputGrad?: boolean;
 }
 
 /** A state-dict entry: shape and values (a copy on export). */
@@ -36,7 +42,7 @@ export class Sequential {
   outputShape: readonly number[] | null = null;
 
   constructor(layers: Layer[], args: SequentialArgs = {}) {
-    checkOptions(args, ['inputShape', 'seed', 'backend'], 'Sequential');
+    checkOptions(args, ['inputShape', 'seed', 'backend', 'inputGrad'], 'Sequential');
     if (!Array.isArray(layers) || layers.length === 0) fail('type', 'non-empty array of layers', 'layers', describe(layers));
     layers.forEach((l, i) => {
       if (!(l instanceof Layer)) fail('type', 'Layer', `layers[${i}]`, describe(l));
@@ -44,6 +50,8 @@ export class Sequential {
     if (new Set(layers).size !== layers.length) throw new RangeError('Expected distinct layer objects for layers but received the same layer twice');
     this.layers = layers;
     this.rng = new Generator(checkInt(args.seed ?? 0, 'seed', 0));
+    const first = layers[0] as Layer & { needsInputGrad?: boolean };
+    if ('needsInputGrad' in first) first.needsInputGrad = args.inputGrad === undefined ? false : checkBool(args.inputGrad, 'inputGrad');
     if (args.backend !== undefined) {
       const b = resolveBackend(args.backend);
       for (const l of layers) l.backend = b;

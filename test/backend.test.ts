@@ -47,19 +47,19 @@ describe('capabilities()', () => {
 
 describe('backend selection', () => {
   it('MINIBATCH_BACKEND=js selects the js backend', () => {
-    const r = runNode(`import('./lib/index.ts').then(m => console.log(JSON.stringify(m.capabilities())))`, { MINIBATCH_BACKEND: 'js' });
+    const r = runNode(`Promise.resolve(require('./lib/index.ts')).then(m => console.log(JSON.stringify(m.capabilities())))`, { MINIBATCH_BACKEND: 'js' });
     expect(r.status).toBe(0);
     expect(JSON.parse(r.out).backend).toBe('js');
   });
 
   it('MINIBATCH_SIMD=scalar forces the scalar kernels', () => {
-    const r = runNode(`import('./lib/index.ts').then(m => console.log(m.capabilities().simd))`, { MINIBATCH_SIMD: 'scalar' });
+    const r = runNode(`Promise.resolve(require('./lib/index.ts')).then(m => console.log(m.capabilities().simd))`, { MINIBATCH_SIMD: 'scalar' });
     expect(r.out.trim()).toBe('scalar');
   });
 
   it('falls back to js with one warning that says why and how to fix it when the addon cannot load', () => {
     const r = runNode(
-      `import('./lib/index.ts').then(m => { m.capabilities(); m.capabilities(); console.log(m.capabilities().backend) })`,
+      `Promise.resolve(require('./lib/index.ts')).then(m => { m.capabilities(); m.capabilities(); console.log(m.capabilities().backend) })`,
       { MINIBATCH_ADDON: '/nonexistent/minibatch.node', MINIBATCH_BACKEND: '' },
     );
     expect(r.status).toBe(0);
@@ -72,7 +72,7 @@ describe('backend selection', () => {
   });
 
   it('asking for native when it cannot load is an error, not a fallback', () => {
-    const r = runNode(`import('./lib/index.ts').then(m => m.capabilities())`, {
+    const r = runNode(`Promise.resolve(require('./lib/index.ts')).then(m => m.capabilities())`, {
       MINIBATCH_ADDON: '/nonexistent/minibatch.node',
       MINIBATCH_BACKEND: 'native',
     });
@@ -81,7 +81,7 @@ describe('backend selection', () => {
   });
 
   it('an unknown MINIBATCH_BACKEND is a clear error', () => {
-    const r = runNode(`import('./lib/index.ts').then(m => m.capabilities())`, { MINIBATCH_BACKEND: 'gpu' });
+    const r = runNode(`Promise.resolve(require('./lib/index.ts')).then(m => m.capabilities())`, { MINIBATCH_BACKEND: 'gpu' });
     expect(r.status).not.toBe(0);
     expect(r.err).toContain(`Expected 'js' or 'native' for MINIBATCH_BACKEND but received "gpu"`);
   });

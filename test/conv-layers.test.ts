@@ -81,7 +81,7 @@ for (const [bname, backend] of backends) {
         layers.push(new MaxPool2d({ kernelSize: 2 }), new Conv2d({ inChannels: 4, outChannels: 6, kernelSize: [3, 2], stride: [1, 2], bias: !s.relu }));
         if (s.relu) layers.push(new ReLU());
         layers.push(new AvgPool2d({ kernelSize: 2, padding: 1 }), new Flatten());
-        const model = new Sequential(layers, { inputShape: s.xShape.slice(1), backend });
+        const model = new Sequential(layers, { inputShape: s.xShape.slice(1), backend, inputGrad: true });
         expect(model.outputShape).toEqual(s.yShape.slice(1));
         const convs = layers.filter((l): l is Conv2d => l instanceof Conv2d);
         convs.forEach((l, i) => {

@@ -2,27 +2,14 @@
 import { describe, it, expect } from 'vitest';
 import * as fs from 'fs';
 import * as path from 'path';
-import { jsBackend } from '../lib/backend/index';
+import { native } from './helpers';
 import type { Backend } from '../lib/backend/types';
 import { symmetricEigen } from '../lib/linalg';
 import { ChannelNormalizer, MeanCenter, PCA, StandardScaler, ZCA } from '../lib/preprocess';
 import type { Tensor } from '../lib/tensor';
 
-// ---- STAND-IN BACKEND (temporary): a naive gemm until the real kernels are merged; then use test/helpers `backends`.
-function naiveGemm(
-  transA: boolean, transB: boolean, m: number, n: number, k: number,
-  alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
-): void {
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = 0; p < k; p++) s += (transA ? a[p * m + i] : a[i * k + p]) * (transB ? b[j * k + p] : b[p * n + j]);
-      c[i * n + j] = alpha * s + (beta === 0 ? 0 : beta * c[i * n + j]);
-    }
-  }
-}
-const backend: Backend = { ...jsBackend(), gemm: naiveGemm };
-// ---- end of stand-in
+// The native backend (its GEMM is checked against js and a reference in test/kernels).
+const backend: Backend = native;
 
 const fx = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'preprocess.json'), 'utf8'));
 
@@ -393,7 +380,7 @@ describe('PCA', () => {
   });
 
   it('2000×784 random low-rank data: finishes, recovers the rank (time not asserted)', () => {
-    // 2000 samples, rank 20 plus tiny noise, 784 features. Uses a blocked gemm stand-in for speed.
+    // 2000 samples, rank 20 plus tiny noise, 784 features.
     const n = 2000;
     const d = 784;
     const r = seeded(11);
@@ -407,14 +394,14 @@ describe('PCA', () => {
       }
     for (let i = 0; i < data.length; i++) data[i] += 1e-3 * r();
     const t0 = Date.now();
-    const p = new PCA({ varianceRetained: 0.999, backend: { ...backend, gemm: fasterGemm } }).fit({ data, shape: [n, d] });
+    const p = new PCA({ varianceRetained: 0.999, backend }).fit({ data, shape: [n, d] });
     const ms = Date.now() - t0;
     expect(p.nComponents).toBeLessThanOrEqual(20);
     expect(p.nComponents).toBeGreaterThan(10);
     let retained = 0;
     for (const v of p.explainedVarianceRatio!) retained += v;
     expect(retained).toBeGreaterThanOrEqual(0.999);
-    console.log(`PCA fit 2000×784 (js, stand-in gemm): ${ms} ms, k = ${p.nComponents}`);
+    console.log(`PCA fit 2000×784 (native gemm): ${ms} ms, k = ${p.nComponents}`);
   }, 120_000);
 });
 
@@ -452,21 +439,3 @@ describe('ZCA', () => {
   });
 });
 
-// A cache-friendlier stand-in for the one large case (i-p-j loop order); same contract as naiveGemm.
-function fasterGemm(
-  transA: boolean, transB: boolean, m: number, n: number, k: number,
-  alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
-): void {
-  if (transB) return naiveGemm(transA, transB, m, n, k, alpha, a, b, beta, c);
-  const acc = new Float64Array(m * n);
-  for (let p = 0; p < k; p++) {
-    for (let i = 0; i < m; i++) {
-      const av = transA ? a[p * m + i] : a[i * k + p];
-      if (av === 0) continue;
-      const row = i * n;
-      const brow = p * n;
-      for (let j = 0; j < n; j++) acc[row + j] += av * b[brow + j];
-    }
-  }
-  for (let i = 0; i < m * n; i++) c[i] = alpha * acc[i] + (beta === 0 ? 0 : beta * c[i]);
-}

@@ -1,7 +1,30 @@
-// gemm.cc — placeholder driver (naive); replaced by the blocked BLIS-style implementation.
+// gemm.cc — sgemm driver: BLIS loop nest, packing, threading, and the scalar reference kernels.
+//
+// Loop nest (outermost first), see gemm.h:
+//   jc over NC-wide column blocks of C
+//     pc over KC-deep slices of k           B[pc:pc+kc, jc:jc+nc] → KC × NR micro-panels
+//       ic over MC-tall row blocks          A[ic:ic+mc, pc:pc+kc] → MR × KC micro-panels
+//         jr over NR micro-panels of B
+//           ir over MR micro-panels of A    micro-kernel on one MR × NR tile of C
+// The first k slice applies the caller's beta, later ones accumulate (beta = 1). alpha is folded
+// into packed A. Threads split C into a fixed grid of MR/NR-aligned blocks (rows first; columns when
+// C has too few rows) and run the whole nest on their block with their own packing buffers, so every
+// element of C is computed by the same sequence of operations whatever the thread count: results do
+// not depend on threads or timing, and no thread waits on another inside the product.
 #include "gemm.h"
 
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "cpu.h"
+#include "gemm_config.h"
+
 namespace mb {
+
+using namespace gemm_config;
+
+// ------------------------------------------------------------------------------------------ oracle
 
 void sgemm_ref(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
                const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
@@ -13,14 +36,249 @@ void sgemm_ref(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float 
         float b = transB ? B[j * ldb + p] : B[p * ldb + j];
         s += (double)a * b;
       }
-      float c = beta == 0.f ? 0.f : beta * C[i * ldc + j];
-      C[i * ldc + j] = (float)(alpha * s) + c;
+      double c = beta == 0.f ? 0.0 : (double)beta * C[i * ldc + j];
+      C[i * ldc + j] = (float)((double)alpha * s + c);
     }
 }
 
+// ------------------------------------------------------------------------ portable micro-kernel
+
+void sgemm_ukernel_ref_6x16(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, float beta) {
+  float acc[MR][NR] = {};
+  for (int64_t p = 0; p < kc; p++) {
+    const float* a = Ap + p * MR;
+    const float* b = Bp + p * NR;
+    for (int i = 0; i < MR; i++)
+      for (int j = 0; j < NR; j++) acc[i][j] += a[i] * b[j];
+  }
+  for (int i = 0; i < MR; i++) {
+    float* c = C + i * ldc;
+    if (beta == 0.f) {
+      for (int j = 0; j < NR; j++) c[j] = acc[i][j];
+    } else {
+      for (int j = 0; j < NR; j++) c[j] = acc[i][j] + beta * c[j];
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------- packing
+
+namespace {
+
+using UKernel = void (*)(int64_t, const float*, const float*, float*, int64_t, float);
+
+// Packs alpha · op(A)[i0:i0+mc, p0:p0+kc] into ceil(mc/MR) micro-panels, each kc × MR (MR values per
+// step of k), rows past mc zero. ap: [ceil(mc/MR) · MR · kc].
+void pack_a(float* ap, const float* A, int64_t lda, bool transA, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
+            float alpha) {
+  for (int64_t ir = 0; ir < mc; ir += MR) {
+    const int64_t mr = std::min(MR, mc - ir);
+    float* dst = ap + ir * kc;
+    if (!transA) {
+      // A[i, p] = A[i·lda + p]: MR row streams, interleaved.
+      const float* rows[MR];
+      for (int64_t i = 0; i < MR; i++) rows[i] = A + (i0 + ir + std::min(i, mr - 1)) * lda + p0;
+      if (mr == MR) {
+        for (int64_t p = 0; p < kc; p++)
+          for (int64_t i = 0; i < MR; i++) dst[p * MR + i] = alpha * rows[i][p];
+      } else {
+        for (int64_t p = 0; p < kc; p++)
+          for (int64_t i = 0; i < MR; i++) dst[p * MR + i] = i < mr ? alpha * rows[i][p] : 0.f;
+      }
+    } else {
+      // A stored [k, m]: A[i, p] = A[p·lda + i], MR contiguous values per step of k.
+      for (int64_t p = 0; p < kc; p++) {
+        const float* src = A + (p0 + p) * lda + i0 + ir;
+        for (int64_t i = 0; i < mr; i++) dst[p * MR + i] = alpha * src[i];
+        for (int64_t i = mr; i < MR; i++) dst[p * MR + i] = 0.f;
+      }
+    }
+  }
+}
+
+// Packs NR-wide micro-panels [jp0, jp1) of op(B)[p0:p0+kc, j0:j0+nc], each kc × NR, columns past nc
+// zero. bp: [ceil(nc/NR) · NR · kc].
+void pack_b(float* bp, const float* B, int64_t ldb, bool transB, int64_t j0, int64_t nc, int64_t p0, int64_t kc,
+            int64_t jp0, int64_t jp1) {
+  for (int64_t jp = jp0; jp < jp1; jp++) {
+    const int64_t jr = jp * NR;
+    const int64_t nr = std::min(NR, nc - jr);
+    float* dst = bp + jr * kc;
+    if (!transB) {
+      // B[p, j] = B[p·ldb + j]: NR contiguous values per step of k.
+      for (int64_t p = 0; p < kc; p++) {
+        const float* src = B + (p0 + p) * ldb + j0 + jr;
+        if (nr == NR) {
+          std::memcpy(dst + p * NR, src, NR * sizeof(float));
+        } else {
+          for (int64_t j = 0; j < nr; j++) dst[p * NR + j] = src[j];
+          for (int64_t j = nr; j < NR; j++) dst[p * NR + j] = 0.f;
+        }
+      }
+    } else {
+      // B stored [n, k]: B[p, j] = B[j·ldb + p], one contiguous row per column of the panel.
+      for (int64_t j = 0; j < nr; j++) {
+        const float* src = B + (j0 + jr + j) * ldb + p0;
+        for (int64_t p = 0; p < kc; p++) dst[p * NR + j] = src[p];
+      }
+      for (int64_t j = nr; j < NR; j++)
+        for (int64_t p = 0; p < kc; p++) dst[p * NR + j] = 0.f;
+    }
+  }
+}
+
+struct Job {
+  bool transA, transB;
+  int64_t m, n, k;
+  float alpha;
+  const float* A;
+  int64_t lda;
+  const float* B;
+  int64_t ldb;
+  float beta;
+  float* C;
+  int64_t ldc;
+  UKernel uk;
+};
+
+// The serial loop nest over the block C[row0:row1, col0:col1] (row0 a multiple of MR, col0 of NR, so
+// every tile lines up with the tiles of an unsplit run). ap: MC × KC floats, bp: KC × NC floats.
+void gemm_block(const Job& J, int64_t row0, int64_t row1, int64_t col0, int64_t col1, float* ap, float* bp) {
+  alignas(32) float tmp[MR * NR];
+  for (int64_t jc = col0; jc < col1; jc += NC) {
+    const int64_t nc = std::min(NC, col1 - jc);
+    const int64_t npan = (nc + NR - 1) / NR;
+    for (int64_t pc = 0; pc < J.k; pc += KC) {
+      const int64_t kc = std::min(KC, J.k - pc);
+      pack_b(bp, J.B, J.ldb, J.transB, jc, nc, pc, kc, 0, npan);
+      const float beta = pc == 0 ? J.beta : 1.f;  // later slices accumulate
+      for (int64_t ic = row0; ic < row1; ic += MC) {
+        const int64_t mc = std::min(MC, row1 - ic);
+        pack_a(ap, J.A, J.lda, J.transA, ic, mc, pc, kc, J.alpha);
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          const int64_t nr = std::min(NR, nc - jr);
+          const float* bpan = bp + jr * kc;
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            const int64_t mr = std::min(MR, mc - ir);
+            const float* apan = ap + ir * kc;
+            float* c = J.C + (ic + ir) * J.ldc + jc + jr;
+            if (mr == MR && nr == NR) {
+              J.uk(kc, apan, bpan, c, J.ldc, beta);
+            } else {
+              J.uk(kc, apan, bpan, tmp, NR, 0.f);
+              for (int64_t i = 0; i < mr; i++)
+                for (int64_t j = 0; j < nr; j++)
+                  c[i * J.ldc + j] = beta == 0.f ? tmp[i * NR + j] : tmp[i * NR + j] + beta * c[i * J.ldc + j];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// C = beta · C (beta == 0 writes zeros).
+void scale_c(float* C, int64_t ldc, int64_t m, int64_t n, float beta) {
+  for (int64_t i = 0; i < m; i++) {
+    float* c = C + i * ldc;
+    if (beta == 0.f) {
+      for (int64_t j = 0; j < n; j++) c[j] = 0.f;
+    } else if (beta != 1.f) {
+      for (int64_t j = 0; j < n; j++) c[j] *= beta;
+    }
+  }
+}
+
+// Small problems: no packing, i-p-j order over rows of C.
+void sgemm_small(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
+                 const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  scale_c(C, ldc, m, n, beta);
+  for (int64_t i = 0; i < m; i++) {
+    float* c = C + i * ldc;
+    for (int64_t p = 0; p < k; p++) {
+      const float a = alpha * (transA ? A[p * lda + i] : A[i * lda + p]);
+      if (!transB) {
+        const float* b = B + p * ldb;
+        for (int64_t j = 0; j < n; j++) c[j] += a * b[j];
+      } else {
+        for (int64_t j = 0; j < n; j++) c[j] += a * B[j * ldb + p];
+      }
+    }
+  }
+}
+
+inline int64_t round_up(int64_t x, int64_t r) { return (x + r - 1) / r * r; }
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------- driver
+
 void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
-           const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int) {
-  sgemm_ref(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+           const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int nthreads) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0 || alpha == 0.f) {
+    scale_c(C, ldc, m, n, beta);
+    return;
+  }
+  const int64_t mnk = m * n * k;
+  if (mnk <= SMALL_MNK) {
+    sgemm_small(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+
+  // Threads: as asked (0: the library setting), fewer when each would get too little work.
+  int threads = nthreads > 0 ? nthreads : num_threads();
+#ifndef _OPENMP
+  threads = 1;
+#endif
+  threads = (int)std::max<int64_t>(1, std::min<int64_t>(threads, mnk / MNK_PER_THREAD));
+  // Grid of tm × tn blocks of C, one per thread: split rows while each block keeps at least two MR
+  // panels, then columns (NR panels). Blocks are independent (each thread packs the B it needs),
+  // so threads never wait for each other inside the product: a thread descheduled on a busy
+  // machine delays only its own block.
+  const int64_t mpan = (m + MR - 1) / MR;
+  const int64_t npan = (n + NR - 1) / NR;
+  int tm = threads;
+  while (tm > 1 && (threads % tm != 0 || mpan < 2 * tm)) tm--;
+  int tn = threads / tm;
+  while (tn > 1 && npan < tn) tn--;
+  threads = tm * tn;
+
+  // Scratch for this call, per thread: one packed A block and one packed B block (64-byte aligned).
+  const int64_t kcap = std::min(k, KC);
+  const int64_t a_floats = round_up(round_up(std::min(m, MC), MR) * kcap, 16);
+  const int64_t b_floats = round_up(round_up(std::min(n, NC), NR) * kcap, 16);
+  const size_t bytes = (size_t)((a_floats + b_floats) * threads) * sizeof(float);
+  float* scratch = static_cast<float*>(std::aligned_alloc(64, bytes));
+  if (!scratch) {  // out of memory: the unpacked reference still gives the right answer
+    sgemm_ref(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+
+  Job job{transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, sgemm_ukernel_ref_6x16};
+#ifdef MB_HAVE_AVX2_TU
+  if (simd_level() == Simd::Avx2) job.uk = sgemm_ukernel_avx2_6x16;
+#endif
+
+  // Thread t's block: rows and columns split into contiguous, MR/NR-aligned ranges.
+  auto run = [&](int t) {
+    const int ti = t / tn, tj = t % tn;
+    const int64_t r0 = std::min(m, mpan * ti / tm * MR), r1 = std::min(m, mpan * (ti + 1) / tm * MR);
+    const int64_t c0 = std::min(n, npan * tj / tn * NR), c1 = std::min(n, npan * (tj + 1) / tn * NR);
+    float* ap = scratch + (a_floats + b_floats) * t;
+    if (r0 < r1 && c0 < c1) gemm_block(job, r0, r1, c0, c1, ap, ap + a_floats);
+  };
+
+#ifdef _OPENMP
+  if (threads > 1) {
+#pragma omp parallel for schedule(static, 1) num_threads(threads)
+    for (int t = 0; t < threads; t++) run(t);
+  } else
+#endif
+  {
+    run(0);
+  }
+  std::free(scratch);
 }
 
 }  // namespace mb

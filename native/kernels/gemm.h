@@ -6,6 +6,12 @@
 // [k, n] or [n, k] with ldb; C is [m, n] with ldc. beta == 0 overwrites C (NaN in C is ignored).
 // nthreads: threads for this call's parallel loops (1 when called from inside a parallel region;
 // 0 means num_threads()). Scratch (packing buffers) belongs to the call, never to a static.
+//
+// Structure (BLIS): for each NC-wide block of columns and KC-deep slice of k, B is packed into
+// KC × NR micro-panels, MC × KC blocks of A into MR × KC micro-panels, and the MR × NR micro-kernel
+// runs over them. Threads each take a block of C (rows, or columns when C is short) with their own
+// packing buffers. Edges are zero-padded in
+// the packed panels; edge tiles of C go through a small temporary tile. Block sizes: gemm_config.h.
 #pragma once
 
 #include <cstdint>
@@ -18,5 +24,13 @@ void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alph
 // Naive triple loop with double accumulation: the test oracle.
 void sgemm_ref(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
                const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+
+// Micro-kernel contract (MR = 6, NR = 16):
+//   C[6, 16] (row stride ldc) = Ap[kc, 6]ᵀ · Bp[kc, 16] + beta * C     (beta == 0: C is not read)
+// Ap: packed A micro-panel, kc × 6 (6 values per step of k); Bp: packed B micro-panel, kc × 16;
+// both 32-byte aligned. kc >= 1. alpha is folded into Ap when packing.
+void sgemm_ukernel_ref_6x16(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, float beta);
+// AVX2 + FMA, fully unrolled, 12 ymm accumulators (gemm_avx2.cc; only when simd_level() == Avx2).
+void sgemm_ukernel_avx2_6x16(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, float beta);
 
 }  // namespace mb

@@ -1,0 +1,29 @@
+// gemm_config.h — register and cache blocking for sgemm (BLIS naming).
+//
+//   MR × NR   register tile of the micro-kernel (6 × 16 floats: 12 ymm accumulators on AVX2)
+//   KC        depth of a packed panel: one KC × NR micro-panel of B stays in L1
+//   MC        rows of the packed A block (MC × KC floats) that stays in L2
+//   NC        columns of the packed B block (KC × NC floats) that stays in L3
+//
+// The micro-kernels take MR and NR from here; MC must be a multiple of MR and NC of NR.
+#pragma once
+
+#include <cstdint>
+
+namespace mb::gemm_config {
+
+constexpr int64_t MR = 6;
+constexpr int64_t NR = 16;
+constexpr int64_t KC = 256;
+constexpr int64_t MC = 144;
+constexpr int64_t NC = 4080;
+
+// Below this many multiply-adds (m·n·k) sgemm skips packing and runs a plain loop.
+constexpr int64_t SMALL_MNK = 1024;
+// Multiply-adds per thread below which adding a thread does not pay for its start-up.
+constexpr int64_t MNK_PER_THREAD = 96 * 96 * 96;
+
+static_assert(MC % MR == 0, "MC must be a multiple of MR");
+static_assert(NC % NR == 0, "NC must be a multiple of NR");
+
+}  // namespace mb::gemm_config

@@ -34,16 +34,22 @@ struct Prims {
   decltype(&norm_affine_cols) affine_cols;
   decltype(&norm_bwd) bwd;
   decltype(&norm_bwd_cols) bwd_cols;
+  decltype(&norm_row_affine) row_affine;
+  decltype(&norm_row_dot) row_dot;
+  decltype(&norm_row_bwd) row_bwd;
+  decltype(&norm_row_param) row_param;
 };
 
 const Prims& prims() {
 #ifdef MB_HAVE_AVX2_TU
   static const Prims avx2{norm_moments_runs_avx2, norm_moments_cols_avx2, norm_dot_runs_avx2, norm_dot_cols_avx2,
-                          norm_affine_avx2,       norm_affine_cols_avx2,  norm_bwd_avx2,      norm_bwd_cols_avx2};
+                          norm_affine_avx2,       norm_affine_cols_avx2,  norm_bwd_avx2,      norm_bwd_cols_avx2,
+                          norm_row_affine_avx2,   norm_row_dot_avx2,      norm_row_bwd_avx2,  norm_row_param_avx2};
   if (simd_level() == Simd::Avx2) return avx2;
 #endif
   static const Prims scalar{norm_moments_runs, norm_moments_cols, norm_dot_runs, norm_dot_cols,
-                            norm_affine,       norm_affine_cols,  norm_bwd,      norm_bwd_cols};
+                            norm_affine,       norm_affine_cols,  norm_bwd,      norm_bwd_cols,
+                            norm_row_affine,   norm_row_dot,      norm_row_bwd,  norm_row_param};
   return scalar;
 }
 
@@ -269,7 +275,11 @@ void group_norm_forward(float* y, float* mean, float* rstd, const float* x, cons
     const Stats s = finish_stats(s1, s2, (double)len, x[off], eps);
     mean[ig] = s.hi;
     rstd[ig] = (float)s.rstd;
-    if (inner >= kShortInner) {
+    if (inner == 1) {
+      // LayerNorm rows: per-element γ, β.
+      P.row_affine(y + off, x + off, len, s.hi, s.lo, (float)s.rstd, gamma ? gamma + c0 : nullptr,
+                   beta ? beta + c0 : nullptr);
+    } else if (inner >= kShortInner) {
       for (int64_t cc = 0; cc < cg; cc++) {
         const float a = (float)(s.rstd * (gamma ? gamma[c0 + cc] : 1.f));
         const float b = (beta ? beta[c0 + cc] : 0.f) - s.lo * a;
@@ -329,14 +339,18 @@ double group_backward_dx(const Prims& P, float* dx, const float* dy, const float
       gb += g * sdyx;
       sx += sxc;
     }
+  } else if (inner == 1) {
+    P.row_dot(&ga, &gb, &sx, dy + off, x + off, gamma ? gamma + c0 : nullptr, len, m);
   } else {
-    for (int64_t e = 0; e < len; e++) {
-      const double g = gamma ? gamma[c0 + e / inner] : 1.f;
-      const double d = (double)dy[off + e] * g;
-      const float xm = x[off + e] - m;
-      ga += d;
-      gb += d * (double)xm;
-      sx += xm;
+    for (int64_t cc = 0; cc < cg; cc++) {
+      const double g = gamma ? gamma[c0 + cc] : 1.f;
+      for (int64_t k = cc * inner; k < (cc + 1) * inner; k++) {
+        const double d = (double)dy[off + k] * g;
+        const float xm = x[off + k] - m;
+        ga += d;
+        gb += d * (double)xm;
+        sx += xm;
+      }
     }
   }
   const double delta = sx / (double)len;
@@ -349,6 +363,8 @@ double group_backward_dx(const Prims& P, float* dx, const float* dy, const float
       const float k1 = (float)((gamma ? gamma[c0 + cc] : 1.f) * r);
       P.bwd(dx + off + cc * inner, dy + off + cc * inner, x + off + cc * inner, inner, m, k1, k2, k3);
     }
+  } else if (inner == 1) {
+    P.row_bwd(dx + off, dy + off, x + off, gamma ? gamma + c0 : nullptr, len, m, (float)r, k2, k3);
   } else {
     float mm[kTile], k1[kTile], k2v[kTile], k3v[kTile];
     for (int64_t e0 = 0; e0 < len; e0 += kTile) {
@@ -432,15 +448,27 @@ void group_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy
     }
     return;
   }
-  // Short channels: tiles of kTile channels walk all samples (rows of c·inner contiguous values).
-  const int64_t tiles = (c + kTile - 1) / kTile;
+  // Short channels: tiles of channels walk all samples (rows of c·inner contiguous values); with
+  // inner == 1 a tile is kRowTile channels wide so each row visit is a long contiguous run.
+  constexpr int64_t kRowTile = 1024;
+  const int64_t tw = inner == 1 ? kRowTile : kTile, tiles = (c + tw - 1) / tw;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
 #endif
   for (int64_t t = 0; t < tiles; t++) {
-    const int64_t j0 = t * kTile, w = std::min(kTile, c - j0);
-    double accb[kTile] = {0}, accg[kTile] = {0};
-    for (int64_t i = 0; i < n; i++) {
+    const int64_t j0 = t * tw, w = std::min(tw, c - j0);
+    double accb[kRowTile] = {0}, accg[kRowTile] = {0};
+    if (inner == 1) {
+      // Rows of c values; the tile is split where it crosses a group boundary.
+      for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < w;) {
+          const int64_t g = (j0 + j) / cg, end = std::min(w, (g + 1) * cg - j0), ig = i * groups + g;
+          P.row_param(accb + j, accg + j, dy + i * c + j0 + j, x + i * c + j0 + j, end - j, mean[ig], rstd[ig],
+                      delta_out[ig]);
+          j = end;
+        }
+    }
+    for (int64_t i = 0; i < n && inner > 1; i++) {
       for (int64_t j = 0; j < w; j++) {
         const int64_t ch = j0 + j, ig = i * groups + ch / cg, off = (i * c + ch) * inner;
         const float m = mean[ig];
@@ -638,6 +666,39 @@ void norm_bwd_cols(float* dx, const float* dy, const float* x, int64_t rows, int
       const int64_t o = r * stride + j;
       dx[o] = k1[j] * dy[o] + (k2[j] * (x[o] - m[j]) + k3[j]);
     }
+}
+
+void norm_row_affine(float* y, const float* x, int64_t len, float m, float lo, float r, const float* gamma,
+                     const float* beta) {
+  for (int64_t j = 0; j < len; j++)
+    y[j] = ((x[j] - m) - lo) * r * (gamma ? gamma[j] : 1.f) + (beta ? beta[j] : 0.f);
+}
+
+void norm_row_dot(double* sg, double* sgx, double* sx, const float* dy, const float* x, const float* gamma,
+                  int64_t len, float m) {
+  double a = 0, q = 0, e = 0;
+  for (int64_t j = 0; j < len; j++) {
+    const float g = gamma ? gamma[j] * dy[j] : dy[j], d = x[j] - m;
+    a += g;
+    q += (double)(g * d);
+    e += d;
+  }
+  *sg = a;
+  *sgx = q;
+  *sx = e;
+}
+
+void norm_row_bwd(float* dx, const float* dy, const float* x, const float* gamma, int64_t len, float m, float r,
+                  float k2, float k3) {
+  for (int64_t j = 0; j < len; j++) dx[j] = (r * (gamma ? gamma[j] : 1.f)) * dy[j] + (k2 * (x[j] - m) + k3);
+}
+
+void norm_row_param(double* accb, double* accg, const float* dy, const float* x, int64_t len, float m, double r,
+                    double delta) {
+  for (int64_t j = 0; j < len; j++) {
+    accb[j] += dy[j];
+    accg[j] += r * (double)dy[j] * ((double)(x[j] - m) - delta);
+  }
 }
 
 }  // namespace mb

@@ -34,20 +34,32 @@ struct Prims {
   decltype(&norm_affine_cols) affine_cols;
   decltype(&norm_bwd) bwd;
   decltype(&norm_bwd_cols) bwd_cols;
+  decltype(&norm_row_affine) row_affine;
+  decltype(&norm_row_dot) row_dot;
+  decltype(&norm_row_bwd) row_bwd;
+  decltype(&norm_row_param) row_param;
 };
 
 const Prims& prims() {
 #ifdef MB_HAVE_AVX2_TU
   static const Prims avx2{norm_moments_runs_avx2, norm_moments_cols_avx2, norm_dot_runs_avx2, norm_dot_cols_avx2,
-                          norm_affine_avx2,       norm_affine_cols_avx2,  norm_bwd_avx2,      norm_bwd_cols_avx2};
+                          norm_affine_avx2,       norm_affine_cols_avx2,  norm_bwd_avx2,      norm_bwd_cols_avx2,
+                          norm_row_affine_avx2,   norm_row_dot_avx2,      norm_row_bwd_avx2,  norm_row_param_avx2};
   if (simd_level() == Simd::Avx2) return avx2;
 #endif
   static const Prims scalar{norm_moments_runs, norm_moments_cols, norm_dot_runs, norm_dot_cols,
-                            norm_affine,       norm_affine_cols,  norm_bwd,      norm_bwd_cols};
+                            norm_affine,       norm_affine_cols,  norm_bwd,      norm_bwd_cols,
+                            norm_row_affine,   norm_row_dot,      norm_row_bwd,  norm_row_param};
   return scalar;
 }
 
 int threads_for(int64_t elements) { return elements < kParallelMin ? 1 : num_threads(); }
+
+// Channels per tile for x[N, C, I] with I > 1: at most kTile, and few enough that every thread gets a
+// tile. A thread walks its tile sample by sample, so it streams one contiguous run of w·I values per
+// sample instead of N runs of I values C·I apart (those power-of-two strides defeat the prefetcher
+// and map every run to the same cache sets). Per-channel sums do not depend on the tile width.
+int64_t tile_width(int64_t c, int nt) { return std::min<int64_t>(kTile, std::max<int64_t>(1, (c + nt - 1) / nt)); }
 
 // The statistics every layer shares: from the shifted sums of `count` values to mean, biased
 // variance and rstd. The mean is also returned as float hi + lo (hi = float(mean), lo = the rest)
@@ -102,22 +114,38 @@ void batch_norm_forward(float* y, float* mean, float* var, float* rstd, const fl
     }
     return;
   }
-  // x is [n, c, inner]: channel ch is n runs of inner contiguous values, c·inner apart. The
-  // normalize pass re-reads the channel right after the statistics pass (from cache).
+  // x is [n, c, inner]: channel ch is n runs of inner contiguous values, c·inner apart. Tiles of
+  // channels: a statistics sweep, then a normalize sweep, each sample by sample.
+  const int64_t tw = tile_width(c, nt), tiles = (c + tw - 1) / tw;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
 #endif
-  for (int64_t ch = 0; ch < c; ch++) {
-    const float* xc = x + ch * inner;
-    double s1, s2;
-    P.moments_runs(&s1, &s2, xc, n, inner, c * inner, xc[0]);
-    const Stats s = finish_stats(s1, s2, count, xc[0], eps);
-    mean[ch] = s.hi;
-    var[ch] = (float)s.var;
-    rstd[ch] = (float)s.rstd;
-    const float a = (float)(s.rstd * (gamma ? gamma[ch] : 1.f));
-    const float b = (beta ? beta[ch] : 0.f) - s.lo * a;
-    for (int64_t i = 0; i < n; i++) P.affine(y + (i * c + ch) * inner, xc + i * c * inner, inner, s.hi, a, b);
+  for (int64_t t = 0; t < tiles; t++) {
+    const int64_t j0 = t * tw, w = std::min(tw, c - j0);
+    float shift[kTile], m[kTile], a[kTile], b[kTile];
+    double s1[kTile] = {0}, s2[kTile] = {0};
+    for (int64_t j = 0; j < w; j++) shift[j] = x[(j0 + j) * inner];
+    for (int64_t i = 0; i < n; i++)
+      for (int64_t j = 0; j < w; j++) {
+        double p1, p2;
+        P.moments_runs(&p1, &p2, x + (i * c + j0 + j) * inner, 1, inner, inner, shift[j]);
+        s1[j] += p1;
+        s2[j] += p2;
+      }
+    for (int64_t j = 0; j < w; j++) {
+      const Stats s = finish_stats(s1[j], s2[j], count, shift[j], eps);
+      mean[j0 + j] = s.hi;
+      var[j0 + j] = (float)s.var;
+      rstd[j0 + j] = (float)s.rstd;
+      a[j] = (float)(s.rstd * (gamma ? gamma[j0 + j] : 1.f));
+      b[j] = (beta ? beta[j0 + j] : 0.f) - s.lo * a[j];
+      m[j] = s.hi;
+    }
+    for (int64_t i = 0; i < n; i++)
+      for (int64_t j = 0; j < w; j++) {
+        const int64_t off = (i * c + j0 + j) * inner;
+        P.affine(y + off, x + off, inner, m[j], a[j], b[j]);
+      }
   }
 }
 
@@ -192,23 +220,39 @@ void batch_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy
     }
     return;
   }
+  // Tiles of channels, sample by sample (see tile_width): a reduction sweep, then the dx sweep.
+  const int64_t tw = tile_width(c, nt), tiles = (c + tw - 1) / tw;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
 #endif
-  for (int64_t ch = 0; ch < c; ch++) {
-    const int64_t off = ch * inner, stride = c * inner;
-    double sdy, sdyx, sx;
-    P.dot_runs(&sdy, &sdyx, &sx, dy + off, x + off, n, inner, stride, mean[ch]);
-    const double r = rstd[ch], g = gamma ? gamma[ch] : 1.f;
-    const double delta = sx / count, sdyxc = sdyx - delta * sdy;
-    if (dbeta) dbeta[ch] += (float)sdy;
-    if (dgamma) dgamma[ch] += (float)(r * sdyxc);
-    const double kk2 = -g * r * r * r * sdyxc / count;
-    const float k1 = (float)(g * r);
-    const float k2 = (float)kk2;
-    const float k3 = (float)(-g * r * sdy / count - kk2 * delta);
+  for (int64_t t = 0; t < tiles; t++) {
+    const int64_t j0 = t * tw, w = std::min(tw, c - j0);
+    double sdy[kTile] = {0}, sdyx[kTile] = {0}, sx[kTile] = {0};
+    float k1[kTile], k2[kTile], k3[kTile];
     for (int64_t i = 0; i < n; i++)
-      P.bwd(dx + off + i * stride, dy + off + i * stride, x + off + i * stride, inner, mean[ch], k1, k2, k3);
+      for (int64_t j = 0; j < w; j++) {
+        const int64_t off = (i * c + j0 + j) * inner;
+        double a, q, e;
+        P.dot_runs(&a, &q, &e, dy + off, x + off, 1, inner, inner, mean[j0 + j]);
+        sdy[j] += a;
+        sdyx[j] += q;
+        sx[j] += e;
+      }
+    for (int64_t j = 0; j < w; j++) {
+      const double r = rstd[j0 + j], g = gamma ? gamma[j0 + j] : 1.f;
+      const double delta = sx[j] / count, sdyxc = sdyx[j] - delta * sdy[j];
+      if (dbeta) dbeta[j0 + j] += (float)sdy[j];
+      if (dgamma) dgamma[j0 + j] += (float)(r * sdyxc);
+      const double kk2 = -g * r * r * r * sdyxc / count;
+      k1[j] = (float)(g * r);
+      k2[j] = (float)kk2;
+      k3[j] = (float)(-g * r * sdy[j] / count - kk2 * delta);
+    }
+    for (int64_t i = 0; i < n; i++)
+      for (int64_t j = 0; j < w; j++) {
+        const int64_t off = (i * c + j0 + j) * inner;
+        P.bwd(dx + off, dy + off, x + off, inner, mean[j0 + j], k1[j], k2[j], k3[j]);
+      }
   }
 }
 
@@ -231,7 +275,11 @@ void group_norm_forward(float* y, float* mean, float* rstd, const float* x, cons
     const Stats s = finish_stats(s1, s2, (double)len, x[off], eps);
     mean[ig] = s.hi;
     rstd[ig] = (float)s.rstd;
-    if (inner >= kShortInner) {
+    if (inner == 1) {
+      // LayerNorm rows: per-element γ, β.
+      P.row_affine(y + off, x + off, len, s.hi, s.lo, (float)s.rstd, gamma ? gamma + c0 : nullptr,
+                   beta ? beta + c0 : nullptr);
+    } else if (inner >= kShortInner) {
       for (int64_t cc = 0; cc < cg; cc++) {
         const float a = (float)(s.rstd * (gamma ? gamma[c0 + cc] : 1.f));
         const float b = (beta ? beta[c0 + cc] : 0.f) - s.lo * a;
@@ -264,96 +312,163 @@ void group_norm_forward(float* y, float* mean, float* rstd, const float* x, cons
 // As in BatchNorm, the float32 mean is re-centred on the exact one (δ = Σ(x − mean_f)/M over the group,
 // measured in the same pass); the parameter pass needs each group's δ, kept in a vector of N·G doubles
 // (the only allocation in these kernels, and only when dγ or dβ is asked for).
-void group_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* mean,
-                         const float* rstd, const float* gamma, int64_t n, int64_t c, int64_t inner,
-                         int64_t groups) {
-  const Prims& P = prims();
-  const int nt = threads_for(n * c * inner);
+namespace {
+
+// dx for group ig = (i, g) (see below); returns δ, the offset of the exact group mean from mean[ig].
+// With ch_sdy / ch_sdyx (inner >= kShortInner, CG <= kTile) also returns each channel's Σdy and
+// Σdy·(x − mean_f).
+double group_backward_dx(const Prims& P, float* dx, const float* dy, const float* x, const float* mean,
+                         const float* rstd, const float* gamma, int64_t c, int64_t inner, int64_t groups, int64_t ig,
+                         double* ch_sdy, double* ch_sdyx) {
   const int64_t cg = c / groups, len = cg * inner;
-  std::vector<double> deltas(dgamma || dbeta ? (size_t)(n * groups) : 0);
-  double* delta_out = deltas.empty() ? nullptr : deltas.data();
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-#endif
-  for (int64_t ig = 0; ig < n * groups; ig++) {
-    const int64_t c0 = (ig % groups) * cg;
-    const int64_t off = (ig / groups) * c * inner + c0 * inner;
-    const float m = mean[ig];
-    const double r = rstd[ig];
-    double ga = 0, gb = 0, sx = 0;  // Σ_c γ_c Σdy,  Σ_c γ_c Σdy·(x − mean_f),  Σ(x − mean_f)
-    if (inner >= kShortInner) {
-      for (int64_t cc = 0; cc < cg; cc++) {
-        double sdy, sdyx, sxc;
-        P.dot_runs(&sdy, &sdyx, &sxc, dy + off + cc * inner, x + off + cc * inner, 1, inner, inner, m);
-        const double g = gamma ? gamma[c0 + cc] : 1.f;
-        ga += g * sdy;
-        gb += g * sdyx;
-        sx += sxc;
+  const int64_t c0 = (ig % groups) * cg;
+  const int64_t off = (ig / groups) * c * inner + c0 * inner;
+  const float m = mean[ig];
+  const double r = rstd[ig];
+  double ga = 0, gb = 0, sx = 0;  // Σ_c γ_c Σdy,  Σ_c γ_c Σdy·(x − mean_f),  Σ(x − mean_f)
+  if (inner >= kShortInner) {
+    for (int64_t cc = 0; cc < cg; cc++) {
+      double sdy, sdyx, sxc;
+      P.dot_runs(&sdy, &sdyx, &sxc, dy + off + cc * inner, x + off + cc * inner, 1, inner, inner, m);
+      const double g = gamma ? gamma[c0 + cc] : 1.f;
+      if (ch_sdy) {
+        ch_sdy[cc] = sdy;
+        ch_sdyx[cc] = sdyx;
       }
-    } else {
-      for (int64_t e = 0; e < len; e++) {
-        const double g = gamma ? gamma[c0 + e / inner] : 1.f;
-        const double d = (double)dy[off + e] * g;
-        const float xm = x[off + e] - m;
+      ga += g * sdy;
+      gb += g * sdyx;
+      sx += sxc;
+    }
+  } else if (inner == 1) {
+    P.row_dot(&ga, &gb, &sx, dy + off, x + off, gamma ? gamma + c0 : nullptr, len, m);
+  } else {
+    for (int64_t cc = 0; cc < cg; cc++) {
+      const double g = gamma ? gamma[c0 + cc] : 1.f;
+      for (int64_t k = cc * inner; k < (cc + 1) * inner; k++) {
+        const double d = (double)dy[off + k] * g;
+        const float xm = x[off + k] - m;
         ga += d;
         gb += d * (double)xm;
         sx += xm;
       }
     }
-    const double delta = sx / (double)len;
-    if (delta_out) delta_out[ig] = delta;
-    gb -= delta * ga;  // re-centred on the exact mean
-    const double kk2 = -r * r * r * gb / (double)len;
-    const float k2 = (float)kk2;
-    const float k3 = (float)(-r * ga / (double)len - kk2 * delta);
-    if (inner >= kShortInner) {
-      for (int64_t cc = 0; cc < cg; cc++) {
-        const float k1 = (float)((gamma ? gamma[c0 + cc] : 1.f) * r);
-        P.bwd(dx + off + cc * inner, dy + off + cc * inner, x + off + cc * inner, inner, m, k1, k2, k3);
+  }
+  const double delta = sx / (double)len;
+  gb -= delta * ga;  // re-centred on the exact mean
+  const double kk2 = -r * r * r * gb / (double)len;
+  const float k2 = (float)kk2;
+  const float k3 = (float)(-r * ga / (double)len - kk2 * delta);
+  if (inner >= kShortInner) {
+    for (int64_t cc = 0; cc < cg; cc++) {
+      const float k1 = (float)((gamma ? gamma[c0 + cc] : 1.f) * r);
+      P.bwd(dx + off + cc * inner, dy + off + cc * inner, x + off + cc * inner, inner, m, k1, k2, k3);
+    }
+  } else if (inner == 1) {
+    P.row_bwd(dx + off, dy + off, x + off, gamma ? gamma + c0 : nullptr, len, m, (float)r, k2, k3);
+  } else {
+    float mm[kTile], k1[kTile], k2v[kTile], k3v[kTile];
+    for (int64_t e0 = 0; e0 < len; e0 += kTile) {
+      const int64_t w = std::min(kTile, len - e0);
+      for (int64_t e = 0; e < w; e++) {
+        mm[e] = m;
+        k1[e] = (float)((gamma ? gamma[c0 + (e0 + e) / inner] : 1.f) * r);
+        k2v[e] = k2;
+        k3v[e] = k3;
       }
-    } else {
-      float mm[kTile], k1[kTile], k2v[kTile], k3v[kTile];
-      for (int64_t e0 = 0; e0 < len; e0 += kTile) {
-        const int64_t w = std::min(kTile, len - e0);
-        for (int64_t e = 0; e < w; e++) {
-          mm[e] = m;
-          k1[e] = (float)((gamma ? gamma[c0 + (e0 + e) / inner] : 1.f) * r);
-          k2v[e] = k2;
-          k3v[e] = k3;
+      P.bwd_cols(dx + off + e0, dy + off + e0, x + off + e0, 1, w, 0, mm, k1, k2v, k3v);
+    }
+  }
+  return delta;
+}
+
+}  // namespace
+
+void group_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* mean,
+                         const float* rstd, const float* gamma, int64_t n, int64_t c, int64_t inner,
+                         int64_t groups) {
+  const Prims& P = prims();
+  const int nt = threads_for(n * c * inner);
+  const int64_t cg = c / groups;
+  const bool grads = dgamma || dbeta;
+  if (grads && inner >= kShortInner && cg <= kTile && groups >= nt) {
+    // Each thread owns whole groups, hence whole channels: the dx pass also yields the channels' sums
+    // and the parameter gradients need no second sweep. Same per-channel sums, same order (samples
+    // ascending) as the two-pass split below, so the result does not depend on which one runs.
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+#endif
+    for (int64_t g = 0; g < groups; g++) {
+      double accb[kTile] = {0}, accg[kTile] = {0}, sdy[kTile], sdyx[kTile];
+      for (int64_t i = 0; i < n; i++) {
+        const int64_t ig = i * groups + g;
+        const double delta = group_backward_dx(P, dx, dy, x, mean, rstd, gamma, c, inner, groups, ig, sdy, sdyx);
+        for (int64_t cc = 0; cc < cg; cc++) {
+          accb[cc] += sdy[cc];
+          accg[cc] += (double)rstd[ig] * (sdyx[cc] - delta * sdy[cc]);
         }
-        P.bwd_cols(dx + off + e0, dy + off + e0, x + off + e0, 1, w, 0, mm, k1, k2v, k3v);
+      }
+      for (int64_t cc = 0; cc < cg; cc++) {
+        if (dbeta) dbeta[g * cg + cc] += (float)accb[cc];
+        if (dgamma) dgamma[g * cg + cc] += (float)accg[cc];
       }
     }
+    return;
+  }
+  std::vector<double> deltas(grads ? (size_t)(n * groups) : 0);
+  double* delta_out = deltas.empty() ? nullptr : deltas.data();
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+#endif
+  for (int64_t ig = 0; ig < n * groups; ig++) {
+    const double delta = group_backward_dx(P, dx, dy, x, mean, rstd, gamma, c, inner, groups, ig, nullptr, nullptr);
+    if (delta_out) delta_out[ig] = delta;
   }
   if (!dgamma && !dbeta) return;
   // Parameter gradients: each thread owns whole channels (no shared accumulators).
   if (inner >= kShortInner) {
+    const int64_t tw = tile_width(c, nt), tiles = (c + tw - 1) / tw;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
 #endif
-    for (int64_t ch = 0; ch < c; ch++) {
-      double accb = 0, accg = 0;
-      for (int64_t i = 0; i < n; i++) {
-        const int64_t ig = i * groups + ch / cg, off = (i * c + ch) * inner;
-        double sdy, sdyx, sx;
-        P.dot_runs(&sdy, &sdyx, &sx, dy + off, x + off, 1, inner, inner, mean[ig]);
-        accb += sdy;
-        accg += (double)rstd[ig] * (sdyx - delta_out[ig] * sdy);
+    for (int64_t t = 0; t < tiles; t++) {
+      const int64_t j0 = t * tw, w = std::min(tw, c - j0);
+      double accb[kTile] = {0}, accg[kTile] = {0};
+      for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < w; j++) {
+          const int64_t ch = j0 + j, ig = i * groups + ch / cg, off = (i * c + ch) * inner;
+          double sdy, sdyx, sx;
+          P.dot_runs(&sdy, &sdyx, &sx, dy + off, x + off, 1, inner, inner, mean[ig]);
+          accb[j] += sdy;
+          accg[j] += (double)rstd[ig] * (sdyx - delta_out[ig] * sdy);
+        }
+      for (int64_t j = 0; j < w; j++) {
+        if (dbeta) dbeta[j0 + j] += (float)accb[j];
+        if (dgamma) dgamma[j0 + j] += (float)accg[j];
       }
-      if (dbeta) dbeta[ch] += (float)accb;
-      if (dgamma) dgamma[ch] += (float)accg;
     }
     return;
   }
-  // Short channels: tiles of kTile channels walk all samples (rows of c·inner contiguous values).
-  const int64_t tiles = (c + kTile - 1) / kTile;
+  // Short channels: tiles of channels walk all samples (rows of c·inner contiguous values); with
+  // inner == 1 a tile is kRowTile channels wide so each row visit is a long contiguous run.
+  constexpr int64_t kRowTile = 1024;
+  const int64_t tw = inner == 1 ? kRowTile : kTile, tiles = (c + tw - 1) / tw;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
 #endif
   for (int64_t t = 0; t < tiles; t++) {
-    const int64_t j0 = t * kTile, w = std::min(kTile, c - j0);
-    double accb[kTile] = {0}, accg[kTile] = {0};
-    for (int64_t i = 0; i < n; i++) {
+    const int64_t j0 = t * tw, w = std::min(tw, c - j0);
+    double accb[kRowTile] = {0}, accg[kRowTile] = {0};
+    if (inner == 1) {
+      // Rows of c values; the tile is split where it crosses a group boundary.
+      for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < w;) {
+          const int64_t g = (j0 + j) / cg, end = std::min(w, (g + 1) * cg - j0), ig = i * groups + g;
+          P.row_param(accb + j, accg + j, dy + i * c + j0 + j, x + i * c + j0 + j, end - j, mean[ig], rstd[ig],
+                      delta_out[ig]);
+          j = end;
+        }
+    }
+    for (int64_t i = 0; i < n && inner > 1; i++) {
       for (int64_t j = 0; j < w; j++) {
         const int64_t ch = j0 + j, ig = i * groups + ch / cg, off = (i * c + ch) * inner;
         const float m = mean[ig];
@@ -551,6 +666,39 @@ void norm_bwd_cols(float* dx, const float* dy, const float* x, int64_t rows, int
       const int64_t o = r * stride + j;
       dx[o] = k1[j] * dy[o] + (k2[j] * (x[o] - m[j]) + k3[j]);
     }
+}
+
+void norm_row_affine(float* y, const float* x, int64_t len, float m, float lo, float r, const float* gamma,
+                     const float* beta) {
+  for (int64_t j = 0; j < len; j++)
+    y[j] = ((x[j] - m) - lo) * r * (gamma ? gamma[j] : 1.f) + (beta ? beta[j] : 0.f);
+}
+
+void norm_row_dot(double* sg, double* sgx, double* sx, const float* dy, const float* x, const float* gamma,
+                  int64_t len, float m) {
+  double a = 0, q = 0, e = 0;
+  for (int64_t j = 0; j < len; j++) {
+    const float g = gamma ? gamma[j] * dy[j] : dy[j], d = x[j] - m;
+    a += g;
+    q += (double)(g * d);
+    e += d;
+  }
+  *sg = a;
+  *sgx = q;
+  *sx = e;
+}
+
+void norm_row_bwd(float* dx, const float* dy, const float* x, const float* gamma, int64_t len, float m, float r,
+                  float k2, float k3) {
+  for (int64_t j = 0; j < len; j++) dx[j] = (r * (gamma ? gamma[j] : 1.f)) * dy[j] + (k2 * (x[j] - m) + k3);
+}
+
+void norm_row_param(double* accb, double* accg, const float* dy, const float* x, int64_t len, float m, double r,
+                    double delta) {
+  for (int64_t j = 0; j < len; j++) {
+    accb[j] += dy[j];
+    accg[j] += r * (double)dy[j] * ((double)(x[j] - m) - delta);
+  }
 }
 
 }  // namespace mb

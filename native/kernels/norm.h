@@ -79,6 +79,18 @@ void norm_bwd(float* dx, const float* dy, const float* x, int64_t len, float m, 
 // Per-column: dx[r,j] = k1[j]·dy[r,j] + k2[j]·(x[r,j] - m[j]) + k3[j].
 void norm_bwd_cols(float* dx, const float* dy, const float* x, int64_t rows, int64_t cols, int64_t stride,
                    const float* m, const float* k1, const float* k2, const float* k3);
+// Rows with per-element γ, β (inner == 1, LayerNorm): y[j] = ((x[j] - m) - lo)·r·γ[j] + β[j] (null: 1, 0).
+void norm_row_affine(float* y, const float* x, int64_t len, float m, float lo, float r, const float* gamma,
+                     const float* beta);
+// *sg = Σ γ[j]·dy[j], *sgx = Σ γ[j]·dy[j]·(x[j] - m), *sx = Σ (x[j] - m) (overwritten; γ null: 1).
+void norm_row_dot(double* sg, double* sgx, double* sx, const float* dy, const float* x, const float* gamma,
+                  int64_t len, float m);
+// dx[j] = r·γ[j]·dy[j] + k2·(x[j] - m) + k3.
+void norm_row_bwd(float* dx, const float* dy, const float* x, const float* gamma, int64_t len, float m, float r,
+                  float k2, float k3);
+// accb[j] += dy[j], accg[j] += r·dy[j]·((x[j] - m) - delta).
+void norm_row_param(double* accb, double* accg, const float* dy, const float* x, int64_t len, float m, double r,
+                    double delta);
 
 #ifdef MB_HAVE_AVX2_TU
 void norm_moments_runs_avx2(double* s1, double* s2, const float* x, int64_t blocks, int64_t len, int64_t stride,
@@ -95,6 +107,14 @@ void norm_affine_cols_avx2(float* y, const float* x, int64_t rows, int64_t cols,
 void norm_bwd_avx2(float* dx, const float* dy, const float* x, int64_t len, float m, float k1, float k2, float k3);
 void norm_bwd_cols_avx2(float* dx, const float* dy, const float* x, int64_t rows, int64_t cols, int64_t stride,
                         const float* m, const float* k1, const float* k2, const float* k3);
+void norm_row_affine_avx2(float* y, const float* x, int64_t len, float m, float lo, float r, const float* gamma,
+                          const float* beta);
+void norm_row_dot_avx2(double* sg, double* sgx, double* sx, const float* dy, const float* x, const float* gamma,
+                       int64_t len, float m);
+void norm_row_bwd_avx2(float* dx, const float* dy, const float* x, const float* gamma, int64_t len, float m, float r,
+                       float k2, float k3);
+void norm_row_param_avx2(double* accb, double* accg, const float* dy, const float* x, int64_t len, float m, double r,
+                         double delta);
 #endif
 
 }  // namespace mb

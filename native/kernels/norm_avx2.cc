@@ -233,4 +233,81 @@ void norm_bwd_cols_avx2(float* dx, const float* dy, const float* x, int64_t rows
   }
 }
 
+namespace {
+inline __m256 load_or(const float* p, int64_t j, __m256 dflt) { return p ? _mm256_loadu_ps(p + j) : dflt; }
+}  // namespace
+
+void norm_row_affine_avx2(float* y, const float* x, int64_t len, float m, float lo, float r, const float* gamma,
+                          const float* beta) {
+  const __m256 vm = _mm256_set1_ps(m), vlo = _mm256_set1_ps(lo), vr = _mm256_set1_ps(r);
+  const __m256 one = _mm256_set1_ps(1.f), zero = _mm256_setzero_ps();
+  int64_t j = 0;
+  for (; j + 8 <= len; j += 8) {
+    const __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(x + j), vm), vlo), vr);
+    _mm256_storeu_ps(y + j, _mm256_fmadd_ps(t, load_or(gamma, j, one), load_or(beta, j, zero)));
+  }
+  for (; j < len; j++) y[j] = ((x[j] - m) - lo) * r * (gamma ? gamma[j] : 1.f) + (beta ? beta[j] : 0.f);
+}
+
+void norm_row_dot_avx2(double* sg, double* sgx, double* sx, const float* dy, const float* x, const float* gamma,
+                       int64_t len, float m) {
+  const __m256 vm = _mm256_set1_ps(m), one = _mm256_set1_ps(1.f);
+  __m256d a0 = _mm256_setzero_pd(), a1 = a0, q0 = a0, q1 = a0, e0 = a0, e1 = a0;
+  int64_t j = 0;
+  for (; j + 8 <= len; j += 8) {
+    const __m256 g = _mm256_mul_ps(_mm256_loadu_ps(dy + j), load_or(gamma, j, one));
+    const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + j), vm);
+    const __m256 p = _mm256_mul_ps(g, d);
+    a0 = _mm256_add_pd(a0, lo_pd(g));
+    a1 = _mm256_add_pd(a1, hi_pd(g));
+    q0 = _mm256_add_pd(q0, lo_pd(p));
+    q1 = _mm256_add_pd(q1, hi_pd(p));
+    e0 = _mm256_add_pd(e0, lo_pd(d));
+    e1 = _mm256_add_pd(e1, hi_pd(d));
+  }
+  double a = 0, q = 0, e = 0;
+  for (; j < len; j++) {
+    const float g = gamma ? gamma[j] * dy[j] : dy[j], d = x[j] - m;
+    a += g;
+    q += (double)(g * d);
+    e += d;
+  }
+  *sg = hsum(_mm256_add_pd(a0, a1)) + a;
+  *sgx = hsum(_mm256_add_pd(q0, q1)) + q;
+  *sx = hsum(_mm256_add_pd(e0, e1)) + e;
+}
+
+void norm_row_bwd_avx2(float* dx, const float* dy, const float* x, const float* gamma, int64_t len, float m, float r,
+                       float k2, float k3) {
+  const __m256 vm = _mm256_set1_ps(m), vr = _mm256_set1_ps(r), v2 = _mm256_set1_ps(k2), v3 = _mm256_set1_ps(k3);
+  const __m256 one = _mm256_set1_ps(1.f);
+  int64_t j = 0;
+  for (; j + 8 <= len; j += 8) {
+    const __m256 t = _mm256_fmadd_ps(v2, _mm256_sub_ps(_mm256_loadu_ps(x + j), vm), v3);
+    const __m256 k1 = _mm256_mul_ps(vr, load_or(gamma, j, one));
+    _mm256_storeu_ps(dx + j, _mm256_fmadd_ps(k1, _mm256_loadu_ps(dy + j), t));
+  }
+  for (; j < len; j++) dx[j] = (r * (gamma ? gamma[j] : 1.f)) * dy[j] + (k2 * (x[j] - m) + k3);
+}
+
+void norm_row_param_avx2(double* accb, double* accg, const float* dy, const float* x, int64_t len, float m, double r,
+                         double delta) {
+  const __m256 vm = _mm256_set1_ps(m);
+  const __m256d vr = _mm256_set1_pd(r), vd = _mm256_set1_pd(delta);
+  int64_t j = 0;
+  for (; j + 8 <= len; j += 8) {
+    const __m256 g = _mm256_loadu_ps(dy + j), d = _mm256_sub_ps(_mm256_loadu_ps(x + j), vm);
+    const __m256d g0 = lo_pd(g), g1 = hi_pd(g);
+    const __m256d d0 = _mm256_sub_pd(lo_pd(d), vd), d1 = _mm256_sub_pd(hi_pd(d), vd);
+    _mm256_storeu_pd(accb + j, _mm256_add_pd(_mm256_loadu_pd(accb + j), g0));
+    _mm256_storeu_pd(accb + j + 4, _mm256_add_pd(_mm256_loadu_pd(accb + j + 4), g1));
+    _mm256_storeu_pd(accg + j, _mm256_fmadd_pd(_mm256_mul_pd(vr, g0), d0, _mm256_loadu_pd(accg + j)));
+    _mm256_storeu_pd(accg + j + 4, _mm256_fmadd_pd(_mm256_mul_pd(vr, g1), d1, _mm256_loadu_pd(accg + j + 4)));
+  }
+  for (; j < len; j++) {
+    accb[j] += dy[j];
+    accg[j] += r * (double)dy[j] * ((double)(x[j] - m) - delta);
+  }
+}
+
 }  // namespace mb

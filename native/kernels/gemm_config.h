@@ -21,7 +21,7 @@ constexpr int64_t NC = 4080;
 // Below this many multiply-adds (m·n·k) sgemm skips packing and runs a plain loop.
 constexpr int64_t SMALL_MNK = 1024;
 // Multiply-adds per thread below which adding a thread does not pay for its start-up.
-constexpr int64_t MNK_PER_THREAD = 96 * 96 * 96;
+constexpr int64_t MNK_PER_THREAD = 128 * 128 * 128;
 
 static_assert(MC % MR == 0, "MC must be a multiple of MR");
 static_assert(NC % NR == 0, "NC must be a multiple of NR");

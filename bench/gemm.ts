@@ -1,6 +1,7 @@
 // GEMM benchmark: GFLOPS (2·m·n·k / time) of the native kernel (1 and 2 threads), the js kernel,
 // TensorFlow.js (cpu and wasm matMul) and numpy / PyTorch through bench/py/gemm.py. Results are
 // checked against the naive oracle before anything is timed. Medians of repeats (bench/util.ts).
+import * as os from 'os';
 import { jsBackend, nativeBackend } from '../lib/backend/index';
 import type { Backend } from '../lib/backend/types';
 import { loadTf, pythonHas, runPython } from './peers';
@@ -174,5 +175,7 @@ export async function run(): Promise<string> {
     table('sgemm GFLOPS: js vs TensorFlow.js', ['shape', 'js', 'tfjs-cpu', 'js/tfjs-cpu', 'tfjs-wasm', 'native 1t / js'], jsRows),
     '',
     ...notes.map((n) => `- ${n}`),
+    `- load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} on ${os.cpus().length} CPUs ` +
+      '(a busy machine lowers every column, 2-thread ones most).',
   ].join('\n');
 }

@@ -116,13 +116,17 @@ void pack_b(float* bp, const float* B, int64_t ldb, bool transB, int64_t j0, int
         }
       }
     } else {
-      // B stored [n, k]: B[p, j] = B[j·ldb + p], one contiguous row per column of the panel.
-      for (int64_t j = 0; j < nr; j++) {
-        const float* src = B + (j0 + jr + j) * ldb + p0;
-        for (int64_t p = 0; p < kc; p++) dst[p * NR + j] = src[p];
+      // B stored [n, k]: B[p, j] = B[j·ldb + p]. NR row streams read side by side (they stay in L1),
+      // so the packed panel is written contiguously.
+      const float* rows[NR];
+      for (int64_t j = 0; j < NR; j++) rows[j] = B + (j0 + jr + std::min(j, nr - 1)) * ldb + p0;
+      if (nr == NR) {
+        for (int64_t p = 0; p < kc; p++)
+          for (int64_t j = 0; j < NR; j++) dst[p * NR + j] = rows[j][p];
+      } else {
+        for (int64_t p = 0; p < kc; p++)
+          for (int64_t j = 0; j < NR; j++) dst[p * NR + j] = j < nr ? rows[j][p] : 0.f;
       }
-      for (int64_t j = nr; j < NR; j++)
-        for (int64_t p = 0; p < kc; p++) dst[p * NR + j] = 0.f;
     }
   }
 }
@@ -141,15 +145,18 @@ struct Job {
   UKernel uk;
 };
 
+// Depth of the next slice of k, given what remains: KC, or all of it when that is at most KC_MAX.
+inline int64_t slice_k(int64_t rest) { return rest <= KC_MAX ? rest : KC; }
+
 // The serial loop nest over the block C[row0:row1, col0:col1] (row0 a multiple of MR, col0 of NR, so
-// every tile lines up with the tiles of an unsplit run). ap: MC × KC floats, bp: KC × NC floats.
+// every tile lines up with the tiles of an unsplit run). ap: MC × KC_MAX floats, bp: KC_MAX × NC floats.
 void gemm_block(const Job& J, int64_t row0, int64_t row1, int64_t col0, int64_t col1, float* ap, float* bp) {
   alignas(32) float tmp[MR * NR];
   for (int64_t jc = col0; jc < col1; jc += NC) {
     const int64_t nc = std::min(NC, col1 - jc);
     const int64_t npan = (nc + NR - 1) / NR;
-    for (int64_t pc = 0; pc < J.k; pc += KC) {
-      const int64_t kc = std::min(KC, J.k - pc);
+    for (int64_t pc = 0, kc = 0; pc < J.k; pc += kc) {
+      kc = slice_k(J.k - pc);
       pack_b(bp, J.B, J.ldb, J.transB, jc, nc, pc, kc, 0, npan);
       const float beta = pc == 0 ? J.beta : 1.f;  // later slices accumulate
       for (int64_t ic = row0; ic < row1; ic += MC) {
@@ -245,7 +252,7 @@ void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alph
   threads = tm * tn;
 
   // Scratch for this call, per thread: one packed A block and one packed B block (64-byte aligned).
-  const int64_t kcap = std::min(k, KC);
+  const int64_t kcap = std::min(k, KC_MAX);
   const int64_t a_floats = round_up(round_up(std::min(m, MC), MR) * kcap, 16);
   const int64_t b_floats = round_up(round_up(std::min(n, NC), NR) * kcap, 16);
   const size_t bytes = (size_t)((a_floats + b_floats) * threads) * sizeof(float);

@@ -10,8 +10,8 @@
 // Structure (BLIS): for each NC-wide block of columns and KC-deep slice of k, B is packed into
 // KC × NR micro-panels, MC × KC blocks of A into MR × KC micro-panels, and the MR × NR micro-kernel
 // runs over them. Threads each take a block of C (rows, or columns when C is short) with their own
-// packing buffers. Edges are zero-padded in
-// the packed panels; edge tiles of C go through a small temporary tile. Block sizes: gemm_config.h.
+// packing buffers. Edges are zero-padded in the packed panels; edge tiles of C go through a small
+// temporary tile. Block sizes: gemm_config.h. Tiny products (m·n·k <= SMALL_MNK) skip packing.
 #pragma once
 
 #include <cstdint>

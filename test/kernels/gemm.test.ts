@@ -18,7 +18,7 @@ const label = (ta: boolean, tb: boolean) => `${ta ? 'T' : 'N'}${tb ? 'T' : 'N'}`
 function config(): Record<string, number> {
   const src = fs.readFileSync(path.join(__dirname, '../../native/kernels/gemm_config.h'), 'utf8');
   const out: Record<string, number> = {};
-  for (const name of ['MR', 'NR', 'MC', 'KC', 'NC']) {
+  for (const name of ['MR', 'NR', 'MC', 'KC', 'KC_MAX', 'NC']) {
     const m = new RegExp(`constexpr int64_t ${name} = (\\d+);`).exec(src);
     if (!m) throw new Error(`${name} not found in gemm_config.h`);
     out[name] = Number(m[1]);
@@ -148,11 +148,13 @@ describe('gemm native: alpha and beta', () => {
 
 describe('gemm native: large, odd and block-edge sizes against gemmRef', () => {
   const cfg = config();
-  const { MC, KC, NC, MR, NR } = cfg;
+  const { MC, KC, KC_MAX, NC, MR, NR } = cfg;
   const shapes: [number, number, number][] = [
     [255, 257, 127],
     [1000, 37, 513],
     [MC + 1, NR + 1, KC + 1],
+    [MC + MR + 1, 2 * NR + 1, KC_MAX + 1],
+    [31, 45, 3 * KC + KC_MAX],
     [MC - 1, 3 * NR - 1, KC - 1],
     [2 * MC + MR + 1, 2 * NR + 5, 2 * KC + 3],
     [MR + 1, NC + 1, 9],

@@ -4,7 +4,7 @@
 import { Layer, LayerArgs } from './layer';
 import { Generator } from '../random';
 import type { Tensor } from '../tensor';
-import { checkNumber, checkOptions } from '../validate';
+import { checkNumber, checkOptions, describe, fail } from '../validate';
 
 /** [N, d1, d2, ...] → [N, d1·d2·...]. The output shares the input's data. */
 export class Flatten extends Layer {
@@ -44,7 +44,7 @@ export class Dropout extends Layer {
     checkOptions(args, ['p', 'name', 'backend'], 'Dropout');
     super(args, 'Dropout');
     this.p = checkNumber(args.p ?? 0.5, 'p', 0, 1, 'number in [0, 1)');
-    if (this.p >= 1) checkNumber(Infinity, 'p', 0, 1, 'number in [0, 1)');
+    if (this.p >= 1) fail('range', 'number in [0, 1)', 'p', describe(this.p));
   }
 
   protected buildImpl(inputShape: number[], rng: Generator): number[] {

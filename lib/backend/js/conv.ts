@@ -28,8 +28,8 @@ const NB = 512;
 
 /**
  * C[m, n] += A[m, k] · B[k, n] with A(i, p) = a[aOff + i·ars + p·acs] (so Aᵀ is ars = 1, acs = m),
- * B and C contiguous row-major. i-k-j order, four rows of C per pass so each B value is loaded once
- * for four multiply-adds.
+ * B and C contiguous row-major. i-k-j order over a column block of C: four rows of C and two rows of
+ * B per pass, so each C value is loaded and stored once for eight multiply-adds.
  */
 function matmulAcc(
   c: FloatArray, cOff: number, a: FloatArray, aOff: number, ars: number, acs: number,
@@ -41,16 +41,30 @@ function matmulAcc(
     for (; i + 4 <= m; i += 4) {
       const c0 = cOff + i * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n;
       const ai = aOff + i * ars;
-      for (let p = 0; p < k; p++) {
+      let p = 0;
+      for (; p + 2 <= k; p += 2) {
+        const ap = ai + p * acs, aq = ap + acs;
+        const a0 = a[ap], a1 = a[ap + ars], a2 = a[ap + 2 * ars], a3 = a[ap + 3 * ars];
+        const e0 = a[aq], e1 = a[aq + ars], e2 = a[aq + 2 * ars], e3 = a[aq + 3 * ars];
+        const bp = bOff + p * n, bq = bp + n;
+        for (let j = j0; j < j1; j++) {
+          const u = b[bp + j], v = b[bq + j];
+          c[c0 + j] += a0 * u + e0 * v;
+          c[c1 + j] += a1 * u + e1 * v;
+          c[c2 + j] += a2 * u + e2 * v;
+          c[c3 + j] += a3 * u + e3 * v;
+        }
+      }
+      if (p < k) {
         const ap = ai + p * acs;
         const a0 = a[ap], a1 = a[ap + ars], a2 = a[ap + 2 * ars], a3 = a[ap + 3 * ars];
         const bp = bOff + p * n;
         for (let j = j0; j < j1; j++) {
-          const bv = b[bp + j];
-          c[c0 + j] += a0 * bv;
-          c[c1 + j] += a1 * bv;
-          c[c2 + j] += a2 * bv;
-          c[c3 + j] += a3 * bv;
+          const u = b[bp + j];
+          c[c0 + j] += a0 * u;
+          c[c1 + j] += a1 * u;
+          c[c2 + j] += a2 * u;
+          c[c3 + j] += a3 * u;
         }
       }
     }

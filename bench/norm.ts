@@ -179,8 +179,8 @@ export async function run(): Promise<string> {
       const d = maxDiff(f.check(), u.y);
       if (!(d < 1e-3)) throw new Error(`norm bench: ${name} disagrees on ${k.name} (maxdiff ${d})`);
       t[name] = {
-        fwd: (await timeAsync(f.fwd, { repeats: 3, minMs: 0, warmup: 1 })).ms,
-        fwdBwd: (await timeAsync(f.fwdBwd, { repeats: 3, minMs: 0, warmup: 1 })).ms,
+        fwd: (await timeAsync(f.fwd, { repeats: 1, minMs: 0, warmup: 1 })).ms,
+        fwdBwd: (await timeAsync(f.fwdBwd, { repeats: 1, minMs: 0, warmup: 1 })).ms,
       };
       f.dispose();
       console.error(`${k.name} ${name}: ${fmt(t[name].fwd)} / ${fmt(t[name].fwdBwd)} ms`);

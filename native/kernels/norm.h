@@ -14,7 +14,7 @@
 // tiles of channels (walked sample by sample) or of channel columns (inner == 1); GroupNorm over
 // (sample, group), its backward over whole groups when every thread gets one (parameter gradients in
 // the same sweep), else over (sample, group) and then channel tiles. Nothing is allocated except, in
-// that last case, one vector of N·G doubles; other scratch is fixed stack arrays (<= 2 × 1024 doubles).
+// that last case, one vector of N·G doubles; other scratch is fixed stack arrays (<= 4 × 1024 doubles).
 //
 // Kernels assume validated sizes (n, c, inner >= 1, c % groups == 0, eps > 0); the glue checks.
 #pragma once

@@ -89,6 +89,7 @@ void batch_norm_forward(float* y, float* mean, float* var, float* rstd, const fl
                         const float* beta, int64_t n, int64_t c, int64_t inner, float eps) {
   const Prims& P = prims();
   const int nt = threads_for(n * c * inner);
+  (void)nt;  // unused without OpenMP
   const double count = (double)(n * inner);
   if (inner == 1) {
     // x is [n, c]: each thread owns tiles of kTile columns and walks all rows (contiguous per row).
@@ -154,6 +155,7 @@ void batch_norm_inference(float* y, const float* x, const float* running_mean, c
                           const float* gamma, const float* beta, int64_t n, int64_t c, int64_t inner, float eps) {
   const Prims& P = prims();
   const int nt = threads_for(n * c * inner);
+  (void)nt;  // unused without OpenMP
   auto coef = [&](int64_t ch) { return (float)((gamma ? gamma[ch] : 1.f) / std::sqrt((double)running_var[ch] + eps)); };
   if (inner == 1) {
     const int64_t tiles = (c + kTile - 1) / kTile;
@@ -196,6 +198,7 @@ void batch_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy
                          const float* rstd, const float* gamma, int64_t n, int64_t c, int64_t inner) {
   const Prims& P = prims();
   const int nt = threads_for(n * c * inner);
+  (void)nt;  // unused without OpenMP
   const double count = (double)(n * inner);
   if (inner == 1) {
     const int64_t tiles = (c + kTile - 1) / kTile;
@@ -264,6 +267,7 @@ void group_norm_forward(float* y, float* mean, float* rstd, const float* x, cons
                         int64_t n, int64_t c, int64_t inner, int64_t groups, float eps) {
   const Prims& P = prims();
   const int nt = threads_for(n * c * inner);
+  (void)nt;  // unused without OpenMP
   const int64_t cg = c / groups, len = cg * inner;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
@@ -389,6 +393,7 @@ void group_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy
                          int64_t groups) {
   const Prims& P = prims();
   const int nt = threads_for(n * c * inner);
+  (void)nt;  // unused without OpenMP
   const int64_t cg = c / groups;
   const bool grads = dgamma || dbeta;
   constexpr int64_t kOwned = 1024;  // channels a thread may own in the fused sweep

@@ -7,13 +7,14 @@
 // Statistics (one routine for all layers, norm_moments_*): a single pass over the data that
 // accumulates, in double precision, s1 = Σ(x - K) and s2 = Σ(x - K)² where the shift K is the
 // first value of the set. Shifting makes the pass stable when |mean| >> std (mean 1e4, std 1e-2
-// normalizes to std 1 within 1e-5), and double accumulation keeps large sets exact enough:
+// normalizes to std 1 within 1e-3, tested), and double accumulation keeps large sets exact:
 // mean = K + s1/m, var = s2/m - (s1/m)² (biased, clamped at 0), rstd = 1/sqrt(var + eps).
 //
 // Parallel split (fixed, so results never depend on the thread count or timing): BatchNorm over
-// channels (inner > 1) or over tiles of channel columns (inner == 1); GroupNorm over (sample,
-// group); parameter gradients of GroupNorm over channels or channel-column tiles. Nothing is
-// allocated: the only scratch is small fixed arrays on the stack.
+// tiles of channels (walked sample by sample) or of channel columns (inner == 1); GroupNorm over
+// (sample, group), its backward over whole groups when every thread gets one (parameter gradients in
+// the same sweep), else over (sample, group) and then channel tiles. Nothing is allocated except, in
+// that last case, one vector of N·G doubles; other scratch is fixed stack arrays (<= 4 × 1024 doubles).
 //
 // Kernels assume validated sizes (n, c, inner >= 1, c % groups == 0, eps > 0); the glue checks.
 #pragma once

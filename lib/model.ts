@@ -11,6 +11,9 @@ import type { ParamArena, ParamView } from './params';
 import { Tensor, sizeOf, toTensor } from './tensor';
 import { checkBool, checkInt, checkOptions, describe, fail, formatShape } from './validate';
 
+/** Layers whose backward only reshapes or masks the gradient: they may precede the first trainable layer. */
+const SHAPE_ONLY = new Set(['Flatten', 'Dropout']);
+
 export interface SequentialArgs {
   /** Per-sample input shape (no batch dimension), e.g. [784] or [1, 28, 28]. Default: taken from the first batch. */
   inputShape?: number[];
@@ -21,7 +24,8 @@ export interface SequentialArgs {
   /**
    * Whether backward() must return the gradient with respect to the model's input. Default false:
    * as in PyTorch, where the input does not require a gradient, a first Conv2d then skips its input
-   * gradient (col2im) and backward() returns zeros of the input's shape. Set true to get dx.
+   * gradient (col2im, or one GEMM for a Linear) and backward() returns zeros of the input's shape.
+   * Set true to get dx.
    */
   inputGrad?: boolean;
 }
@@ -50,8 +54,13 @@ export class Sequential {
     if (new Set(layers).size !== layers.length) throw new RangeError('Expected distinct layer objects for layers but received the same layer twice');
     this.layers = layers;
     this.rng = new Generator(checkInt(args.seed ?? 0, 'seed', 0));
-    const first = layers[0] as Layer & { needsInputGrad?: boolean };
-    if ('needsInputGrad' in first) first.needsInputGrad = args.inputGrad === undefined ? false : checkBool(args.inputGrad, 'inputGrad');
+    // The first layer with parameters (after shape-only layers such as Flatten) skips its input
+    // gradient unless the caller wants the gradient with respect to the model's input.
+    const inputGrad = args.inputGrad === undefined ? false : checkBool(args.inputGrad, 'inputGrad');
+    const first = layers.find((l) => 'needsInputGrad' in l || l.parameterCount() > 0 || !SHAPE_ONLY.has(l.className)) as
+      | (Layer & { needsInputGrad?: boolean })
+      | undefined;
+    if (first && 'needsInputGrad' in first) first.needsInputGrad = inputGrad;
     if (args.backend !== undefined) {
       const b = resolveBackend(args.backend);
       for (const l of layers) l.backend = b;

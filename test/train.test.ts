@@ -327,6 +327,24 @@ describe('Sequential', () => {
     expect(() => model.loadStateDict(bad)).toThrow("Expected shape [3] for stateDict['3.bias'] but received shape [4]");
     expect(Array.from(model.parameters().data)).toEqual(Array.from(before));
   });
+  it('skips the unused input gradient of the first trainable layer unless inputGrad is asked for', () => {
+    const mk = (inputGrad?: boolean) =>
+      new Sequential([new Flatten(), new Linear({ inFeatures: 6, outFeatures: 4 }), new Tanh(), new Linear({ inFeatures: 4, outFeatures: 2 })], { inputShape: [2, 3], seed: 3, inputGrad });
+    const a = mk();
+    const b = mk(true);
+    expect((a.layers[1] as any).needsInputGrad).toBe(false);
+    expect((a.layers[3] as any).needsInputGrad).toBe(true);
+    const x = tensor(randn(30, 4), [5, 2, 3]);
+    const dy = tensor(randn(10, 5), [5, 2]);
+    a.forward(x);
+    const dxa = Float32Array.from(a.backward(dy).data);
+    b.forward(x);
+    const dxb = b.backward(dy);
+    expect(dxb.shape).toEqual([5, 2, 3]);
+    expect(dxa.every((v) => v === 0)).toBe(true);
+    expect(dxb.data.some((v) => v !== 0)).toBe(true);
+    expect(Array.from(a.parameters().grad)).toEqual(Array.from(b.parameters().grad));
+  });
   it('the same seed builds the same weights', () => {
     expect(Array.from(mlp(21).parameters().data)).toEqual(Array.from(mlp(21).parameters().data));
     expect(Array.from(mlp(21).parameters().data)).not.toEqual(Array.from(mlp(22).parameters().data));

@@ -29,6 +29,11 @@ export class Linear extends Layer {
   readonly hasBias: boolean;
   readonly weightInit: Initializer;
   readonly biasInit: Initializer | null;
+  /**
+   * Whether backward() computes the input gradient (one GEMM). A Sequential sets it false for its
+   * first trainable layer unless asked for the input gradient; backward() then returns zeros.
+   */
+  needsInputGrad = true;
 
   constructor(args: LinearArgs) {
     checkOptions(args, LINEAR_KEYS, 'Linear');
@@ -74,7 +79,8 @@ export class Linear extends Layer {
     if (this.hasBias) this.backend.biasBackward(this.paramList[1].grad, dy.data, n, this.outFeatures, 1);
     // dx[n, in] = dy[n, out] · W[out, in]
     const dx = this.out('dx', [n, this.inFeatures]);
-    this.backend.gemm(false, false, n, this.inFeatures, this.outFeatures, 1, dy.data, w.data, 0, dx.data);
+    if (this.needsInputGrad) this.backend.gemm(false, false, n, this.inFeatures, this.outFeatures, 1, dy.data, w.data, 0, dx.data);
+    else dx.data.fill(0);
     return dx;
   }
 

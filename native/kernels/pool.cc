@@ -34,6 +34,33 @@ void max_pool2d_forward(float* y, int32_t* argmax, const float* x, const Pool2dS
     const float* xp = x + pl * in;
     float* yp = y + pl * out;
     int32_t* ap = argmax + pl * out;
+    if (p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 && p.ph == 0 && p.pw == 0) {
+      // The common 2×2 / stride 2 case: every window is whole; the same rule (first maximum in
+      // row-major order, a NaN wins) as selects instead of branches.
+      for (int64_t oh = 0; oh < p.oh; oh++) {
+        const float* r0 = xp + 2 * oh * p.w;
+        const float* r1 = r0 + p.w;
+        const int32_t base = (int32_t)(2 * oh * p.w);
+        for (int64_t ow = 0; ow < p.ow; ow++) {
+          const int32_t c0 = base + (int32_t)(2 * ow);
+          float best = r0[2 * ow];
+          int32_t idx = c0;
+          const float v1 = r0[2 * ow + 1], v2 = r1[2 * ow], v3 = r1[2 * ow + 1];
+          bool t = (v1 > best) | (v1 != v1);
+          best = t ? v1 : best;
+          idx = t ? c0 + 1 : idx;
+          t = (v2 > best) | (v2 != v2);
+          best = t ? v2 : best;
+          idx = t ? c0 + (int32_t)p.w : idx;
+          t = (v3 > best) | (v3 != v3);
+          best = t ? v3 : best;
+          idx = t ? c0 + (int32_t)p.w + 1 : idx;
+          yp[oh * p.ow + ow] = best;
+          ap[oh * p.ow + ow] = idx;
+        }
+      }
+      continue;
+    }
     for (int64_t oh = 0; oh < p.oh; oh++) {
       int64_t h0, h1;
       window(oh, p.sh, p.ph, p.kh, p.h, h0, h1);

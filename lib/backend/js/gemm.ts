@@ -1,24 +1,37 @@
 /**
  * GEMM in plain TypeScript: C = alpha · op(A) · op(B) + beta · C, row-major float32 (see Backend.gemm).
  *
- * The loop order follows the storage so that the innermost loop always walks memory with stride 1:
- * - op(B) = B [k, n] (transB false): i-p-j "axpy" form, C's row i += a(i, p) · B's row p, two rows
- *   of C × four rows of B per pass (each loaded value of B feeds two rows, each load/store of C four
- *   multiply-adds), blocked over p and j so the block of B stays in cache while A streams past it. A's transpose only changes how a(i, p) is
- *   read (one scalar per four-row step).
- * - op(B) = Bᵀ, B stored [n, k], A [m, k]: dot products along k, 2 rows of A × 4 rows of B per pass
- *   (8 accumulators), over blocks of B's rows.
- * - both transposed: two columns of C at a time, C[:, j] = Σ_p A's row p · b(j, p), accumulated in a
- *   scratch of 2·m doubles (the only allocation, per call) and scattered into C.
- * Sums are carried in JavaScript numbers (double), stored as float32.
+ * Packed, register-blocked GEMM (the layout of the native kernel, in scalars):
+ * - op(B) is cut into blocks of KC rows × NC columns, each packed into panels of NR columns
+ *   (panel-major, then p, then the NR values of one row of the panel: bp[p·NR + c]);
+ * - op(A) is cut into blocks of MC rows × KC, each packed into panels of MR rows (ap[p·MR + r]);
+ * - a micro-kernel holds an MR × NR tile of C in local variables over the k loop, so each step
+ *   does MR·NR multiply-adds for MR + NR loads, all with stride 1.
+ * Transposes only change how the packing reads A and B, so every case runs the same kernel. Panels
+ * are zero-padded to whole MR / NR; edge tiles go through a small scratch and are stored in bounds.
+ * Sums are carried in JavaScript numbers (double) over one KC block, then added into C as float32.
+ * Tiny products skip the packing and run a direct triple loop.
  */
 
-/** Rows of k per block (NN/TN). */
-const KB = 128;
-/** Columns of C per block (NN/TN): a KB × JB block of B is 128 KiB. */
-const JB = 256;
-/** Rows of B per block (NT). */
-const NB = 64;
+/** Rows of a register tile. */
+const MR = 4;
+/** Columns of a register tile. */
+const NR = 3;
+/** Rows of op(A) per packed block: MC × KC floats (64 KiB) stay in L2 while B's panels stream. */
+const MC = 64;
+/** Depth of a packed block. */
+const KC = 256;
+/** Columns of op(B) per packed block: KC × NC floats (512 KiB). */
+const NC = 512;
+/** Products with m·n·k below this run the direct loop. */
+const SMALL = 4096;
+
+// Module-level scratch, grown on demand. JavaScript runs one call at a time per isolate and gemm
+// never yields, so a call cannot see another call's data in these.
+let packA = new Float64Array(MC * KC);
+let packB = new Float64Array(KC * NC);
+/** One edge tile (row-major MR × NR) before its in-bounds store. */
+const tile = new Float64Array(MR * NR);
 
 /** C = beta · C; beta == 0 writes zeros (NaN in C does not survive). */
 function scaleC(c: Float32Array, len: number, beta: number): void {
@@ -26,158 +39,162 @@ function scaleC(c: Float32Array, len: number, beta: number): void {
   else if (beta !== 1) for (let i = 0; i < len; i++) c[i] *= beta;
 }
 
-/** C += alpha · op(A) · B, B stored [k, n]; a(i, p) = a[i·sai + p·sap]. Two rows of C per pass. */
-function gemmAxpy(
-  m: number, n: number, k: number, alpha: number, a: Float32Array, sai: number, sap: number,
-  b: Float32Array, c: Float32Array,
+/**
+ * Packs op(A)[i0 : i0 + mc, p0 : p0 + kc] into MR-row panels; a(i, p) = a[i·sai + p·sap].
+ * Rows past mc are zero.
+ */
+function packPanelsA(
+  dst: Float64Array, a: Float32Array, sai: number, sap: number, i0: number, mc: number, p0: number, kc: number,
 ): void {
-  const m2 = m & ~1;
-  for (let p0 = 0; p0 < k; p0 += KB) {
-    const p1 = Math.min(k, p0 + KB);
-    const p4 = p0 + ((p1 - p0) & ~3);
-    for (let j0 = 0; j0 < n; j0 += JB) {
-      const j1 = Math.min(n, j0 + JB);
-      for (let i = 0; i < m2; i += 2) {
-        const ci = i * n;
-        const cn = ci + n;
-        const ai = i * sai;
-        const an = ai + sai;
-        let p = p0;
-        for (; p < p4; p += 4) {
-          const q0 = p * sap;
-          const q1 = q0 + sap;
-          const q2 = q1 + sap;
-          const q3 = q2 + sap;
-          const a0 = alpha * a[ai + q0], a1 = alpha * a[ai + q1], a2 = alpha * a[ai + q2], a3 = alpha * a[ai + q3];
-          const e0 = alpha * a[an + q0], e1 = alpha * a[an + q1], e2 = alpha * a[an + q2], e3 = alpha * a[an + q3];
-          const b0 = p * n;
-          const b1 = b0 + n;
-          const b2 = b1 + n;
-          const b3 = b2 + n;
-          for (let j = j0; j < j1; j++) {
-            const x0 = b[b0 + j], x1 = b[b1 + j], x2 = b[b2 + j], x3 = b[b3 + j];
-            c[ci + j] += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3;
-            c[cn + j] += e0 * x0 + e1 * x1 + e2 * x2 + e3 * x3;
-          }
-        }
-        for (; p < p1; p++) {
-          const a0 = alpha * a[ai + p * sap];
-          const e0 = alpha * a[an + p * sap];
-          const b0 = p * n;
-          for (let j = j0; j < j1; j++) {
-            const x0 = b[b0 + j];
-            c[ci + j] += a0 * x0;
-            c[cn + j] += e0 * x0;
-          }
-        }
+  let o = 0;
+  for (let ir = 0; ir < mc; ir += MR) {
+    const rows = Math.min(MR, mc - ir);
+    const base = (i0 + ir) * sai + p0 * sap;
+    if (rows === MR) {
+      const r0 = base;
+      const r1 = r0 + sai;
+      const r2 = r1 + sai;
+      const r3 = r2 + sai;
+      for (let p = 0; p < kc; p++) {
+        const q = p * sap;
+        dst[o] = a[r0 + q];
+        dst[o + 1] = a[r1 + q];
+        dst[o + 2] = a[r2 + q];
+        dst[o + 3] = a[r3 + q];
+        o += MR;
       }
-      if (m2 < m) {
-        // the last, odd row
-        const ci = m2 * n;
-        const ai = m2 * sai;
-        for (let p = p0; p < p1; p++) {
-          const a0 = alpha * a[ai + p * sap];
-          const b0 = p * n;
-          for (let j = j0; j < j1; j++) c[ci + j] += a0 * b[b0 + j];
-        }
-      }
-    }
-  }
-}
-
-/** C += alpha · A · Bᵀ, A stored [m, k], B stored [n, k]: dot products, 2 × 4 at a time. */
-function gemmDot(m: number, n: number, k: number, alpha: number, a: Float32Array, b: Float32Array, c: Float32Array): void {
-  const m2 = m & ~1;
-  for (let j0 = 0; j0 < n; j0 += NB) {
-    const j1 = Math.min(n, j0 + NB);
-    const j4 = j0 + ((j1 - j0) & ~3);
-    for (let i = 0; i < m2; i += 2) {
-      const x0 = i * k;
-      const x1 = x0 + k;
-      let j = j0;
-      for (; j < j4; j += 4) {
-        const y0 = j * k;
-        const y1 = y0 + k;
-        const y2 = y1 + k;
-        const y3 = y2 + k;
-        let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-        for (let p = 0; p < k; p++) {
-          const u0 = a[x0 + p];
-          const u1 = a[x1 + p];
-          const v0 = b[y0 + p];
-          const v1 = b[y1 + p];
-          const v2 = b[y2 + p];
-          const v3 = b[y3 + p];
-          s00 += u0 * v0; s01 += u0 * v1; s02 += u0 * v2; s03 += u0 * v3;
-          s10 += u1 * v0; s11 += u1 * v1; s12 += u1 * v2; s13 += u1 * v3;
-        }
-        const c0 = i * n + j;
-        const c1 = c0 + n;
-        c[c0] += alpha * s00; c[c0 + 1] += alpha * s01; c[c0 + 2] += alpha * s02; c[c0 + 3] += alpha * s03;
-        c[c1] += alpha * s10; c[c1 + 1] += alpha * s11; c[c1 + 2] += alpha * s12; c[c1 + 3] += alpha * s13;
-      }
-      for (; j < j1; j++) {
-        const y0 = j * k;
-        let s0 = 0, s1 = 0;
-        for (let p = 0; p < k; p++) {
-          s0 += a[x0 + p] * b[y0 + p];
-          s1 += a[x1 + p] * b[y0 + p];
-        }
-        c[i * n + j] += alpha * s0;
-        c[(i + 1) * n + j] += alpha * s1;
-      }
-    }
-    if (m2 < m) {
-      const x0 = m2 * k;
-      for (let j = j0; j < j1; j++) {
-        const y0 = j * k;
-        let s = 0;
-        for (let p = 0; p < k; p++) s += a[x0 + p] * b[y0 + p];
-        c[m2 * n + j] += alpha * s;
+    } else {
+      for (let p = 0; p < kc; p++) {
+        const q = base + p * sap;
+        for (let r = 0; r < MR; r++) dst[o + r] = r < rows ? a[q + r * sai] : 0;
+        o += MR;
       }
     }
   }
 }
 
 /**
- * C += alpha · Aᵀ · Bᵀ, A stored [k, m], B stored [n, k]: two columns of C at a time,
- * C[:, j] = Σ_p A's row p · b(j, p), accumulated in a scratch of 2·m doubles (the only allocation,
- * proportional to one column of C) and scattered into C.
+ * Packs op(B)[p0 : p0 + kc, j0 : j0 + nc] into NR-column panels; b(p, j) = b[p·sbp + j·sbj].
+ * Columns past nc are zero.
  */
-function gemmCols(m: number, n: number, k: number, alpha: number, a: Float32Array, b: Float32Array, c: Float32Array): void {
-  const col = new Float64Array(2 * m);
-  const k2 = k & ~1;
-  for (let j = 0; j < n; j += 2) {
-    const pair = j + 1 < n;
-    col.fill(0);
-    const bj = j * k;
-    const bk = pair ? bj + k : bj; // a lone last column computes itself twice
-    let p = 0;
-    for (; p < k2; p += 2) {
-      const u0 = b[bj + p];
-      const u1 = b[bj + p + 1];
-      const v0 = b[bk + p];
-      const v1 = b[bk + p + 1];
-      const r0 = p * m;
-      const r1 = r0 + m;
-      for (let i = 0; i < m; i++) {
-        const x0 = a[r0 + i];
-        const x1 = a[r1 + i];
-        col[i] += u0 * x0 + u1 * x1;
-        col[m + i] += v0 * x0 + v1 * x1;
+function packPanelsB(
+  dst: Float64Array, b: Float32Array, sbp: number, sbj: number, p0: number, kc: number, j0: number, nc: number,
+): void {
+  let o = 0;
+  for (let jr = 0; jr < nc; jr += NR) {
+    const cols = Math.min(NR, nc - jr);
+    const base = p0 * sbp + (j0 + jr) * sbj;
+    if (cols === NR) {
+      const c0 = base;
+      const c1 = c0 + sbj;
+      const c2 = c1 + sbj;
+      for (let p = 0; p < kc; p++) {
+        const q = p * sbp;
+        dst[o] = b[c0 + q];
+        dst[o + 1] = b[c1 + q];
+        dst[o + 2] = b[c2 + q];
+        o += NR;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        const q = base + p * sbp;
+        for (let c = 0; c < NR; c++) dst[o + c] = c < cols ? b[q + c * sbj] : 0;
+        o += NR;
       }
     }
-    for (; p < k; p++) {
-      const u0 = b[bj + p];
-      const v0 = b[bk + p];
-      const r0 = p * m;
-      for (let i = 0; i < m; i++) {
-        col[i] += u0 * a[r0 + i];
-        col[m + i] += v0 * a[r0 + i];
+  }
+}
+
+/**
+ * C[i, j] += alpha · Σ_p ap[ao + p·MR + r] · bp[bo + p·NR + c] for the MR × NR tile at C[co] (row
+ * stride ldc); only the top-left rows × cols of it are stored.
+ */
+function kernel(
+  kc: number, ap: Float64Array, ao: number, bp: Float64Array, bo: number, alpha: number,
+  c: Float32Array, co: number, ldc: number, rows: number, cols: number,
+): void {
+  let c00 = 0, c01 = 0, c02 = 0;
+  let c10 = 0, c11 = 0, c12 = 0;
+  let c20 = 0, c21 = 0, c22 = 0;
+  let c30 = 0, c31 = 0, c32 = 0;
+  // Index sums are truncated with | 0 (they stay far below 2^31) so V8 drops its overflow checks.
+  const end = ao + kc * MR;
+  for (; ao < end; ao = (ao + MR) | 0, bo = (bo + NR) | 0) {
+    const a0 = ap[ao], a1 = ap[(ao + 1) | 0], a2 = ap[(ao + 2) | 0], a3 = ap[(ao + 3) | 0];
+    const b0 = bp[bo], b1 = bp[(bo + 1) | 0], b2 = bp[(bo + 2) | 0];
+    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2;
+    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2;
+    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2;
+    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2;
+  }
+  if (rows === MR && cols === NR) {
+    let o = co;
+    c[o] += alpha * c00; c[o + 1] += alpha * c01; c[o + 2] += alpha * c02;
+    o += ldc;
+    c[o] += alpha * c10; c[o + 1] += alpha * c11; c[o + 2] += alpha * c12;
+    o += ldc;
+    c[o] += alpha * c20; c[o + 1] += alpha * c21; c[o + 2] += alpha * c22;
+    o += ldc;
+    c[o] += alpha * c30; c[o + 1] += alpha * c31; c[o + 2] += alpha * c32;
+    return;
+  }
+  tile[0] = c00; tile[1] = c01; tile[2] = c02;
+  tile[3] = c10; tile[4] = c11; tile[5] = c12;
+  tile[6] = c20; tile[7] = c21; tile[8] = c22;
+  tile[9] = c30; tile[10] = c31; tile[11] = c32;
+  for (let r = 0; r < rows; r++)
+    for (let j = 0; j < cols; j++) c[co + r * ldc + j] += alpha * tile[r * NR + j];
+}
+
+/** C += alpha · op(A) · op(B) through packed blocks; strides as in packPanelsA / packPanelsB. */
+function gemmPacked(
+  m: number, n: number, k: number, alpha: number,
+  a: Float32Array, sai: number, sap: number, b: Float32Array, sbp: number, sbj: number, c: Float32Array,
+): void {
+  const ncMax = Math.min(NC, n);
+  const kcMax = Math.min(KC, k);
+  const mcMax = Math.min(MC, m);
+  const needB = kcMax * (Math.ceil(ncMax / NR) * NR);
+  const needA = kcMax * (Math.ceil(mcMax / MR) * MR);
+  if (packB.length < needB) packB = new Float64Array(needB);
+  if (packA.length < needA) packA = new Float64Array(needA);
+  const pa = packA;
+  const pb = packB;
+  for (let j0 = 0; j0 < n; j0 += NC) {
+    const nc = Math.min(NC, n - j0);
+    for (let p0 = 0; p0 < k; p0 += KC) {
+      const kc = Math.min(KC, k - p0);
+      packPanelsB(pb, b, sbp, sbj, p0, kc, j0, nc);
+      for (let i0 = 0; i0 < m; i0 += MC) {
+        const mc = Math.min(MC, m - i0);
+        packPanelsA(pa, a, sai, sap, i0, mc, p0, kc);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const cols = Math.min(NR, nc - jr);
+          const bo = jr * kc;
+          for (let ir = 0; ir < mc; ir += MR) {
+            const rows = Math.min(MR, mc - ir);
+            kernel(kc, pa, ir * kc, pb, bo, alpha, c, (i0 + ir) * n + j0 + jr, n, rows, cols);
+          }
+        }
       }
     }
-    for (let i = 0; i < m; i++) c[i * n + j] += alpha * col[i];
-    if (pair) for (let i = 0; i < m; i++) c[i * n + j + 1] += alpha * col[m + i];
+  }
+}
+
+/** C += alpha · op(A) · op(B) by dot products, for tiny products. */
+function gemmSmall(
+  m: number, n: number, k: number, alpha: number,
+  a: Float32Array, sai: number, sap: number, b: Float32Array, sbp: number, sbj: number, c: Float32Array,
+): void {
+  for (let i = 0; i < m; i++) {
+    const ai = i * sai;
+    const ci = i * n;
+    for (let j = 0; j < n; j++) {
+      const bj = j * sbj;
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a[ai + p * sap] * b[bj + p * sbp];
+      c[ci + j] += alpha * s;
+    }
   }
 }
 
@@ -190,8 +207,11 @@ export function gemm(
   alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
 ): void {
   scaleC(c, m * n, beta);
-  if (alpha === 0 || k === 0) return;
-  if (!transB) gemmAxpy(m, n, k, alpha, a, transA ? 1 : k, transA ? m : 1, b, c);
-  else if (!transA) gemmDot(m, n, k, alpha, a, b, c);
-  else gemmCols(m, n, k, alpha, a, b, c);
+  if (alpha === 0 || k === 0 || m === 0 || n === 0) return;
+  const sai = transA ? 1 : k;
+  const sap = transA ? m : 1;
+  const sbp = transB ? 1 : n;
+  const sbj = transB ? k : 1;
+  if (m * n * k < SMALL) gemmSmall(m, n, k, alpha, a, sai, sap, b, sbp, sbj, c);
+  else gemmPacked(m, n, k, alpha, a, sai, sap, b, sbp, sbj, c);
 }

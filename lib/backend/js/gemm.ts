@@ -20,7 +20,7 @@ const NR = 3;
 /** Rows of op(A) per packed block: MC × KC floats (64 KiB) stay in L2 while B's panels stream. */
 const MC = 64;
 /** Depth of a packed block. */
-const KC = 256;
+const KC = 400;
 /** Columns of op(B) per packed block: KC × NC floats (512 KiB). */
 const NC = 512;
 /** Products with m·n·k below this run the direct loop. */
@@ -28,8 +28,8 @@ const SMALL = 4096;
 
 // Module-level scratch, grown on demand. JavaScript runs one call at a time per isolate and gemm
 // never yields, so a call cannot see another call's data in these.
-let packA = new Float64Array(MC * KC);
-let packB = new Float64Array(KC * NC);
+// A's block comes first, B's after it: one array keeps the micro-kernel's loop to one set of checks.
+let pack = new Float64Array(MC * KC + KC * NC);
 /** One edge tile (row-major MR × NR) before its in-bounds store. */
 const tile = new Float64Array(MR * NR);
 
@@ -74,13 +74,13 @@ function packPanelsA(
 }
 
 /**
- * Packs op(B)[p0 : p0 + kc, j0 : j0 + nc] into NR-column panels; b(p, j) = b[p·sbp + j·sbj].
+ * Packs op(B)[p0 : p0 + kc, j0 : j0 + nc] into NR-column panels from dst[o]; b(p, j) = b[p·sbp + j·sbj].
  * Columns past nc are zero.
  */
 function packPanelsB(
-  dst: Float64Array, b: Float32Array, sbp: number, sbj: number, p0: number, kc: number, j0: number, nc: number,
+  dst: Float64Array, o: number, b: Float32Array, sbp: number, sbj: number, p0: number, kc: number, j0: number,
+  nc: number,
 ): void {
-  let o = 0;
   for (let jr = 0; jr < nc; jr += NR) {
     const cols = Math.min(NR, nc - jr);
     const base = p0 * sbp + (j0 + jr) * sbj;
@@ -106,11 +106,11 @@ function packPanelsB(
 }
 
 /**
- * C[i, j] += alpha · Σ_p ap[ao + p·MR + r] · bp[bo + p·NR + c] for the MR × NR tile at C[co] (row
+ * C[i, j] += alpha · Σ_p pk[ao + p·MR + r] · pk[bo + p·NR + c] for the MR × NR tile at C[co] (row
  * stride ldc); only the top-left rows × cols of it are stored.
  */
 function kernel(
-  kc: number, ap: Float64Array, ao: number, bp: Float64Array, bo: number, alpha: number,
+  kc: number, pk: Float64Array, ao: number, bo: number, alpha: number,
   c: Float32Array, co: number, ldc: number, rows: number, cols: number,
 ): void {
   let c00 = 0, c01 = 0, c02 = 0;
@@ -120,8 +120,8 @@ function kernel(
   // Index sums are truncated with | 0 (they stay far below 2^31) so V8 drops its overflow checks.
   const end = ao + kc * MR;
   for (; ao < end; ao = (ao + MR) | 0, bo = (bo + NR) | 0) {
-    const a0 = ap[ao], a1 = ap[(ao + 1) | 0], a2 = ap[(ao + 2) | 0], a3 = ap[(ao + 3) | 0];
-    const b0 = bp[bo], b1 = bp[(bo + 1) | 0], b2 = bp[(bo + 2) | 0];
+    const a0 = pk[ao], a1 = pk[(ao + 1) | 0], a2 = pk[(ao + 2) | 0], a3 = pk[(ao + 3) | 0];
+    const b0 = pk[bo], b1 = pk[(bo + 1) | 0], b2 = pk[(bo + 2) | 0];
     c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2;
     c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2;
     c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2;
@@ -152,28 +152,27 @@ function gemmPacked(
   a: Float32Array, sai: number, sap: number, b: Float32Array, sbp: number, sbj: number, c: Float32Array,
 ): void {
   const ncMax = Math.min(NC, n);
-  const kcMax = Math.min(KC, k);
+  // k is cut into equal blocks of at most KC (784 → 2 × 392, not 3 × 256 + 16).
+  const kcMax = Math.ceil(k / Math.ceil(k / KC));
   const mcMax = Math.min(MC, m);
   const needB = kcMax * (Math.ceil(ncMax / NR) * NR);
   const needA = kcMax * (Math.ceil(mcMax / MR) * MR);
-  if (packB.length < needB) packB = new Float64Array(needB);
-  if (packA.length < needA) packA = new Float64Array(needA);
-  const pa = packA;
-  const pb = packB;
+  if (pack.length < needA + needB) pack = new Float64Array(needA + needB);
+  const pk = pack;
   for (let j0 = 0; j0 < n; j0 += NC) {
     const nc = Math.min(NC, n - j0);
-    for (let p0 = 0; p0 < k; p0 += KC) {
-      const kc = Math.min(KC, k - p0);
-      packPanelsB(pb, b, sbp, sbj, p0, kc, j0, nc);
+    for (let p0 = 0; p0 < k; p0 += kcMax) {
+      const kc = Math.min(kcMax, k - p0);
+      packPanelsB(pk, needA, b, sbp, sbj, p0, kc, j0, nc);
       for (let i0 = 0; i0 < m; i0 += MC) {
         const mc = Math.min(MC, m - i0);
-        packPanelsA(pa, a, sai, sap, i0, mc, p0, kc);
+        packPanelsA(pk, a, sai, sap, i0, mc, p0, kc);
         for (let jr = 0; jr < nc; jr += NR) {
           const cols = Math.min(NR, nc - jr);
-          const bo = jr * kc;
+          const bo = needA + jr * kc;
           for (let ir = 0; ir < mc; ir += MR) {
             const rows = Math.min(MR, mc - ir);
-            kernel(kc, pa, ir * kc, pb, bo, alpha, c, (i0 + ir) * n + j0 + jr, n, rows, cols);
+            kernel(kc, pk, ir * kc, bo, alpha, c, (i0 + ir) * n + j0 + jr, n, rows, cols);
           }
         }
       }

@@ -106,44 +106,53 @@ function packPanelsB(
 }
 
 /**
- * C[i, j] += alpha · Σ_p pk[ao + p·MR + r] · pk[bo + p·NR + c] for the MR × NR tile at C[co] (row
- * stride ldc); only the top-left rows × cols of it are stored.
+ * One packed B panel (NR columns from pk[bo0]) against every A panel of the block (mc rows from
+ * pk[0]): the tile of rows ir … ir + MR gets C[co0 + (ir + r)·ldc + c] += alpha · Σ_p pk[ir·kc + p·MR + r]
+ * · pk[bo0 + p·NR + c]; only the first cols columns, and the rows below mc, are stored. Looping over
+ * the A panels here rather than in the caller leaves one call per panel of B.
  */
 function kernel(
-  kc: number, pk: Float64Array, ao: number, bo: number, alpha: number,
-  c: Float32Array, co: number, ldc: number, rows: number, cols: number,
+  kc: number, pk: Float64Array, bo0: number, alpha: number,
+  c: Float32Array, co0: number, ldc: number, mc: number, cols: number,
 ): void {
-  let c00 = 0, c01 = 0, c02 = 0;
-  let c10 = 0, c11 = 0, c12 = 0;
-  let c20 = 0, c21 = 0, c22 = 0;
-  let c30 = 0, c31 = 0, c32 = 0;
-  // Index sums are truncated with | 0 (they stay far below 2^31) so V8 drops its overflow checks.
-  const end = ao + kc * MR;
-  for (; ao < end; ao = (ao + MR) | 0, bo = (bo + NR) | 0) {
-    const a0 = pk[ao], a1 = pk[(ao + 1) | 0], a2 = pk[(ao + 2) | 0], a3 = pk[(ao + 3) | 0];
-    const b0 = pk[bo], b1 = pk[(bo + 1) | 0], b2 = pk[(bo + 2) | 0];
-    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2;
-    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2;
-    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2;
-    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2;
+  const len = kc * MR;
+  for (let ir = 0; ir < mc; ir += MR) {
+    const rows = Math.min(MR, mc - ir);
+    const co = co0 + ir * ldc;
+    let ao = ir * kc;
+    let bo = bo0;
+    let c00 = 0, c01 = 0, c02 = 0;
+    let c10 = 0, c11 = 0, c12 = 0;
+    let c20 = 0, c21 = 0, c22 = 0;
+    let c30 = 0, c31 = 0, c32 = 0;
+    // Index sums are truncated with | 0 (they stay far below 2^31) so V8 drops its overflow checks.
+    const end = ao + len;
+    for (; ao < end; ao = (ao + MR) | 0, bo = (bo + NR) | 0) {
+      const a0 = pk[ao], a1 = pk[(ao + 1) | 0], a2 = pk[(ao + 2) | 0], a3 = pk[(ao + 3) | 0];
+      const b0 = pk[bo], b1 = pk[(bo + 1) | 0], b2 = pk[(bo + 2) | 0];
+      c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2;
+      c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2;
+      c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2;
+      c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2;
+    }
+    if (rows === MR && cols === NR) {
+      let o = co;
+      c[o] += alpha * c00; c[o + 1] += alpha * c01; c[o + 2] += alpha * c02;
+      o += ldc;
+      c[o] += alpha * c10; c[o + 1] += alpha * c11; c[o + 2] += alpha * c12;
+      o += ldc;
+      c[o] += alpha * c20; c[o + 1] += alpha * c21; c[o + 2] += alpha * c22;
+      o += ldc;
+      c[o] += alpha * c30; c[o + 1] += alpha * c31; c[o + 2] += alpha * c32;
+      continue;
+    }
+    tile[0] = c00; tile[1] = c01; tile[2] = c02;
+    tile[3] = c10; tile[4] = c11; tile[5] = c12;
+    tile[6] = c20; tile[7] = c21; tile[8] = c22;
+    tile[9] = c30; tile[10] = c31; tile[11] = c32;
+    for (let r = 0; r < rows; r++)
+      for (let j = 0; j < cols; j++) c[co + r * ldc + j] += alpha * tile[r * NR + j];
   }
-  if (rows === MR && cols === NR) {
-    let o = co;
-    c[o] += alpha * c00; c[o + 1] += alpha * c01; c[o + 2] += alpha * c02;
-    o += ldc;
-    c[o] += alpha * c10; c[o + 1] += alpha * c11; c[o + 2] += alpha * c12;
-    o += ldc;
-    c[o] += alpha * c20; c[o + 1] += alpha * c21; c[o + 2] += alpha * c22;
-    o += ldc;
-    c[o] += alpha * c30; c[o + 1] += alpha * c31; c[o + 2] += alpha * c32;
-    return;
-  }
-  tile[0] = c00; tile[1] = c01; tile[2] = c02;
-  tile[3] = c10; tile[4] = c11; tile[5] = c12;
-  tile[6] = c20; tile[7] = c21; tile[8] = c22;
-  tile[9] = c30; tile[10] = c31; tile[11] = c32;
-  for (let r = 0; r < rows; r++)
-    for (let j = 0; j < cols; j++) c[co + r * ldc + j] += alpha * tile[r * NR + j];
 }
 
 /** C += alpha · op(A) · op(B) through packed blocks; strides as in packPanelsA / packPanelsB. */
@@ -169,11 +178,7 @@ function gemmPacked(
         packPanelsA(pk, a, sai, sap, i0, mc, p0, kc);
         for (let jr = 0; jr < nc; jr += NR) {
           const cols = Math.min(NR, nc - jr);
-          const bo = needA + jr * kc;
-          for (let ir = 0; ir < mc; ir += MR) {
-            const rows = Math.min(MR, mc - ir);
-            kernel(kc, pk, ir * kc, bo, alpha, c, (i0 + ir) * n + j0 + jr, n, rows, cols);
-          }
+          kernel(kc, pk, needA + jr * kc, alpha, c, i0 * n + j0 + jr, n, mc, cols);
         }
       }
     }

@@ -7,6 +7,7 @@
  * - op(A) is cut into blocks of MC rows × KC, each packed into panels of MR rows (ap[p·MR + r]);
  * - a micro-kernel holds an MR × NR tile of C in local variables over the k loop, so each step
  *   does MR·NR multiply-adds for MR + NR loads, all with stride 1.
+ * Panels hold doubles: each float32 is converted once while packing, not at every load in the kernel.
  * Transposes only change how the packing reads A and B, so every case runs the same kernel. Panels
  * are zero-padded to whole MR / NR; edge tiles go through a small scratch and are stored in bounds.
  * Sums are carried in JavaScript numbers (double) over one KC block, then added into C as float32.
@@ -17,19 +18,19 @@
 const MR = 4;
 /** Columns of a register tile. */
 const NR = 3;
-/** Rows of op(A) per packed block: MC × KC floats (64 KiB) stay in L2 while B's panels stream. */
+/** Rows of op(A) per packed block: MC × KC doubles (200 KiB) stay in L2 while B's panels stream. */
 const MC = 64;
-/** Depth of a packed block. */
+/** Depth of a packed block at most (k is cut into equal blocks no deeper than this). */
 const KC = 400;
-/** Columns of op(B) per packed block: KC × NC floats (512 KiB). */
+/** Columns of op(B) per packed block; one NR-column panel of it (KC × NR doubles) stays in L1. */
 const NC = 512;
 /** Products with m·n·k below this run the direct loop. */
 const SMALL = 4096;
 
-// Module-level scratch, grown on demand. JavaScript runs one call at a time per isolate and gemm
-// never yields, so a call cannot see another call's data in these.
+// Module-level scratch, grown on demand (at most MC·KC + KC·NC doubles, 1.8 MiB). JavaScript runs one
+// call at a time per isolate and gemm never yields, so a call cannot see another call's data in it.
 // A's block comes first, B's after it: one array keeps the micro-kernel's loop to one set of checks.
-let pack = new Float64Array(MC * KC + KC * NC);
+let pack = new Float64Array(0);
 /** One edge tile (row-major MR × NR) before its in-bounds store. */
 const tile = new Float64Array(MR * NR);
 

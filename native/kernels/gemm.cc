@@ -264,7 +264,7 @@ void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alph
 
   Job job{transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, sgemm_ukernel_ref_6x16};
 #ifdef MB_HAVE_AVX2_TU
-  if (simd_level() == Simd::Avx2) job.uk = sgemm_ukernel_avx2_6x16;
+  if (simd_level() >= Simd::Avx2) job.uk = sgemm_ukernel_avx2_6x16;
 #endif
 
   // Thread t's block: rows and columns split into contiguous, MR/NR-aligned ranges.

@@ -72,11 +72,13 @@ using UKernel = void (*)(int64_t, const float*, const float*, float*, int64_t, f
 struct Geo6x16 {
   static constexpr int64_t MR = gemm_config::MR, NR = gemm_config::NR, KC = gemm_config::KC,
                            KC_MAX = gemm_config::KC_MAX, MC = gemm_config::MC, NC = gemm_config::NC;
+  static constexpr bool kAvx512 = false;
 };
 struct Geo12x32 {
   static constexpr int64_t MR = gemm_config::MR_AVX512, NR = gemm_config::NR_AVX512, KC = gemm_config::KC_AVX512,
                            KC_MAX = gemm_config::KC_MAX_AVX512, MC = gemm_config::MC_AVX512,
                            NC = gemm_config::NC_AVX512;
+  static constexpr bool kAvx512 = true;  // full transposed B panels packed with AVX-512 shuffles
 };
 
 // Packs alpha · op(A)[i0:i0+mc, p0:p0+kc] into ceil(mc/MR) micro-panels, each kc × MR (MR values per
@@ -134,6 +136,14 @@ void pack_b(float* bp, const float* B, int64_t ldb, bool transB, int64_t j0, int
     } else {
       // B stored [n, k]: B[p, j] = B[j·ldb + p]. NR row streams read side by side (they stay in L1),
       // so the packed panel is written contiguously.
+#ifdef MB_HAVE_AVX512_TU
+      if constexpr (G::kAvx512) {
+        if (nr == NR) {
+          sgemm_pack_b_t_avx512_32(dst, B + (j0 + jr) * ldb + p0, ldb, kc);
+          continue;
+        }
+      }
+#endif
       const float* rows[NR];
       for (int64_t j = 0; j < NR; j++) rows[j] = B + (j0 + jr + std::min(j, nr - 1)) * ldb + p0;
       if (nr == NR) {

@@ -36,5 +36,8 @@ void sgemm_ukernel_avx2_6x16(int64_t kc, const float* Ap, const float* Bp, float
 // The same contract with MR = 12, NR = 32 (Ap: kc × 12, Bp: kc × 32, 64-byte aligned): AVX-512,
 // fully unrolled, 24 zmm accumulators (gemm_avx512.cc; only when simd_level() == Avx512).
 void sgemm_ukernel_avx512_12x32(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, float beta);
+// Packs one full micro-panel of a transposed B for the 12 × 32 kernel: src[j·ldb + p] (j < 32,
+// p < kc) → dst[p·32 + j]; dst 64-byte aligned (gemm_avx512.cc; only when simd_level() == Avx512).
+void sgemm_pack_b_t_avx512_32(float* dst, const float* src, int64_t ldb, int64_t kc);
 
 }  // namespace mb

@@ -78,7 +78,7 @@ struct Geo12x32 {
   static constexpr int64_t MR = gemm_config::MR_AVX512, NR = gemm_config::NR_AVX512, KC = gemm_config::KC_AVX512,
                            KC_MAX = gemm_config::KC_MAX_AVX512, MC = gemm_config::MC_AVX512,
                            NC = gemm_config::NC_AVX512;
-  static constexpr bool kAvx512 = true;  // full transposed B panels packed with AVX-512 shuffles
+  static constexpr bool kAvx512 = true;  // full row-major A and transposed B panels packed with AVX-512
 };
 
 // Packs alpha · op(A)[i0:i0+mc, p0:p0+kc] into ceil(mc/MR) micro-panels, each kc × MR (MR values per
@@ -92,6 +92,14 @@ void pack_a(float* ap, const float* A, int64_t lda, bool transA, int64_t i0, int
     float* dst = ap + ir * kc;
     if (!transA) {
       // A[i, p] = A[i·lda + p]: MR row streams, interleaved.
+#ifdef MB_HAVE_AVX512_TU
+      if constexpr (G::kAvx512) {
+        if (mr == MR) {
+          sgemm_pack_a_n_avx512_12(dst, A + (i0 + ir) * lda + p0, lda, kc, alpha);
+          continue;
+        }
+      }
+#endif
       const float* rows[MR];
       for (int64_t i = 0; i < MR; i++) rows[i] = A + (i0 + ir + std::min(i, mr - 1)) * lda + p0;
       if (mr == MR) {

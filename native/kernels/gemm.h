@@ -39,5 +39,8 @@ void sgemm_ukernel_avx512_12x32(int64_t kc, const float* Ap, const float* Bp, fl
 // Packs one full micro-panel of a transposed B for the 12 × 32 kernel: src[j·ldb + p] (j < 32,
 // p < kc) → dst[p·32 + j]; dst 64-byte aligned (gemm_avx512.cc; only when simd_level() == Avx512).
 void sgemm_pack_b_t_avx512_32(float* dst, const float* src, int64_t ldb, int64_t kc);
+// Packs one full micro-panel of a row-major A for the 12 × 32 kernel, scaled: dst[p·12 + i] =
+// alpha · src[i·lda + p] (i < 12, p < kc) (gemm_avx512.cc; only when simd_level() == Avx512).
+void sgemm_pack_a_n_avx512_12(float* dst, const float* src, int64_t lda, int64_t kc, float alpha);
 
 }  // namespace mb

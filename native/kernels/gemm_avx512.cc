@@ -84,50 +84,76 @@ void sgemm_ukernel_avx512_12x32(int64_t kc, const float* Ap, const float* Bp, fl
 
 namespace mb {
 
+// 16 × 16 transpose in registers: r[i] holds row i on entry, col[q] holds column q on exit
+// (unpack pairs of rows, then pairs of pairs, then two rounds of 128-bit lane shuffles).
+static inline void transpose16(__m512 col[16], __m512 r[16]) {
+  __m512 t[16];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  // r[4g + c]: rows 4g..4g+3 at column 4L + c of each 128-bit lane L.
+#pragma GCC unroll 4
+  for (int g = 0; g < 4; g++) {
+    const __m512d a0 = _mm512_castps_pd(t[4 * g]), a1 = _mm512_castps_pd(t[4 * g + 1]);
+    const __m512d a2 = _mm512_castps_pd(t[4 * g + 2]), a3 = _mm512_castps_pd(t[4 * g + 3]);
+    r[4 * g + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
+    r[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
+    r[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
+    r[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
+  }
+#pragma GCC unroll 4
+  for (int c = 0; c < 4; c++) {
+    const __m512 u0 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88);       // cols c, c+8 of rows 0..7
+    const __m512 u1 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xdd);       // cols c+4, c+12 of rows 0..7
+    const __m512 u2 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);  // cols c, c+8 of rows 8..15
+    const __m512 u3 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xdd);  // cols c+4, c+12 of rows 8..15
+    col[c] = _mm512_shuffle_f32x4(u0, u2, 0x88);
+    col[c + 8] = _mm512_shuffle_f32x4(u0, u2, 0xdd);
+    col[c + 4] = _mm512_shuffle_f32x4(u1, u3, 0x88);
+    col[c + 12] = _mm512_shuffle_f32x4(u1, u3, 0xdd);
+  }
+}
+
 // Packs one full 32-wide micro-panel of a transposed B: src[j·ldb + p] (j < 32, p < kc) →
-// dst[p·32 + j]. 16 × 16 blocks are transposed in registers (unpack, then two 128-bit lane
-// shuffles); the last kc % 16 steps are copied one by one.
+// dst[p·32 + j], 16 × 16 blocks transposed in registers; the last kc % 16 steps one by one.
 void sgemm_pack_b_t_avx512_32(float* dst, const float* src, int64_t ldb, int64_t kc) {
   int64_t p = 0;
   for (; p + 16 <= kc; p += 16) {
     for (int h = 0; h < 2; h++) {
       const float* s = src + (int64_t)h * 16 * ldb + p;
-      __m512 r[16], t[16];
+      __m512 r[16], col[16];
 #pragma GCC unroll 16
       for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(s + i * ldb);
-      // Pairs of rows interleaved: within each 128-bit lane t[2i] = (r2i[0], r2i+1[0], r2i[1], r2i+1[1]).
-#pragma GCC unroll 8
-      for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-      }
-      // Groups of four rows: r[4g + c] holds rows 4g..4g+3 at column 4L + c of each lane L.
-#pragma GCC unroll 4
-      for (int g = 0; g < 4; g++) {
-        const __m512d a0 = _mm512_castps_pd(t[4 * g]), a1 = _mm512_castps_pd(t[4 * g + 1]);
-        const __m512d a2 = _mm512_castps_pd(t[4 * g + 2]), a3 = _mm512_castps_pd(t[4 * g + 3]);
-        r[4 * g + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
-        r[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
-        r[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
-        r[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
-      }
-      // Lanes regrouped: column c, c + 4, c + 8, c + 12 from the four row groups.
+      transpose16(col, r);
       float* d = dst + p * 32 + h * 16;
-#pragma GCC unroll 4
-      for (int c = 0; c < 4; c++) {
-        const __m512 u0 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88);       // cols c, c+8 of rows 0..7
-        const __m512 u1 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xdd);       // cols c+4, c+12 of rows 0..7
-        const __m512 u2 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);  // cols c, c+8 of rows 8..15
-        const __m512 u3 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xdd);  // cols c+4, c+12 of rows 8..15
-        _mm512_store_ps(d + (c + 0) * 32, _mm512_shuffle_f32x4(u0, u2, 0x88));
-        _mm512_store_ps(d + (c + 8) * 32, _mm512_shuffle_f32x4(u0, u2, 0xdd));
-        _mm512_store_ps(d + (c + 4) * 32, _mm512_shuffle_f32x4(u1, u3, 0x88));
-        _mm512_store_ps(d + (c + 12) * 32, _mm512_shuffle_f32x4(u1, u3, 0xdd));
-      }
+#pragma GCC unroll 16
+      for (int q = 0; q < 16; q++) _mm512_store_ps(d + q * 32, col[q]);
     }
   }
   for (; p < kc; p++)
     for (int64_t j = 0; j < 32; j++) dst[p * 32 + j] = src[j * ldb + p];
+}
+
+// Packs one full 12-row micro-panel of a row-major A, scaled: src[i·lda + p] (i < 12, p < kc) →
+// dst[p·12 + i] = alpha · src[i·lda + p]. Rows 12..15 of each 16 × 16 block are zero and not stored.
+void sgemm_pack_a_n_avx512_12(float* dst, const float* src, int64_t lda, int64_t kc, float alpha) {
+  const __m512 va = _mm512_set1_ps(alpha);
+  const __mmask16 m12 = 0x0FFF;
+  int64_t p = 0;
+  for (; p + 16 <= kc; p += 16) {
+    __m512 r[16], col[16];
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; i++) r[i] = _mm512_loadu_ps(src + i * lda + p);
+#pragma GCC unroll 4
+    for (int i = 12; i < 16; i++) r[i] = _mm512_setzero_ps();
+    transpose16(col, r);
+#pragma GCC unroll 16
+    for (int q = 0; q < 16; q++) _mm512_mask_storeu_ps(dst + (p + q) * 12, m12, _mm512_mul_ps(va, col[q]));
+  }
+  for (; p < kc; p++)
+    for (int64_t i = 0; i < 12; i++) dst[p * 12 + i] = alpha * src[i * lda + p];
 }
 
 }  // namespace mb

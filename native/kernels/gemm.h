@@ -11,7 +11,8 @@
 // KC × NR micro-panels, MC × KC blocks of A into MR × KC micro-panels, and the MR × NR micro-kernel
 // runs over them. Threads each take a block of C (rows, or columns when C is short) with their own
 // packing buffers. Edges are zero-padded in the packed panels; edge tiles of C go through a small
-// temporary tile. Block sizes: gemm_config.h (one set per micro-kernel shape). Tiny products (m·n·k <= SMALL_MNK) skip packing.
+// temporary tile. Block sizes: gemm_config.h (one set per micro-kernel shape: 6 × 16 for the scalar
+// and AVX2 kernels, 12 × 32 for AVX-512). Tiny products (m·n·k <= SMALL_MNK) skip packing.
 #pragma once
 
 #include <cstdint>

@@ -28,12 +28,25 @@
       ]
     },
     {
+      "target_name": "minibatch_avx512",
+      "type": "static_library",
+      "conditions": [
+        ["target_arch=='x64'", {
+          "sources": ["<!@(node scripts/sources.js avx512)"],
+          "cflags": ["-mavx512f", "-mavx512vl", "-mavx512dq", "-mavx512bw", "-mfma"]
+        }]
+      ]
+    },
+    {
       "target_name": "minibatch",
-      "dependencies": ["minibatch_avx2"],
+      "dependencies": ["minibatch_avx2", "minibatch_avx512"],
       "sources": ["<!@(node scripts/sources.js base)"],
       "conditions": [
         ["target_arch=='x64' or target_arch=='ia32'", {
           "defines": ["MB_HAVE_AVX2_TU=1"]
+        }],
+        ["target_arch=='x64'", {
+          "defines": ["MB_HAVE_AVX512_TU=1"]
         }]
       ]
     }

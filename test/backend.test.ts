@@ -17,11 +17,20 @@ function runNode(code: string, env: Record<string, string> = {}) {
   return { out: r.stdout, err: r.stderr, status: r.status };
 }
 
+/** The level the addon should report: the CPU's best, capped by MINIBATCH_SIMD. */
+function expectedSimd(forced: string | undefined): string {
+  const info = (nativeBackend() as any).nativeInfo() as { cpuAvx2: boolean; cpuAvx512: boolean };
+  const best = info.cpuAvx512 ? 'avx512' : info.cpuAvx2 ? 'avx2' : 'scalar';
+  const order = ['scalar', 'avx2', 'avx512'];
+  if (forced === undefined || !order.includes(forced)) return best;
+  return order[Math.min(order.indexOf(forced), order.indexOf(best))];
+}
+
 describe('capabilities()', () => {
   it('reports the native backend, SIMD level, OpenMP, threads and version', () => {
     const c = capabilities();
     expect(c.backend).toBe('native');
-    expect(c.simd).toBe(process.env.MINIBATCH_SIMD === 'scalar' ? 'scalar' : 'avx2');
+    expect(c.simd).toBe(expectedSimd(process.env.MINIBATCH_SIMD));
     expect(c.openmp).toBe(true);
     expect(c.threads).toBeGreaterThanOrEqual(1);
     expect(c.version).toBe(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version);
@@ -55,6 +64,15 @@ describe('backend selection', () => {
   it('MINIBATCH_SIMD=scalar forces the scalar kernels', () => {
     const r = runNode(`Promise.resolve(require('./lib/index.ts')).then(m => console.log(m.capabilities().simd))`, { MINIBATCH_SIMD: 'scalar' });
     expect(r.out.trim()).toBe('scalar');
+  });
+
+  it('MINIBATCH_SIMD=avx2 caps the level at AVX2; avx512 asks for the best the CPU has', () => {
+    const code = `Promise.resolve(require('./lib/index.ts')).then(m => console.log(m.capabilities().simd))`;
+    const avx2 = runNode(code, { MINIBATCH_SIMD: 'avx2' });
+    expect(avx2.out.trim()).toBe(expectedSimd('avx2'));
+    expect(avx2.out.trim()).toBe((nativeBackend() as any).nativeInfo().cpuAvx2 ? 'avx2' : 'scalar');
+    const avx512 = runNode(code, { MINIBATCH_SIMD: 'avx512' });
+    expect(avx512.out.trim()).toBe(expectedSimd(undefined));
   });
 
   it('falls back to js with one warning that says why and how to fix it when the addon cannot load', () => {

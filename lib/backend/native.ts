@@ -27,7 +27,7 @@ export function packageRoot(): string {
 
 /** Raw addon exports (untyped); tests use it to reach the native side directly. */
 export interface NativeAddon {
-  nativeInfo(): { simd: 'avx2' | 'scalar'; cpuAvx2: boolean; openmp: boolean; threads: number };
+  nativeInfo(): { simd: 'avx512' | 'avx2' | 'scalar'; cpuAvx2: boolean; cpuAvx512: boolean; openmp: boolean; threads: number };
   [name: string]: any;
 }
 

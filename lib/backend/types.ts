@@ -15,13 +15,17 @@
  */
 
 export type BackendName = 'native' | 'js';
-export type SimdLevel = 'avx2' | 'scalar';
+export type SimdLevel = 'avx512' | 'avx2' | 'scalar';
 
 /** What the running backend is and can do. */
 export interface Capabilities {
   /** Backend in use. */
   backend: BackendName;
-  /** SIMD level chosen at run time (cpuid, or MINIBATCH_SIMD=scalar). Always 'scalar' for js. */
+  /**
+   * SIMD level chosen at run time: the CPU's best (cpuid and the OS's saved register state), capped
+   * by MINIBATCH_SIMD=scalar|avx2|avx512. Kernels without an AVX-512 form use their AVX2 form at
+   * 'avx512'. Always 'scalar' for js.
+   */
   simd: SimdLevel;
   /** Whether the native core was built with OpenMP. */
   openmp: boolean;

@@ -10,6 +10,7 @@ static Napi::Value NativeInfo(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("simd", simd_name(simd_level()));
   o.Set("cpuAvx2", cpu_has_avx2_fma());
+  o.Set("cpuAvx512", cpu_has_avx512());
   o.Set("openmp", have_openmp());
   o.Set("threads", num_threads());
   return o;

@@ -90,7 +90,7 @@ void activation_backward_ref(Act kind, float* dx, const float* x, const float* y
 void activation_forward(Act kind, float* y, const float* x, int64_t n, float alpha) {
   if (n <= 0) return;
 #ifdef MB_HAVE_AVX2_TU
-  if (simd_level() == Simd::Avx2) {
+  if (simd_level() >= Simd::Avx2) {
     const bool stream = n >= kStreamMin && y != x;
     for_chunks(n, [&](int64_t b, int64_t e) { activation_forward_avx2(kind, y + b, x + b, e - b, alpha, stream); });
     return;
@@ -103,7 +103,7 @@ void activation_backward(Act kind, float* dx, const float* x, const float* y, co
                          float alpha) {
   if (n <= 0) return;
 #ifdef MB_HAVE_AVX2_TU
-  if (simd_level() == Simd::Avx2) {
+  if (simd_level() >= Simd::Avx2) {
     for_chunks(n, [&](int64_t b, int64_t e) {
       activation_backward_avx2(kind, dx + b, x + b, y + b, dy + b, e - b, alpha);
     });

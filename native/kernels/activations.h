@@ -16,7 +16,7 @@
 // tanh as a Cephes odd polynomial for |x| < 0.625 and (1-e)/(1+e), e = exp(-2|x|), beyond it, and
 // elu through expm1 (no cancellation near 0).
 //
-// Dispatch: the AVX2 paths (activations_avx2.cc) when simd_level() is Avx2, else the *_ref loops.
+// Dispatch: the AVX2 paths (activations_avx2.cc) when simd_level() >= Avx2, else the *_ref loops.
 // Large arrays (n > 32768) are split in static chunks over num_threads() OpenMP threads.
 #pragma once
 

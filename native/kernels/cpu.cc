@@ -38,10 +38,28 @@ bool cpu_has_avx2_fma() {
 #endif
 }
 
+bool cpu_has_avx512() {
+#if defined(MB_X86) && !defined(_MSC_VER)
+  if (!cpu_has_avx2_fma()) return false;  // also checks OSXSAVE and cpuid leaf 7
+  // The OS must save the ymm, opmask, upper-zmm and zmm16..31 state (XCR0 bits 1, 2, 5, 6, 7).
+  unsigned xlo, xhi;
+  __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+  if ((xlo & 0xE6u) != 0xE6u) return false;
+  unsigned a, b, c, d;
+  __cpuid_count(7, 0, a, b, c, d);
+  const bool f = (b >> 16) & 1, dq = (b >> 17) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1;
+  return f && dq && bw && vl;
+#else
+  return false;
+#endif
+}
+
 static Simd detect() {
-  Simd s = cpu_has_avx2_fma() ? Simd::Avx2 : Simd::Scalar;
+  Simd s = cpu_has_avx512() ? Simd::Avx512 : cpu_has_avx2_fma() ? Simd::Avx2 : Simd::Scalar;
+  // MINIBATCH_SIMD caps the level; asking for more than the CPU has gives the CPU's level.
   const char* env = std::getenv("MINIBATCH_SIMD");
   if (env && std::strcmp(env, "scalar") == 0) s = Simd::Scalar;
+  if (env && std::strcmp(env, "avx2") == 0 && s > Simd::Avx2) s = Simd::Avx2;
   return s;
 }
 
@@ -51,7 +69,9 @@ Simd simd_level() {
   return level;
 }
 
-const char* simd_name(Simd s) { return s == Simd::Avx2 ? "avx2" : "scalar"; }
+const char* simd_name(Simd s) {
+  return s == Simd::Avx512 ? "avx512" : s == Simd::Avx2 ? "avx2" : "scalar";
+}
 
 int num_threads() {
 #ifdef _OPENMP

@@ -1,18 +1,22 @@
 // cpu.h — run-time CPU dispatch and thread control for the kernels.
 //
-// The addon is compiled for baseline x86-64; AVX2+FMA code lives in *_avx2.cc files compiled with
-// those flags alone. simd_level() is decided once (cpuid, then the MINIBATCH_SIMD environment
-// variable may lower it to "scalar") and every kernel family dispatches on it.
+// The addon is compiled for baseline x86-64; AVX2+FMA code lives in *_avx2.cc files and AVX-512 code
+// in *_avx512.cc files, each compiled with those flags alone. simd_level() is decided once (cpuid and
+// the OS's saved register state, then the MINIBATCH_SIMD environment variable — scalar, avx2 or
+// avx512 — may cap it) and every kernel family dispatches on it. The levels are ordered: a family
+// without an AVX-512 form uses its AVX2 form whenever simd_level() >= Simd::Avx2.
 #pragma once
 
 namespace mb {
 
-enum class Simd { Scalar = 0, Avx2 = 1 };
+enum class Simd { Scalar = 0, Avx2 = 1, Avx512 = 2 };
 
 // The SIMD level every kernel uses. Thread-safe; decided on first call.
 Simd simd_level();
 // What the CPU supports, ignoring MINIBATCH_SIMD.
 bool cpu_has_avx2_fma();
+// AVX-512 F, VL, DQ and BW (with AVX2+FMA), and an OS that saves the opmask and zmm state.
+bool cpu_has_avx512();
 const char* simd_name(Simd s);
 
 // Threads used by the kernels' parallel regions (1 without OpenMP). Per calling thread under

@@ -1,6 +1,7 @@
 // gemm.cc — sgemm driver: BLIS loop nest, packing, threading, and the scalar reference kernels.
 //
-// Loop nest (outermost first), see gemm.h:
+// Loop nest (outermost first), see gemm.h; MR, NR, KC, MC and NC are those of the micro-kernel in
+// use (a geometry G below: 6 × 16 for the scalar and AVX2 kernels, 12 × 32 for AVX-512):
 //   jc over NC-wide column blocks of C
 //     pc over KC-deep slices of k           B[pc:pc+kc, jc:jc+nc] → KC × NR micro-panels
 //       ic over MC-tall row blocks          A[ic:ic+mc, pc:pc+kc] → MR × KC micro-panels
@@ -67,15 +68,38 @@ namespace {
 
 using UKernel = void (*)(int64_t, const float*, const float*, float*, int64_t, float);
 
+// Register tile and cache blocks of one micro-kernel shape (gemm_config.h).
+struct Geo6x16 {
+  static constexpr int64_t MR = gemm_config::MR, NR = gemm_config::NR, KC = gemm_config::KC,
+                           KC_MAX = gemm_config::KC_MAX, MC = gemm_config::MC, NC = gemm_config::NC;
+  static constexpr bool kAvx512 = false;
+};
+struct Geo12x32 {
+  static constexpr int64_t MR = gemm_config::MR_AVX512, NR = gemm_config::NR_AVX512, KC = gemm_config::KC_AVX512,
+                           KC_MAX = gemm_config::KC_MAX_AVX512, MC = gemm_config::MC_AVX512,
+                           NC = gemm_config::NC_AVX512;
+  static constexpr bool kAvx512 = true;  // full row-major A and transposed B panels packed with AVX-512
+};
+
 // Packs alpha · op(A)[i0:i0+mc, p0:p0+kc] into ceil(mc/MR) micro-panels, each kc × MR (MR values per
 // step of k), rows past mc zero. ap: [ceil(mc/MR) · MR · kc].
+template <class G>
 void pack_a(float* ap, const float* A, int64_t lda, bool transA, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
             float alpha) {
+  constexpr int64_t MR = G::MR;
   for (int64_t ir = 0; ir < mc; ir += MR) {
     const int64_t mr = std::min(MR, mc - ir);
     float* dst = ap + ir * kc;
     if (!transA) {
       // A[i, p] = A[i·lda + p]: MR row streams, interleaved.
+#ifdef MB_HAVE_AVX512_TU
+      if constexpr (G::kAvx512) {
+        if (mr == MR) {
+          sgemm_pack_a_n_avx512_12(dst, A + (i0 + ir) * lda + p0, lda, kc, alpha);
+          continue;
+        }
+      }
+#endif
       const float* rows[MR];
       for (int64_t i = 0; i < MR; i++) rows[i] = A + (i0 + ir + std::min(i, mr - 1)) * lda + p0;
       if (mr == MR) {
@@ -98,8 +122,10 @@ void pack_a(float* ap, const float* A, int64_t lda, bool transA, int64_t i0, int
 
 // Packs NR-wide micro-panels [jp0, jp1) of op(B)[p0:p0+kc, j0:j0+nc], each kc × NR, columns past nc
 // zero. bp: [ceil(nc/NR) · NR · kc].
+template <class G>
 void pack_b(float* bp, const float* B, int64_t ldb, bool transB, int64_t j0, int64_t nc, int64_t p0, int64_t kc,
             int64_t jp0, int64_t jp1) {
+  constexpr int64_t NR = G::NR;
   for (int64_t jp = jp0; jp < jp1; jp++) {
     const int64_t jr = jp * NR;
     const int64_t nr = std::min(NR, nc - jr);
@@ -118,6 +144,14 @@ void pack_b(float* bp, const float* B, int64_t ldb, bool transB, int64_t j0, int
     } else {
       // B stored [n, k]: B[p, j] = B[j·ldb + p]. NR row streams read side by side (they stay in L1),
       // so the packed panel is written contiguously.
+#ifdef MB_HAVE_AVX512_TU
+      if constexpr (G::kAvx512) {
+        if (nr == NR) {
+          sgemm_pack_b_t_avx512_32(dst, B + (j0 + jr) * ldb + p0, ldb, kc);
+          continue;
+        }
+      }
+#endif
       const float* rows[NR];
       for (int64_t j = 0; j < NR; j++) rows[j] = B + (j0 + jr + std::min(j, nr - 1)) * ldb + p0;
       if (nr == NR) {
@@ -146,22 +180,27 @@ struct Job {
 };
 
 // Depth of the next slice of k, given what remains: KC, or all of it when that is at most KC_MAX.
-inline int64_t slice_k(int64_t rest) { return rest <= KC_MAX ? rest : KC; }
+template <class G>
+inline int64_t slice_k(int64_t rest) {
+  return rest <= G::KC_MAX ? rest : G::KC;
+}
 
 // The serial loop nest over the block C[row0:row1, col0:col1] (row0 a multiple of MR, col0 of NR, so
 // every tile lines up with the tiles of an unsplit run). ap: MC × KC_MAX floats, bp: KC_MAX × NC floats.
+template <class G>
 void gemm_block(const Job& J, int64_t row0, int64_t row1, int64_t col0, int64_t col1, float* ap, float* bp) {
-  alignas(32) float tmp[MR * NR];
+  constexpr int64_t MR = G::MR, NR = G::NR, MC = G::MC, NC = G::NC;
+  alignas(64) float tmp[MR * NR];
   for (int64_t jc = col0; jc < col1; jc += NC) {
     const int64_t nc = std::min(NC, col1 - jc);
     const int64_t npan = (nc + NR - 1) / NR;
     for (int64_t pc = 0, kc = 0; pc < J.k; pc += kc) {
-      kc = slice_k(J.k - pc);
-      pack_b(bp, J.B, J.ldb, J.transB, jc, nc, pc, kc, 0, npan);
+      kc = slice_k<G>(J.k - pc);
+      pack_b<G>(bp, J.B, J.ldb, J.transB, jc, nc, pc, kc, 0, npan);
       const float beta = pc == 0 ? J.beta : 1.f;  // later slices accumulate
       for (int64_t ic = row0; ic < row1; ic += MC) {
         const int64_t mc = std::min(MC, row1 - ic);
-        pack_a(ap, J.A, J.lda, J.transA, ic, mc, pc, kc, J.alpha);
+        pack_a<G>(ap, J.A, J.lda, J.transA, ic, mc, pc, kc, J.alpha);
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int64_t nr = std::min(NR, nc - jr);
           const float* bpan = bp + jr * kc;
@@ -216,22 +255,13 @@ void sgemm_small(bool transA, bool transB, int64_t m, int64_t n, int64_t k, floa
 
 inline int64_t round_up(int64_t x, int64_t r) { return (x + r - 1) / r * r; }
 
-}  // namespace
-
-// ------------------------------------------------------------------------------------- driver
-
-void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
-           const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int nthreads) {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0 || alpha == 0.f) {
-    scale_c(C, ldc, m, n, beta);
-    return;
-  }
+// The packed, blocked, threaded product with micro-kernel uk of geometry G.
+template <class G>
+void sgemm_packed(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* A,
+                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int nthreads,
+                  UKernel uk) {
+  constexpr int64_t MR = G::MR, NR = G::NR, MC = G::MC, NC = G::NC, KC_MAX = G::KC_MAX;
   const int64_t mnk = m * n * k;
-  if (mnk <= SMALL_MNK) {
-    sgemm_small(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
-    return;
-  }
 
   // Threads: as asked (0: the library setting), fewer when each would get too little work.
   int threads = nthreads > 0 ? nthreads : num_threads();
@@ -262,10 +292,7 @@ void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alph
     return;
   }
 
-  Job job{transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, sgemm_ukernel_ref_6x16};
-#ifdef MB_HAVE_AVX2_TU
-  if (simd_level() == Simd::Avx2) job.uk = sgemm_ukernel_avx2_6x16;
-#endif
+  const Job job{transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, uk};
 
   // Thread t's block: rows and columns split into contiguous, MR/NR-aligned ranges.
   auto run = [&](int t) {
@@ -273,7 +300,7 @@ void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alph
     const int64_t r0 = std::min(m, mpan * ti / tm * MR), r1 = std::min(m, mpan * (ti + 1) / tm * MR);
     const int64_t c0 = std::min(n, npan * tj / tn * NR), c1 = std::min(n, npan * (tj + 1) / tn * NR);
     float* ap = scratch + (a_floats + b_floats) * t;
-    if (r0 < r1 && c0 < c1) gemm_block(job, r0, r1, c0, c1, ap, ap + a_floats);
+    if (r0 < r1 && c0 < c1) gemm_block<G>(job, r0, r1, c0, c1, ap, ap + a_floats);
   };
 
 #ifdef _OPENMP
@@ -286,6 +313,35 @@ void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alph
     run(0);
   }
   std::free(scratch);
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------- driver
+
+void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
+           const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int nthreads) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0 || alpha == 0.f) {
+    scale_c(C, ldc, m, n, beta);
+    return;
+  }
+  if (m * n * k <= SMALL_MNK) {
+    sgemm_small(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+#ifdef MB_HAVE_AVX512_TU
+  if (simd_level() == Simd::Avx512)
+    return sgemm_packed<Geo12x32>(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, nthreads,
+                                  sgemm_ukernel_avx512_12x32);
+#endif
+#ifdef MB_HAVE_AVX2_TU
+  if (simd_level() >= Simd::Avx2)
+    return sgemm_packed<Geo6x16>(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, nthreads,
+                                 sgemm_ukernel_avx2_6x16);
+#endif
+  sgemm_packed<Geo6x16>(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, nthreads,
+                        sgemm_ukernel_ref_6x16);
 }
 
 }  // namespace mb

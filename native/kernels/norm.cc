@@ -46,7 +46,7 @@ const Prims& prims() {
   static const Prims avx2{norm_moments_runs_avx2, norm_moments_cols_avx2, norm_dot_runs_avx2, norm_dot_cols_avx2,
                           norm_affine_avx2,       norm_affine_cols_avx2,  norm_bwd_avx2,      norm_bwd_cols_avx2,
                           norm_row_affine_avx2,   norm_row_dot_avx2,      norm_row_bwd_avx2,  norm_row_param_avx2};
-  if (simd_level() == Simd::Avx2) return avx2;
+  if (simd_level() >= Simd::Avx2) return avx2;
 #endif
   static const Prims scalar{norm_moments_runs, norm_moments_cols, norm_dot_runs, norm_dot_cols,
                             norm_affine,       norm_affine_cols,  norm_bwd,      norm_bwd_cols,

@@ -138,7 +138,7 @@ void rmsprop_chunk(float* param, float* sq, float* buf, const float* grad, int64
 
 bool use_avx2() {
 #ifdef MB_HAVE_AVX2_TU
-  return simd_level() == Simd::Avx2;
+  return simd_level() >= Simd::Avx2;
 #else
   return false;
 #endif

@@ -8,7 +8,7 @@
 //
 // Legend: n the number of values; every pointer below is [n].
 // The fast entry points run OpenMP over large n (static chunks; elementwise, so the split cannot
-// change a result) and use the AVX2 path when mb::simd_level() == Simd::Avx2; the *_ref versions
+// change a result) and use the AVX2 path when mb::simd_level() >= Simd::Avx2; the *_ref versions
 // are the plain scalar loops (test oracle and fallback). No function here allocates or throws.
 #pragma once
 
@@ -54,7 +54,7 @@ struct RmspropConsts {
 };
 
 #ifdef MB_HAVE_AVX2_TU
-// AVX2 bodies over one chunk (optim_avx2.cc); only called when simd_level() == Simd::Avx2.
+// AVX2 bodies over one chunk (optim_avx2.cc); only called when simd_level() >= Simd::Avx2.
 void sgd_chunk_avx2(float* param, float* buf, const float* grad, int64_t n, const SgdConsts& c);
 void adam_chunk_avx2(float* param, float* m, float* v, const float* grad, int64_t n, const AdamConsts& c);
 void rmsprop_chunk_avx2(float* param, float* sq, float* buf, const float* grad, int64_t n, const RmspropConsts& c);

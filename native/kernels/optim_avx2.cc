@@ -1,5 +1,5 @@
 // optim_avx2.cc — AVX2 bodies of the optimizer updates (compiled with -mavx2 -mfma; called only when
-// mb::simd_level() == Simd::Avx2). Eight floats a step with the scalar tail in the same order of
+// mb::simd_level() >= Simd::Avx2). Eight floats a step with the scalar tail in the same order of
 // operations. No fused multiply-add: every product and sum rounds as in the scalar reference, so
 // this path agrees with *_ref bit for bit.
 // The compiler would otherwise fuse a*b + c into one FMA (GCC does so at -O3 even in ISO mode).

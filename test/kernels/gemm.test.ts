@@ -14,12 +14,15 @@ const TRANS: [boolean, boolean][] = [
 ];
 const label = (ta: boolean, tb: boolean) => `${ta ? 'T' : 'N'}${tb ? 'T' : 'N'}`;
 
-/** Block sizes read from the native config, so the "just past the blocks" cases follow it. */
-function config(): Record<string, number> {
+/**
+ * Block sizes read from the native config, so the "just past the blocks" cases follow it: suffix ''
+ * for the scalar/AVX2 6 × 16 kernel, '_AVX512' for the AVX-512 one.
+ */
+function config(suffix = ''): Record<string, number> {
   const src = fs.readFileSync(path.join(__dirname, '../../native/kernels/gemm_config.h'), 'utf8');
   const out: Record<string, number> = {};
   for (const name of ['MR', 'NR', 'MC', 'KC', 'KC_MAX', 'NC']) {
-    const m = new RegExp(`constexpr int64_t ${name} = (\\d+);`).exec(src);
+    const m = new RegExp(`constexpr int64_t ${name}${suffix} = (\\d+);`).exec(src);
     if (!m) throw new Error(`${name} not found in gemm_config.h`);
     out[name] = Number(m[1]);
   }
@@ -147,20 +150,23 @@ describe('gemm native: alpha and beta', () => {
 });
 
 describe('gemm native: large, odd and block-edge sizes against gemmRef', () => {
-  const cfg = config();
-  const { MC, KC, KC_MAX, NC, MR, NR } = cfg;
+  // Edges of both block configurations (whichever kernel runs, the other's edges are odd sizes too).
   const shapes: [number, number, number][] = [
     [255, 257, 127],
     [1000, 37, 513],
-    [MC + 1, NR + 1, KC + 1],
-    [MC + MR + 1, 2 * NR + 1, KC_MAX + 1],
-    [31, 45, 3 * KC + KC_MAX],
-    [MC - 1, 3 * NR - 1, KC - 1],
-    [2 * MC + MR + 1, 2 * NR + 5, 2 * KC + 3],
-    [MR + 1, NC + 1, 9],
-    [MC + 1, NC + NR + 3, KC + 1],
   ];
-  for (const [m, n, k] of shapes)
+  for (const { MC, KC, KC_MAX, NC, MR, NR } of [config(), config('_AVX512')])
+    shapes.push(
+      [MC + 1, NR + 1, KC + 1],
+      [MC + MR + 1, 2 * NR + 1, KC_MAX + 1],
+      [31, 45, 3 * KC + KC_MAX],
+      [MC - 1, 3 * NR - 1, KC - 1],
+      [2 * MC + MR + 1, 2 * NR + 5, 2 * KC + 3],
+      [MR + 1, NC + 1, 9],
+      [MC + 1, NC + NR + 3, KC + 1],
+      [MR - 1, NR - 1, KC_MAX],
+    );
+  for (const [m, n, k] of shapes.filter((s, i) => shapes.findIndex((t) => t.join() === s.join()) === i))
     it(`${m}x${n}x${k}, all transposes`, () => {
       for (const [ta, tb] of TRANS) checkNative(ta, tb, m, n, k, 1, 0, m + n + k);
       checkNative(false, false, m, n, k, 0.5, 1, 7);
@@ -333,6 +339,7 @@ describe('gemm SIMD level', () => {
   it('follows MINIBATCH_SIMD (the scalar run exercises the portable micro-kernel)', () => {
     const simd = native.capabilities().simd;
     if (process.env.MINIBATCH_SIMD === 'scalar') expect(simd).toBe('scalar');
-    else expect(['avx2', 'scalar']).toContain(simd);
+    else if (process.env.MINIBATCH_SIMD === 'avx2') expect(['avx2', 'scalar']).toContain(simd);
+    else expect(['avx512', 'avx2', 'scalar']).toContain(simd);
   });
 });

@@ -5,7 +5,7 @@ describe('backends', () => {
   it('native reports its SIMD level and threads', () => {
     const c = native.capabilities();
     expect(c.backend).toBe('native');
-    expect(['avx2', 'scalar']).toContain(c.simd);
+    expect(['avx512', 'avx2', 'scalar']).toContain(c.simd);
     expect(c.threads).toBeGreaterThanOrEqual(1);
     expect(js.capabilities().backend).toBe('js');
   });

@@ -136,7 +136,7 @@ export async function run(cases: Case[] = CASES): Promise<string> {
   const out: string[] = [];
   const hasTorch = pythonHas('torch');
   const torch = hasTorch
-    ? [1, 2].map((t) => runPython('conv.py', { threads: t, repeats: 5, cases }, t))
+    ? [1, 2].map((t) => runPython('conv.py', { threads: t, repeats: 9, cases }, t))
     : [null, null];
   const summary: (string | number)[][] = [];
 

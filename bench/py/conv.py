@@ -14,7 +14,8 @@ import torch.nn.functional as F
 
 
 def median_ms(fn, repeats):
-    fn()  # warm-up
+    for _ in range(3):  # warm-up (oneDNN builds its primitives on the first calls)
+        fn()
     t0 = time.perf_counter()
     fn()
     one = time.perf_counter() - t0

@@ -240,6 +240,13 @@ describe('fit', () => {
       (globalThis as any).Int32Array = I;
     }
     expect(counts).toEqual({ f32: 0, i32: 0 });
+    // and the process does not grow: native scratch (GEMM packing) is owned by the thread and reused
+    for (let i = 0; i < 200; i++) step();
+    const before = process.memoryUsage();
+    for (let i = 0; i < 3000; i++) step();
+    const after = process.memoryUsage();
+    expect(after.arrayBuffers - before.arrayBuffers).toBeLessThan(64 * 1024);
+    expect(after.rss - before.rss).toBeLessThan(8 * 1024 * 1024);
   });
 });
 

@@ -66,6 +66,30 @@ void sgemm_ukernel_ref_6x16(int64_t kc, const float* Ap, const float* Bp, float*
 
 namespace {
 
+// Packing scratch owned by the calling thread (a JS thread, a worker_thread, or an OpenMP thread
+// running a convolution's per-sample GEMM): grown when a call needs more, reused by every later
+// call, freed when the thread ends. Never shared between threads, never a static buffer.
+struct ThreadScratch {
+  float* ptr = nullptr;
+  size_t bytes = 0;
+  ~ThreadScratch() { std::free(ptr); }
+};
+
+float* thread_scratch(size_t bytes) {
+  static thread_local ThreadScratch s;
+  if (s.bytes < bytes) {
+    std::free(s.ptr);
+    const size_t rounded = (bytes + 4095) & ~(size_t)4095;  // a multiple of the alignment, as aligned_alloc wants
+    s.ptr = static_cast<float*>(std::aligned_alloc(64, rounded));
+    s.bytes = s.ptr ? rounded : 0;
+  }
+  return s.ptr;
+}
+
+}  // namespace
+
+namespace {
+
 using UKernel = void (*)(int64_t, const float*, const float*, float*, int64_t, float);
 
 // Register tile and cache blocks of one micro-kernel shape (gemm_config.h).
@@ -286,7 +310,7 @@ void sgemm_packed(bool transA, bool transB, int64_t m, int64_t n, int64_t k, flo
   const int64_t a_floats = round_up(round_up(std::min(m, MC), MR) * kcap, 16);
   const int64_t b_floats = round_up(round_up(std::min(n, NC), NR) * kcap, 16);
   const size_t bytes = (size_t)((a_floats + b_floats) * threads) * sizeof(float);
-  float* scratch = static_cast<float*>(std::aligned_alloc(64, bytes));
+  float* scratch = thread_scratch(bytes);
   if (!scratch) {  // out of memory: the unpacked reference still gives the right answer
     sgemm_ref(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
@@ -312,7 +336,6 @@ void sgemm_packed(bool transA, bool transB, int64_t m, int64_t n, int64_t k, flo
   {
     run(0);
   }
-  std::free(scratch);
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 // A is stored [m, k] with leading dimension lda (transA false) or [k, m] (transA true); likewise B is
 // [k, n] or [n, k] with ldb; C is [m, n] with ldc. beta == 0 overwrites C (NaN in C is ignored).
 // nthreads: threads for this call's parallel loops (1 when called from inside a parallel region;
-// 0 means num_threads()). Scratch (packing buffers) belongs to the call, never to a static.
+// 0 means num_threads()). Scratch (packing buffers) belongs to the calling thread (grown once, reused), never to a static.
 //
 // Structure (BLIS): for each NC-wide block of columns and KC-deep slice of k, B is packed into
 // KC × NR micro-panels, MC × KC blocks of A into MR × KC micro-panels, and the MR × NR micro-kernel

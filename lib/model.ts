@@ -173,8 +173,7 @@ export class Sequential {
     if (!this.built) throw new Error('Sequential: not built yet; stateDict() needs the input shape');
     const sd: StateDict = {};
     this.layers.forEach((l, i) => {
-      for (const p of l.parameters()) sd[`${i}.${p.name}`] = { shape: [...p.shape], data: Float32Array.from(p.data) };
-      for (const b of l.buffers()) sd[`${i}.${b.name}`] = { shape: [...b.shape], data: Float32Array.from(b.data) };
+      for (const t of [...l.parameters(), ...l.buffers()]) sd[`${i}.${t.name}`] = { shape: [...t.shape], data: Float32Array.from(t.data) };
     });
     return sd;
   }
@@ -186,10 +185,9 @@ export class Sequential {
   loadStateDict(sd: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>, { strict = true } = {}): void {
     if (!this.built) throw new Error('Sequential: not built yet; build(inputShape) before loadStateDict()');
     if (!sd || typeof sd !== 'object') fail('type', 'state dict object', 'stateDict', describe(sd));
-    const targets = new Map<string, { shape: readonly number[]; data: Float32Array; buffer: boolean; validate?: (d: ArrayLike<number>) => void }>();
+    const targets = new Map<string, { shape: readonly number[]; data: Float32Array }>();
     this.layers.forEach((l, i) => {
-      for (const p of l.parameters()) targets.set(`${i}.${p.name}`, { shape: p.shape, data: p.data, buffer: false });
-      for (const b of l.buffers()) targets.set(`${i}.${b.name}`, { shape: b.shape, data: b.data, buffer: true });
+      for (const t of [...l.parameters(), ...l.buffers()]) targets.set(`${i}.${t.name}`, t);
     });
     const keys = Object.keys(sd);
     if (strict) {

@@ -131,6 +131,15 @@ function toDataset(xIn: unknown, yIn: unknown, name: string, model: Sequential):
   return { x: x.data, rowShape: rowShape as number[], rowSize, n, labels, targets, targetShape };
 }
 
+/** dst[i] = src[idx[from + i]] for m rows of `size` values (no views allocated per row). */
+function copyRows(dst: Float32Array, src: Float32Array, idx: Int32Array, from: number, m: number, size: number): void {
+  for (let i = 0; i < m; i++) {
+    const s = idx[from + i] * size;
+    const d = i * size;
+    for (let j = 0; j < size; j++) dst[d + j] = src[s + j];
+  }
+}
+
 /** Copies the rows idx[from..to) of a dataset into reusable batch buffers. */
 class Batcher {
   private xBuf = new Float32Array(0);
@@ -141,10 +150,7 @@ class Batcher {
     const ds = this.ds;
     const m = to - from;
     if (this.xBuf.length !== m * ds.rowSize) this.xBuf = new Float32Array(m * ds.rowSize);
-    for (let i = 0; i < m; i++) {
-      const r = idx[from + i];
-      this.xBuf.set(ds.x.subarray(r * ds.rowSize, (r + 1) * ds.rowSize), i * ds.rowSize);
-    }
+    copyRows(this.xBuf, ds.x, idx, from, m, ds.rowSize);
     const x: Tensor = { data: this.xBuf, shape: [m, ...ds.rowShape] };
     if (ds.labels) {
       if (this.yBuf.length !== m) this.yBuf = new Int32Array(m);
@@ -153,10 +159,7 @@ class Batcher {
     }
     const ts = sizeOf(ds.targetShape);
     if (this.tBuf.length !== m * ts) this.tBuf = new Float32Array(m * ts);
-    for (let i = 0; i < m; i++) {
-      const r = idx[from + i];
-      this.tBuf.set(ds.targets!.subarray(r * ts, (r + 1) * ts), i * ts);
-    }
+    copyRows(this.tBuf, ds.targets!, idx, from, m, ts);
     return { x, y: { data: this.tBuf, shape: [m, ...ds.targetShape] } };
   }
 }
@@ -212,6 +215,7 @@ export async function fit(model: Sequential, x: unknown, y: Targets, options: Fi
   metrics.forEach((m, i) => {
     if (m !== 'accuracy') fail('range', "'accuracy'", `metrics[${i}]`, describe(m));
   });
+  const withAccuracy = metrics.includes('accuracy');
   const callbacks = options.callbacks ?? [];
   const out = options.output ?? process.stdout;
 
@@ -226,7 +230,7 @@ export async function fit(model: Sequential, x: unknown, y: Targets, options: Fi
     fail('range', `samples of shape ${formatShape(model.inputShape!)} (the model's input, first layer ${model.layers[0].className} '${model.layers[0].name}')`, 'x', `tensor of shape ${formatShape(xt.shape)}`);
   }
   if (all.labels && model.outputShape!.length !== 1) fail('range', 'a model with [N, classes] output for class labels', 'y', `output shape [N, ${model.outputShape!.join(', ')}]`);
-  if (metrics.includes('accuracy') && !all.labels) fail('range', 'class labels for the accuracy metric', 'y', 'a target tensor');
+  if (withAccuracy && !all.labels) fail('range', 'class labels for the accuracy metric', 'y', 'a target tensor');
 
   // one seeded shuffle before the split, so the validation set is a random sample
   const rng = new Generator(seed);
@@ -269,10 +273,10 @@ export async function fit(model: Sequential, x: unknown, y: Targets, options: Fi
 
   const batcher = new Batcher(all);
   const history: History = { epoch: [], history: { loss: [] } };
-  if (metrics.includes('accuracy')) history.history.accuracy = [];
+  if (withAccuracy) history.history.accuracy = [];
   if (valDs) {
     history.history.valLoss = [];
-    if (metrics.includes('accuracy')) history.history.valAccuracy = [];
+    if (withAccuracy) history.history.valAccuracy = [];
   }
   const progress = new Progress(out, verbose, epochs, stepsPerEpoch);
   const arena = model.parameters();
@@ -307,7 +311,7 @@ export async function fit(model: Sequential, x: unknown, y: Targets, options: Fi
         progress.end();
         throw new NonFiniteLossError(`Training stopped: the loss became ${l} at epoch ${epoch + 1}, step ${s + 1} (global step ${globalStep + 1}); the model keeps the weights of the last good step. Lower the learning rate or check the data.`, epoch, s);
       }
-      if (metrics.includes('accuracy')) correct += countCorrect(outT, by as Int32Array);
+      if (withAccuracy) correct += countCorrect(outT, by as Int32Array);
       opt.zeroGrad();
       model.zeroGrad();
       model.backward(loss.backward());
@@ -327,11 +331,11 @@ export async function fit(model: Sequential, x: unknown, y: Targets, options: Fi
       lossSum += l * m;
       seen += m;
       for (const cb of callbacks) await cb.onBatchEnd?.(s, { loss: l, size: m });
-      progress.batch(s + 1, lossSum / seen, metrics.includes('accuracy') ? correct / seen : undefined, seen);
+      progress.batch(s + 1, lossSum / seen, withAccuracy ? correct / seen : undefined, seen);
       await nextTick();
     }
     const logs: Logs = { loss: lossSum / seen };
-    if (metrics.includes('accuracy')) logs.accuracy = correct / seen;
+    if (withAccuracy) logs.accuracy = correct / seen;
     if (valDs && valIdx) {
       const v = await evaluateIdx(model, valDs, valIdx, loss, batchSize, metrics);
       logs.valLoss = v.loss;
@@ -357,6 +361,7 @@ async function evaluateIdx(model: Sequential, ds: Dataset, idx: Int32Array, loss
   const wasTraining = model.training;
   model.eval();
   const batcher = new Batcher(ds);
+  const withAccuracy = metrics.includes('accuracy');
   let lossSum = 0;
   let correct = 0;
   for (let from = 0; from < idx.length; from += batchSize) {
@@ -364,12 +369,12 @@ async function evaluateIdx(model: Sequential, ds: Dataset, idx: Int32Array, loss
     const { x, y } = batcher.batch(idx, from, to);
     const out = model.forward(x);
     lossSum += loss.forward(out, y) * (to - from);
-    if (metrics.includes('accuracy')) correct += countCorrect(out, y as Int32Array);
+    if (withAccuracy) correct += countCorrect(out, y as Int32Array);
     await nextTick();
   }
   model.train(wasTraining);
   const r: { loss: number; accuracy?: number } = { loss: lossSum / idx.length };
-  if (metrics.includes('accuracy')) r.accuracy = correct / idx.length;
+  if (withAccuracy) r.accuracy = correct / idx.length;
   return r;
 }
 

@@ -161,10 +161,9 @@ export class Conv2d extends Layer {
     const p = this.params(x.shape[0]);
     const w = this.paramList[0];
     const db = this.hasBias ? this.paramList[1].grad : null;
-    const dx = this.out('dx', x.shape as number[]);
+    const dx = this.needsInputGrad ? this.out('dx', x.shape as number[]) : this.zeros('dx', x.shape as number[]);
     // dw += dY·colsᵀ, db += Σ dy, dx = col2im(Wᵀ·dY) (skipped when nobody reads it)
     this.backend.conv2dBackward(this.needsInputGrad ? dx.data : null, w.grad, db, x.data, w.data, dy.data, this.workspace(p), p);
-    if (!this.needsInputGrad) dx.data.fill(0);
     return dx;
   }
 

@@ -238,6 +238,14 @@ export abstract class Layer {
     return b;
   }
 
+  /**
+   * A tensor of zeros over a buffer nothing writes to (the input gradient a layer returns when it is
+   * told nobody reads it): zeroed once at allocation, not on every call.
+   */
+  protected zeros(key: string, shape: number[]): Tensor {
+    return this.out(`zeros:${key}`, shape);
+  }
+
   /** A tensor over a reusable buffer. */
   protected out(key: string, shape: number[]): Tensor {
     return { data: this.scratch(key, sizeOf(shape)), shape };

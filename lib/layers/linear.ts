@@ -77,10 +77,10 @@ export class Linear extends Layer {
     this.backend.gemm(true, false, this.outFeatures, this.inFeatures, n, 1, dy.data, x.data, 1, w.grad);
     // db[out] += Σ_n dy[n, out]
     if (this.hasBias) this.backend.biasBackward(this.paramList[1].grad, dy.data, n, this.outFeatures, 1);
+    if (!this.needsInputGrad) return this.zeros('dx', [n, this.inFeatures]);
     // dx[n, in] = dy[n, out] · W[out, in]
     const dx = this.out('dx', [n, this.inFeatures]);
-    if (this.needsInputGrad) this.backend.gemm(false, false, n, this.inFeatures, this.outFeatures, 1, dy.data, w.data, 0, dx.data);
-    else dx.data.fill(0);
+    this.backend.gemm(false, false, n, this.inFeatures, this.outFeatures, 1, dy.data, w.data, 0, dx.data);
     return dx;
   }
 

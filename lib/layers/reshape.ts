@@ -17,7 +17,7 @@ export class Flatten extends Layer {
     return [inputShape.reduce((a, b) => a * b, 1)];
   }
   protected forwardImpl(x: Tensor): Tensor {
-    return { data: x.data, shape: [x.shape[0], this.outputShape ? this.outputShape[0] : x.data.length / x.shape[0]] };
+    return { data: x.data, shape: [x.shape[0], this.outputShape![0]] };
   }
   protected backwardImpl(dy: Tensor): Tensor {
     return { data: dy.data, shape: [dy.shape[0], ...this.inputShape!] };

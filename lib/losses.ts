@@ -13,7 +13,7 @@
  */
 import type { Backend, BackendName, LabelArray } from './backend/types';
 import { checkBackend, getBackend } from './backend/index';
-import { checkFiniteData, toTensor, type NestedArray, type Tensor } from './tensor';
+import { checkFiniteData, sameShape, toTensor, type NestedArray, type Tensor } from './tensor';
 import { checkLabels, checkNumber, checkOptions, describe, fail, formatShape } from './validate';
 
 /** Class indices: one integer in [0, C) per row. */
@@ -133,8 +133,7 @@ function sameShapeTarget(input: unknown, target: unknown): [Tensor, Tensor] {
   const x = toTensor(input, 'input');
   checkFiniteData(x, 'input');
   const t = toTensor(target, 'target');
-  const same = t.shape.length === x.shape.length && t.shape.every((d, i) => d === x.shape[i]);
-  if (!same) fail('range', `target of shape ${formatShape(x.shape)} (the input's shape)`, 'target', `shape ${formatShape(t.shape)}`);
+  if (!sameShape(t.shape, x.shape)) fail('range', `target of shape ${formatShape(x.shape)} (the input's shape)`, 'target', `shape ${formatShape(t.shape)}`);
   checkFiniteData(t, 'target');
   return [x, t];
 }

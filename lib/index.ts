@@ -61,7 +61,11 @@ export { fit, evaluate, predict, EarlyStopping, NonFiniteLossError } from './tra
 export type { FitOptions, History, Callback, Logs, LossFn, OptimizerLike, EvaluateOptions, EarlyStoppingOptions } from './train';
 export { activationStats, formatStats } from './diagnostics';
 export type { LayerStats } from './diagnostics';
-export { saveModel, loadModel, encodeSafetensors, decodeSafetensors } from './io';
+export {
+  saveModel, loadModel, loadCheckpoint, loadWeights, encodeSafetensors, decodeSafetensors,
+  registerLayer, registeredLayers, layerFromConfig, sequentialFromConfig,
+} from './io';
+export type { SaveOptions, LoadOptions, Checkpoint, LoadReport, TrainerState, LayerClass } from './io';
 export type {
   Params, OptimizerState, SGDOptions, AdamOptions, RMSPropOptions, StepLROptions, ExponentialLROptions,
   CosineAnnealingLROptions, LinearWarmupOptions, SequentialLROptions,

@@ -7,3 +7,5 @@ export type { SaveOptions, LoadOptions, Checkpoint, LoadReport } from './checkpo
 export type { TrainerState } from './state';
 export { registerLayer, registeredLayers, layerFromConfig, sequentialFromConfig } from './registry';
 export type { LayerClass } from './registry';
+export { ModelCheckpoint } from './checkpoint-callback';
+export type { ModelCheckpointOptions } from './checkpoint-callback';

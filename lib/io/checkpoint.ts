@@ -143,6 +143,7 @@ function modelOf(p: Parsed, options: LoadOptions): Sequential {
     fail('range', "a minibatch checkpoint (metadata 'minibatch_config' with the architecture)", p.file, 'a safetensors file without it: build the model in code and call model.loadWeights(path)');
   }
   const cfg = parseJson(cfgText, 'minibatch_config', p.file);
+  if (options.strict ?? true) checkParameterBudget(cfg, p);
   const model = sequentialFromConfig(cfg, options.backend === undefined ? {} : { backend: options.backend });
   if (!model.built) fail('range', 'a config with the input shape', `${p.file} minibatch_config`, 'a model saved before it was built');
   loadInto(model, stateOf(p), p.file, options.strict ?? true);
@@ -155,6 +156,28 @@ function modelOf(p: Parsed, options: LoadOptions): Sequential {
     }
   }
   return model.eval();
+}
+
+/**
+ * A hostile config must not make the loader allocate more than the file holds: with strict loading
+ * every weight of the large layers is in the file, so their sizes are checked against its values
+ * before any layer is built.
+ */
+function checkParameterBudget(cfg: unknown, p: Parsed): void {
+  const layers = (cfg as { layers?: unknown })?.layers;
+  if (!Array.isArray(layers)) return;
+  let have = 0;
+  for (const [k, t] of Object.entries(p.tensors)) if (!k.includes('/')) have += t.shape.reduce((a, d) => a * d, 1);
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0);
+  const pair = (v: unknown) => (Array.isArray(v) ? num(v[0]) * num(v[1]) : num(v) * num(v));
+  let need = 0;
+  for (const l of layers as Record<string, unknown>[]) {
+    if (!l || typeof l !== 'object') continue;
+    if (l.className === 'Linear') need += num(l.inFeatures) * num(l.outFeatures);
+    else if (l.className === 'Maxout') need += num(l.inFeatures) * num(l.outFeatures) * num(l.pieces ?? 2);
+    else if (l.className === 'Conv2d') need += num(l.inChannels) * num(l.outChannels) * pair(l.kernelSize);
+  }
+  if (need > have) fail('range', `a config whose weights are in the file (${have} values)`, `${p.file} minibatch_config`, `layers of ${need} weights`);
 }
 
 function checkLoadOptions(options: unknown, name: string): LoadOptions {

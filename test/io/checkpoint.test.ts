@@ -219,6 +219,16 @@ describe('loadWeights and bad inputs', () => {
     fs.writeFileSync(file('bare.safetensors'), encodeSafetensors({ w: { shape: [1], data: new Float32Array(1) } }));
     expect(() => loadModel(file('bare.safetensors'))).toThrow(/without it: build the model in code and call model.loadWeights\(path\)/);
     expect(() => loadModel(a as never)).toThrow(TypeError);
+    // a hostile config cannot make the loader allocate what the file does not hold
+    const huge = { className: 'Sequential', inputShape: [100000], layers: [{ className: 'Linear', inFeatures: 100000, outFeatures: 100000 }] };
+    fs.writeFileSync(file('huge.safetensors'), encodeSafetensors({ '0.weight': { shape: [1], data: new Float32Array(1) } }, { minibatch_config: JSON.stringify(huge) }));
+    expect(() => loadModel(file('huge.safetensors'))).toThrow(`Expected a config whose weights are in the file (1 values) for ${file('huge.safetensors')} minibatch_config but received layers of 10000000000 weights`);
+    const unknownCls = { className: 'Sequential', inputShape: [1], layers: [{ className: 'Nope' }] };
+    fs.writeFileSync(file('nope.safetensors'), encodeSafetensors({}, { minibatch_config: JSON.stringify(unknownCls) }));
+    expect(() => loadModel(file('nope.safetensors'))).toThrow(/received 'Nope': call registerLayer\(Nope\) before loading/);
+    const badArgs = { className: 'Sequential', inputShape: [2], layers: [{ className: 'Linear', inFeatures: 2, outFeatures: -1 }] };
+    fs.writeFileSync(file('args.safetensors'), encodeSafetensors({}, { minibatch_config: JSON.stringify(badArgs) }));
+    expect(() => loadModel(file('args.safetensors'))).toThrow('Expected integer >= 1 for outFeatures but received -1 of type number (in config.layers[0], a Linear)');
     expect(() => loadModel(42 as never)).toThrow('Expected file path string for path but received 42 of type number');
     expect(() => loadModel(file('ok.safetensors'), { strickt: true } as never)).toThrow("(did you mean 'strict'?)");
     expect(() => loadModel(file('ok.safetensors'), { strict: 'no' } as never)).toThrow("Expected boolean for strict but received 'no' of type string");

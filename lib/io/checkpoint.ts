@@ -143,6 +143,10 @@ function modelOf(p: Parsed, options: LoadOptions): Sequential {
   if (cfgText === undefined) {
     fail('range', "a minibatch checkpoint (metadata 'minibatch_config' with the architecture)", p.file, 'a safetensors file without it: build the model in code and call model.loadWeights(path)');
   }
+  const version = p.metadata.minibatch_format;
+  if (version !== undefined && version !== FORMAT_VERSION) {
+    fail('range', `checkpoint format ${FORMAT_VERSION} (minibatch_format)`, p.file, `format '${version}': written by another version of minibatch`);
+  }
   const cfg = parseJson(cfgText, 'minibatch_config', p.file);
   if (options.strict ?? true) checkParameterBudget(cfg, p);
   // With strict loading every parameter is overwritten from the file: skip initializing them.

@@ -239,6 +239,7 @@ describe('loadWeights and bad inputs', () => {
     expect(() => saveModel(null as never, file('n.safetensors'))).toThrow('Expected Sequential model for model but received null');
     expect(() => saveModel(a, 42 as never)).toThrow('Expected file path string for path but received 42 of type number');
     expect(() => saveModel(a, dir)).toThrow(/which is a folder/);
+    expect(() => saveModel(a, file('no/such/m.safetensors'))).toThrow(`Expected a path in an existing folder for path but received '${file('no/such/m.safetensors')}' (no folder ${file('no/such')})`);
     expect(() => saveModel(a, file('o.safetensors'), { optimiser: 1 } as never)).toThrow(/did you mean 'optimizer'/);
     expect(() => saveModel(new Sequential([new ReLU()]), file('u.safetensors'))).toThrow(/a model that is not built/);
     expect(() => saveModel(a, file('e.safetensors'), { extra: { f: 1n } })).toThrow(TypeError);

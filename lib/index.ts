@@ -62,7 +62,7 @@ export type {
 // ---- trainer
 export { fit, evaluate, predict, EarlyStopping, NonFiniteLossError } from './train';
 export type {
-  FitOptions, History, Callback, Logs, Metric, Targets, OptimizerLike, EvaluateOptions, Evaluation,
+  FitOptions, History, Callback, TrainContext, Logs, Metric, Targets, OptimizerLike, EvaluateOptions, Evaluation,
   EarlyStoppingOptions, ProgressStream,
 } from './train';
 
@@ -77,5 +77,9 @@ export type { SymmetricEigen } from './linalg';
 export { activationStats, formatStats } from './diagnostics';
 export type { LayerStats } from './diagnostics';
 
-// ---- checkpoints: whole-model files, and the safetensors codec they are written in
-export { saveModel, loadModel, encodeSafetensors, decodeSafetensors } from './io';
+// ---- checkpoints (whole-model safetensors files, the layer registry, the codec) and ONNX export
+export {
+  saveModel, loadModel, loadCheckpoint, loadWeights, encodeSafetensors, decodeSafetensors,
+  registerLayer, registeredLayers, layerFromConfig, sequentialFromConfig, ModelCheckpoint, exportOnnx, encodeOnnx,
+} from './io';
+export type { SaveOptions, LoadOptions, Checkpoint, LoadReport, TrainerState, LayerClass, ModelCheckpointOptions, OnnxOptions } from './io';

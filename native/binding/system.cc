@@ -1,9 +1,30 @@
 // system.cc — N-API glue for capabilities and thread control.
+#include <cstdlib>
+#include <string>
+
 #include "../kernels/cpu.h"
 #include "common.h"
 #include "families.h"
 
 namespace mb::glue {
+
+namespace {
+
+// The OpenMP wait variables in the environment while this file's statics were initialised: during the
+// dlopen of the addon, just after the OpenMP runtime it links read them (lib/backend/native.ts sets
+// the library's defaults around that load). Same for every worker thread: the addon loads once.
+const std::string kOmpEnvAtLoad = [] {
+  std::string s;
+  for (const char* k : {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME", "KMP_LIBRARY"}) {
+    const char* v = std::getenv(k);
+    if (!v) continue;
+    if (!s.empty()) s += ' ';
+    s += std::string(k) + "=" + v;
+  }
+  return s;
+}();
+
+}  // namespace
 
 static Napi::Value NativeInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -13,6 +34,7 @@ static Napi::Value NativeInfo(const Napi::CallbackInfo& info) {
   o.Set("cpuAvx512", cpu_has_avx512());
   o.Set("openmp", have_openmp());
   o.Set("threads", num_threads());
+  o.Set("ompEnv", kOmpEnvAtLoad);
   return o;
 }
 

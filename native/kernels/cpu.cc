@@ -89,6 +89,13 @@ void set_num_threads(int n) {
 #endif
 }
 
+int threads_for(int64_t work, int64_t grain) {
+  const int nt = num_threads();
+  if (nt <= 1 || grain <= 0 || work < 2 * grain) return 1;
+  const int64_t most = work / grain;
+  return most < nt ? (int)most : nt;
+}
+
 bool have_openmp() {
 #ifdef _OPENMP
   return true;

@@ -7,6 +7,8 @@
 // without an AVX-512 form uses its AVX2 form whenever simd_level() >= Simd::Avx2.
 #pragma once
 
+#include <cstdint>
+
 namespace mb {
 
 enum class Simd { Scalar = 0, Avx2 = 1, Avx512 = 2 };
@@ -24,5 +26,12 @@ const char* simd_name(Simd s);
 int num_threads();
 void set_num_threads(int n);
 bool have_openmp();
+
+// Threads worth waking for `work` units when each thread should get at least `grain` of them: between
+// 1 and num_threads(). Small work runs on the calling thread (a parallel region costs a wake-up of
+// every thread, tens of microseconds on a busy machine).
+int threads_for(int64_t work, int64_t grain);
+// Grain for streaming kernels (pooling, elementwise): floats one thread should at least read.
+constexpr int64_t kStreamGrain = 32768;
 
 }  // namespace mb

@@ -132,10 +132,12 @@ describe('conv2d on random data', () => {
     const p = RANDOM[0];
     const sz = sizes(p);
     const x = randn(sz.x, 5), w = randn(sz.w, 6), dy = randn(sz.y, 7);
+    native.setNumThreads(1);
+    const small = new Float32Array(native.conv2dWorkspaceSize(p)); // one thread's worth: no chunk runs beside another
     native.setNumThreads(2);
     const full = native.conv2dWorkspaceSize(p);
-    expect(full).toBeGreaterThanOrEqual(sz.cols);
-    const small = new Float32Array(sz.cols); // one thread's worth: the batch is not split
+    expect(full).toBeGreaterThanOrEqual(small.length);
+    expect(() => native.conv2dForward(new Float32Array(sz.y), x, w, null, small.subarray(1), p)).toThrow(RangeError);
     const y1 = new Float32Array(sz.y), y2 = new Float32Array(sz.y);
     native.conv2dForward(y1, x, w, null, small, p);
     native.conv2dForward(y2, x, w, null, new Float32Array(full), p);
@@ -255,8 +257,9 @@ describe('conv2d bad input (native glue)', () => {
     expect(fwd({ x: new Float32Array(10) })).toThrow(
       new RangeError(`Expected Float32Array of length >= ${sz.x} for x but received Float32Array of length 10`),
     );
+    // one thread's slot: cols [27, 2·36] and the output block [4, 2·36] of the one chunk of 2 samples
     expect(fwd({ ws: new Float32Array(3) })).toThrow(
-      new RangeError(`Expected Float32Array of length >= ${sz.cols} for workspace but received Float32Array of length 3`),
+      new RangeError(`Expected Float32Array of length >= ${(27 + 4) * 2 * 36} for workspace but received Float32Array of length 3`),
     );
     expect(fwd({}, { ...p, strideH: 0 })).toThrow(new RangeError('Expected integer >= 1 for strideH but received 0 of type number'));
     expect(fwd({}, { ...p, padW: -1 })).toThrow(new RangeError('Expected integer >= 0 for padW but received -1 of type number'));

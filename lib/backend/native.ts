@@ -46,11 +46,12 @@ const USER_WAIT_VARS = ['OMP_WAIT_POLICY', 'GOMP_SPINCOUNT', 'KMP_BLOCKTIME', 'K
 
 /**
  * The library's default for a process that lives inside a server: idle OpenMP threads spin only
- * briefly at the end of a parallel region (GOMP_SPINCOUNT iterations of `pause` for libgomp, about
- * 0.1–0.5 ms; KMP_BLOCKTIME milliseconds for LLVM's libomp) and then sleep, instead of libgomp's
- * default of 300,000 spins (several milliseconds of a core taken from other work after every call).
+ * briefly after a parallel region (GOMP_SPINCOUNT=1000 iterations of `pause` for libgomp, some tens
+ * of microseconds: enough to catch the next region of the same step) and then sleep; LLVM's libomp
+ * sleeps at once (KMP_BLOCKTIME=0). libgomp's own default is 300,000 spins, milliseconds of a core
+ * taken from other work after every call — the cost shows in `npm run bench -- threads`.
  */
-export const LIBRARY_WAIT_POLICY: Readonly<Record<string, string>> = { GOMP_SPINCOUNT: '10000', KMP_BLOCKTIME: '1' };
+export const LIBRARY_WAIT_POLICY: Readonly<Record<string, string>> = { GOMP_SPINCOUNT: '1000', KMP_BLOCKTIME: '0' };
 
 /** The variables the library would set given the environment `env` (none when the user set one). */
 export function waitPolicyEnv(env: Record<string, string | undefined>): Record<string, string> {

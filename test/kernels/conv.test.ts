@@ -166,6 +166,46 @@ describe('conv2d on random data', () => {
   });
 });
 
+describe('conv2d chunking sweep (native == js, 1 and 2 threads)', () => {
+  // The native kernels cut the batch into chunks of about 1,536 output columns and sum dW in up to 8
+  // groups of chunks: every batch size from 1 to past several chunks and groups, planes narrower and
+  // wider than a chunk, and the 1×1 paths (in place when a chunk is one sample, copied otherwise).
+  const grids: [string, (n: number) => Conv2dParams, number[]][] = [
+    ['3×3 on 20×20 (4 samples a chunk)', (n) => geom(n, 3, 20, 20, 4, [3, 3], [1, 1], [1, 1]), Array.from({ length: 21 }, (_, i) => i + 1)],
+    ['3×3 on 40×40 (one sample a chunk)', (n) => geom(n, 2, 40, 40, 3, [3, 3], [1, 1], [1, 1]), [1, 2, 3, 7, 8, 9, 10, 17]],
+    ['1×1 on 40×40 (in place)', (n) => geom(n, 5, 40, 40, 3, [1, 1]), [1, 2, 9]],
+    ['1×1 on 6×6 (copied into the chunk)', (n) => geom(n, 4, 6, 6, 5, [1, 1]), [1, 3, 50, 130]],
+    ['3×3 stride 2 on 9×11', (n) => geom(n, 3, 9, 11, 2, [3, 3], [2, 2], [1, 0]), [1, 5, 64, 97]],
+  ];
+  for (const [name, make, ns] of grids) {
+    it(name, () => {
+      for (const n of ns) {
+        const p = make(n);
+        const sz = sizes(p);
+        const x = randn(sz.x, n), w = randn(sz.w, n + 1), b = randn(p.cOut, n + 2), dy = randn(sz.y, n + 3);
+        const run = (be: Backend, threads: number) => {
+          be.setNumThreads(threads);
+          const ws = new Float32Array(be.conv2dWorkspaceSize(p));
+          const y = new Float32Array(sz.y), dx = new Float32Array(sz.x);
+          const dw = Float32Array.from(w, (v) => v / 2), db = Float32Array.from(b, (v) => v / 2); // += onto these
+          be.conv2dForward(y, x, w, b, ws, p);
+          be.conv2dBackward(dx, dw, db, x, w, dy, ws, p);
+          return { y, dx, dw, db };
+        };
+        const ref = run(js, 1);
+        for (const t of [1, 2]) {
+          const r = run(native, t);
+          const at = `${desc(p)}, ${t} threads`;
+          expectClose(r.y, ref.y, 1e-4, 1e-5, `y ${at}`);
+          expectClose(r.dx, ref.dx, 1e-4, 1e-5, `dx ${at}`);
+          expectClose(r.dw, ref.dw, 1e-4, 1e-4, `dw ${at}`);
+          expectClose(r.db, ref.db, 1e-4, 1e-4, `db ${at}`); // float row sums of up to 1,600 values
+        }
+      }
+    });
+  }
+});
+
 describe('im2col / col2im', () => {
   const geoms = [RANDOM[1], RANDOM[4], RANDOM[5], geom(1, 2, 7, 9, 1, [3, 5], [2, 1], [1, 2], [1, 2])];
   for (const p of geoms) {

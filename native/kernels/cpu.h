@@ -21,6 +21,20 @@ bool cpu_has_avx2_fma();
 bool cpu_has_avx512();
 const char* simd_name(Simd s);
 
+// Data cache sizes of the core the code runs on, in bytes (per core for L1d and L2; the shared L3 as
+// cpuid reports it). Read once: cpuid leaf 4 (Intel) or 0x8000001D (AMD), else sysconf, else the
+// defaults of a common core (32 KiB, 1 MiB, 8 MiB). `source` says which.
+struct CacheSizes {
+  int64_t l1d, l2, l3;
+  const char* source;
+};
+const CacheSizes& cache_sizes();
+
+// The FMA ceiling of the widest ISA in use (simd_level()), in GFLOPS summed over `nthreads` threads
+// each running independent FMA chains (16 zmm chains on AVX-512, 12 ymm on AVX2, 8 scalar on the
+// scalar path) for about `ms` milliseconds: what the bench reports GEMM figures against.
+double fma_peak_gflops(int nthreads, int ms);
+
 // Threads used by the kernels' parallel regions (1 without OpenMP). Per calling thread under
 // OpenMP (a worker_thread has its own setting).
 int num_threads();

@@ -128,6 +128,7 @@ void col2im_channel(float* xc, const float* cols, int64_t ld, const Conv2dShape&
 // the (sample, channel) pairs split statically over `nthreads` threads.
 void im2col_block(float* cols, const float* x, int64_t s, const Conv2dShape& p, int nthreads) {
   const int64_t P = pdim(p), ld = s * P, rows = p.kh * p.kw * ld, plane = p.h * p.w, pairs = s * p.cin;
+  nthreads = std::min(nthreads, threads_for(p.cin * rows, kStreamGrain));  // small images: one thread
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nthreads) schedule(static) if (nthreads > 1 && pairs > 1)
 #else
@@ -141,6 +142,7 @@ void im2col_block(float* cols, const float* x, int64_t s, const Conv2dShape& p, 
 
 void col2im_block(float* dx, const float* cols, int64_t s, const Conv2dShape& p, int nthreads) {
   const int64_t P = pdim(p), ld = s * P, rows = p.kh * p.kw * ld, plane = p.h * p.w, pairs = s * p.cin;
+  nthreads = std::min(nthreads, threads_for(p.cin * rows, kStreamGrain));
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nthreads) schedule(static) if (nthreads > 1 && pairs > 1)
 #else

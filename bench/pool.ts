@@ -3,7 +3,7 @@
 // move: forward reads x and writes y and the Int32 argmax; backward reads dy and argmax and writes
 // dx; the copy reads and writes the input's size. Results are checked against the js kernel first.
 import * as os from 'os';
-import { jsBackend, nativeBackend } from '../lib/backend/index';
+import { jsBackend, nativeAddon, nativeBackend } from '../lib/testing';
 import type { Pool2dParams } from '../lib/backend/types';
 import { fmt, table, time } from './util';
 
@@ -13,7 +13,8 @@ const SHAPES: [string, number, number, number, number][] = [
 ];
 
 export async function run(): Promise<string> {
-  const nat = nativeBackend() as any;
+  const nat = nativeBackend();
+  const addon = nativeAddon();
   const jsb = jsBackend();
   const saved = nat.getNumThreads();
   const rows: (string | number)[][] = [];
@@ -32,7 +33,7 @@ export async function run(): Promise<string> {
       nat.setNumThreads(t);
       const fwd = time(() => nat.maxPool2dForward(y, am, x, p)).ms;
       const bwd = time(() => nat.maxPool2dBackward(dx, am, dy, p)).ms;
-      const cp = time(() => nat.copyBuffer(copy, x, nin)).ms;
+      const cp = time(() => addon.copyBuffer(copy, x, nin)).ms;
       const gbs = (bytes: number, ms: number) => bytes / ms / 1e6;
       const bwCopy = gbs(8 * nin, cp), bwF = gbs(4 * nin + 8 * nout, fwd), bwB = gbs(8 * nout + 4 * nin, bwd);
       rows.push([name, t, fmt(fwd), fmt(bwF), `${((100 * bwF) / bwCopy).toFixed(0)}%`, fmt(bwd), fmt(bwB), `${((100 * bwB) / bwCopy).toFixed(0)}%`, fmt(cp), fmt(bwCopy)]);

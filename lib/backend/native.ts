@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Backend, Capabilities } from './types';
 import { VERSION } from '../version';
+import { threadsChanged } from './threads';
 
 /** The package root (the folder holding minibatch's package.json), found from this file. */
 export function packageRoot(): string {
@@ -29,8 +30,12 @@ export function packageRoot(): string {
 export interface NativeAddon {
   nativeInfo(): {
     simd: 'avx512' | 'avx2' | 'scalar'; cpuAvx2: boolean; cpuAvx512: boolean; openmp: boolean; threads: number;
-    /** the OpenMP wait variables set when the addon loaded, e.g. 'GOMP_SPINCOUNT=10000 KMP_BLOCKTIME=1' */
+    /** the OpenMP wait variables set when the addon loaded, e.g. 'GOMP_SPINCOUNT=1000 KMP_BLOCKTIME=0' */
     ompEnv: string;
+    /** data cache sizes in bytes as read at load, and where from ('cpuid', 'sysconf' or 'default') */
+    caches: { l1d: number; l2: number; l3: number; source: string };
+    /** the GEMM's register tile and cache blocks chosen from them (native/kernels/gemm_config.h) */
+    gemmBlocks: { mr: number; nr: number; kc: number; kcMax: number; mc: number; nc: number };
   };
   [name: string]: any;
 }
@@ -102,21 +107,27 @@ export function loadAddon(dir: string | undefined = process.env.MINIBATCH_ADDON 
   if (dir) {
     loadedFrom = dir.endsWith('.node') ? dir : path.join(dir, 'minibatch.node');
     const file = dir.endsWith('.node') ? dir : path.join(dir, 'minibatch.node');
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
     return withWaitPolicy(() => require(file) as NativeAddon);
   }
   const root = packageRoot();
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
   const nodeGypBuild = require('node-gyp-build') as { (d: string): any; resolve(d: string): string };
   loadedFrom = nodeGypBuild.resolve(root);
   return withWaitPolicy(() => nodeGypBuild(root) as NativeAddon);
 }
 
+/** Addon exports that are not kernels of the contract (reached through lib/testing.ts). */
+const TEST_HOOKS = new Set(['nativeInfo', 'gemmRef', 'normReference', 'copyBuffer', 'fmaPeak']);
+
+/** The Backend over the addon: its kernels under the contract's names, nothing else. */
 export function createNativeBackend(addon: NativeAddon = loadAddon()): Backend {
   const addonPath = loadedFrom ?? undefined;
   const b = Object.create(null) as Record<string, unknown>;
-  for (const key of Object.keys(addon)) b[key] = addon[key];
+  for (const key of Object.keys(addon)) if (!TEST_HOOKS.has(key)) b[key] = addon[key];
   b.name = 'native';
+  b.setNumThreads = (n: number): void => {
+    addon.setNumThreads(n);
+    threadsChanged();
+  };
   b.capabilities = (): Capabilities => {
     const info = addon.nativeInfo();
     return {

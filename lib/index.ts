@@ -54,18 +54,6 @@ export {
   Optimizer, SGD, Adam, AdamW, RMSProp, clipGradNorm, clipGradValue,
   LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearWarmup, SequentialLR,
 } from './optim';
-<<<<<<< HEAD
-export { fit, evaluate, predict, EarlyStopping, NonFiniteLossError } from './train';
-export type { FitOptions, History, Callback, TrainContext, Logs, LossFn, OptimizerLike, EvaluateOptions, EarlyStoppingOptions } from './train';
-export { activationStats, formatStats } from './diagnostics';
-export type { LayerStats } from './diagnostics';
-export {
-  saveModel, loadModel, loadCheckpoint, loadWeights, encodeSafetensors, decodeSafetensors,
-  registerLayer, registeredLayers, layerFromConfig, sequentialFromConfig, ModelCheckpoint, exportOnnx, encodeOnnx,
-} from './io';
-export type { SaveOptions, LoadOptions, Checkpoint, LoadReport, TrainerState, LayerClass, ModelCheckpointOptions, OnnxOptions } from './io';
-=======
->>>>>>> structure
 export type {
   Params, OptimizerState, OptimizerSnapshot, SGDOptions, AdamOptions, RMSPropOptions, StepLROptions,
   ExponentialLROptions, CosineAnnealingLROptions, LinearWarmupOptions, SequentialLROptions,
@@ -74,8 +62,8 @@ export type {
 // ---- trainer
 export { fit, evaluate, predict, EarlyStopping, NonFiniteLossError } from './train';
 export type {
-  FitOptions, History, Callback, Logs, Metric, Targets, OptimizerLike, EvaluateOptions, Evaluation,
-  EarlyStoppingOptions, ProgressStream,
+  FitOptions, History, Callback, TrainContext, Logs, LossFn, Metric, Targets, OptimizerLike, EvaluateOptions,
+  Evaluation, EarlyStoppingOptions, ProgressStream,
 } from './train';
 
 // ---- preprocessing and linear algebra
@@ -90,4 +78,8 @@ export { activationStats, formatStats } from './diagnostics';
 export type { LayerStats } from './diagnostics';
 
 // ---- checkpoints: whole-model files, and the safetensors codec they are written in
-export { saveModel, loadModel, encodeSafetensors, decodeSafetensors } from './io';
+export {
+  saveModel, loadModel, loadCheckpoint, loadWeights, encodeSafetensors, decodeSafetensors,
+  registerLayer, registeredLayers, layerFromConfig, sequentialFromConfig, ModelCheckpoint, exportOnnx, encodeOnnx,
+} from './io';
+export type { SaveOptions, LoadOptions, Checkpoint, LoadReport, TrainerState, LayerClass, ModelCheckpointOptions, OnnxOptions } from './io';

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Flatten, Linear, tensor, exportOnnx, nativeBackend,
+  Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Flatten, Linear, tensor, exportOnnx, getNumThreads, setNumThreads,
 } from '../lib/index';
 import { loadTf, Tf } from './peers';
 import { performance } from 'perf_hooks';
@@ -70,8 +70,7 @@ function tfCnn(tf: Tf): any {
 }
 
 export async function run(): Promise<string> {
-  const native = nativeBackend();
-  const before = native.getNumThreads();
+  const before = getNumThreads();
   const model = cnn();
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'minibatch-infer-')), 'cnn.onnx');
   exportOnnx(model, file);
@@ -90,7 +89,7 @@ export async function run(): Promise<string> {
     const ours = Float32Array.from(model.forward(x).data);
     for (const nt of [1, 2]) {
       const oursFn = () => {
-        native.setNumThreads(nt);
+        setNumThreads(nt);
         model.forward(x);
       };
       if (!ort) {
@@ -108,7 +107,7 @@ export async function run(): Promise<string> {
       put(`onnxruntime ${nt}t`, batch, o);
       await session.release();
     }
-    native.setNumThreads(before);
+    setNumThreads(before);
     for (const be of ['wasm', 'cpu'] as const) {
       const tf = await loadTf(be);
       if (!tf) continue;

@@ -145,10 +145,13 @@ export interface Backend {
   im2col(cols: Float32Array, x: Float32Array, p: Conv2dParams): void;
   /** col2im of cols [cIn·kH·kW, outH·outW] into one image dx [cIn, h, w] (overwrites dx). */
   col2im(dx: Float32Array, cols: Float32Array, p: Conv2dParams): void;
-  /** y [n, cOut, outH, outW] = conv(x [n, cIn, h, w], w [cOut, cIn, kH, kW]) + bias [cOut] (bias may be null). */
+  /**
+   * y [n, cOut, outH, outW] = conv(x [n, cIn, h, w], w [cOut, cIn, kH, kW]) + bias [cOut] (bias may be null);
+   * relu (default false) applies max(y, 0) in the same pass (NaN stays NaN), for fused inference.
+   */
   conv2dForward(
     y: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null,
-    workspace: Float32Array, p: Conv2dParams,
+    workspace: Float32Array, p: Conv2dParams, relu?: boolean,
   ): void;
   /**
    * dx (overwritten; null to skip), dw += dY·colsᵀ summed over the batch, db += sums of dy (null to skip).

@@ -117,6 +117,17 @@ export abstract class Layer {
     return this.outputShape;
   }
 
+  /** The input as a tensor of shape [N, ...inputShape] (building the layer on first use), or the error forward() throws. */
+  protected checkInput(input: unknown): Tensor {
+    const x = toTensor(input, `input of ${this.label()}`);
+    if (x.shape.length < 1) fail('range', 'a batch', `input of ${this.label()}`, describe(x));
+    if (!this.built) this.build(x.shape.slice(1));
+    else if (x.shape.length !== this.inputShape!.length + 1 || !sameShape(x.shape.slice(1), this.inputShape!)) {
+      fail('range', `input of shape [N, ${this.inputShape!.join(', ')}]`, this.label(), `tensor of shape ${formatShape(x.shape)}`);
+    }
+    return x;
+  }
+
   /** Layer-specific build: validate the input shape, add parameters, return the output shape. */
   protected abstract buildImpl(inputShape: number[], rng: Generator): number[];
   protected abstract forwardImpl(x: Tensor): Tensor;
@@ -124,12 +135,7 @@ export abstract class Layer {
 
   /** Forward pass over a batch [N, ...inputShape]. Builds the layer on first use. */
   forward(input: unknown): Tensor {
-    const x = toTensor(input, `input of ${this.label()}`);
-    if (x.shape.length < 1) fail('range', 'a batch', `input of ${this.label()}`, describe(x));
-    if (!this.built) this.build(x.shape.slice(1));
-    else if (x.shape.length !== this.inputShape!.length + 1 || !sameShape(x.shape.slice(1), this.inputShape!)) {
-      fail('range', `input of shape [N, ${this.inputShape!.join(', ')}]`, this.label(), `tensor of shape ${formatShape(x.shape)}`);
-    }
+    const x = this.checkInput(input);
     const y = this.forwardImpl(x);
     this.lastIn = x;
     this.lastOut = y;

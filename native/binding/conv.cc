@@ -84,7 +84,8 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   const float* w = f32(info, 2, "w", mul(info.Env(), "w", {p.cout, p.cin, p.kh, p.kw}));
   const float* bias = f32_opt(info, 3, "bias", (size_t)p.cout);
   float* ws = f32(info, 4, "workspace", conv2d_workspace_min(p));
-  conv2d_forward(y, x, w, bias, ws, f32_len(info, 4), p);
+  const bool relu = info.Length() > 6 && !info[6].IsUndefined() && bool_arg(info, 6, "relu");
+  conv2d_forward(y, x, w, bias, ws, f32_len(info, 4), p, relu);
   return info.Env().Undefined();
 }
 

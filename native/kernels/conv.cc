@@ -171,15 +171,25 @@ inline void chunk_range(const Plan& pl, const Conv2dShape& p, int64_t c, int64_t
   s = std::min(pl.S, p.n - s0);
 }
 
+// The output rows of one channel: dst[i] = src[i] + b, and max(·, 0) when relu is set.
+inline void bias_out(float* dst, const float* src, float b, int64_t len, bool relu) {
+  if (relu) {
+    for (int64_t i = 0; i < len; i++) dst[i] = std::max(src[i] + b, 0.f);
+  } else {
+    for (int64_t i = 0; i < len; i++) dst[i] = src[i] + b;
+  }
+}
+
 // Forward of one chunk: y[s0 .. s0+s) from x[s0 ..). nt: threads for its GEMM and im2col.
 void forward_chunk(float* y, const float* x, const float* w, const float* bias, float* slot, int64_t s0, int64_t s,
-                   const Plan& pl, const Conv2dShape& p, int nt) {
+                   const Plan& pl, const Conv2dShape& p, int nt, bool relu) {
   const int64_t K = kdim(p), P = pdim(p), ld = s * P, xs = p.cin * p.h * p.w, ys = p.cout * P;
   if (pl.direct) {  // pointwise, one sample: Y_n = W · x_n straight into y
     float* yn = y + s0 * ys;
     if (bias)
       for (int64_t co = 0; co < p.cout; co++) std::fill(yn + co * P, yn + (co + 1) * P, bias[co]);
     sgemm(false, false, p.cout, P, K, 1.f, w, K, x + s0 * xs, P, bias ? 1.f : 0.f, yn, P, nt);
+    if (relu) bias_out(yn, yn, 0.f, ys, true);
     return;
   }
   float* cols = slot;
@@ -187,16 +197,8 @@ void forward_chunk(float* y, const float* x, const float* w, const float* bias, 
   im2col_block(cols, x + s0 * xs, s, p, nt);
   sgemm(false, false, p.cout, ld, K, 1.f, w, K, cols, ld, 0.f, out, ld, nt);
   for (int64_t j = 0; j < s; j++)
-    for (int64_t co = 0; co < p.cout; co++) {
-      const float* src = out + co * ld + j * P;
-      float* dst = y + (s0 + j) * ys + co * P;
-      const float b = bias ? bias[co] : 0.f;
-      if (bias) {
-        for (int64_t i = 0; i < P; i++) dst[i] = src[i] + b;
-      } else {
-        std::memcpy(dst, src, sizeof(float) * P);
-      }
-    }
+    for (int64_t co = 0; co < p.cout; co++)
+      bias_out(y + (s0 + j) * ys + co * P, out + co * ld + j * P, bias ? bias[co] : 0.f, P, relu);
 }
 
 // Backward of one chunk: dwacc [Co, K] = beta·dwacc + dY_c · cols_cᵀ, and dx of its samples (if
@@ -264,7 +266,7 @@ void im2col(float* cols, const float* x, const Conv2dShape& p) { im2col_block(co
 void col2im(float* dx, const float* cols, const Conv2dShape& p) { col2im_block(dx, cols, 1, p, num_threads()); }
 
 void conv2d_forward(float* y, const float* x, const float* w, const float* bias, float* ws, size_t ws_len,
-                    const Conv2dShape& p) {
+                    const Conv2dShape& p, bool relu) {
   const Plan pl = plan_of(p);
   const int nt = num_threads();
   // Threads over chunks (each with its own slot) when there are enough chunks; otherwise chunk by
@@ -274,7 +276,7 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* bias,
     for (int64_t c = 0; c < pl.chunks; c++) {
       int64_t s0, s;
       chunk_range(pl, p, c, s0, s);
-      forward_chunk(y, x, w, bias, ws, s0, s, pl, p, nt);
+      forward_chunk(y, x, w, bias, ws, s0, s, pl, p, nt, relu);
     }
     return;
   }
@@ -284,7 +286,7 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* bias,
   for (int64_t c = 0; c < pl.chunks; c++) {
     int64_t s0, s;
     chunk_range(pl, p, c, s0, s);
-    forward_chunk(y, x, w, bias, ws + (size_t)thread_id() * pl.slot, s0, s, pl, p, 1);
+    forward_chunk(y, x, w, bias, ws + (size_t)thread_id() * pl.slot, s0, s, pl, p, 1, relu);
   }
 }
 

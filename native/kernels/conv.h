@@ -60,10 +60,11 @@ void im2col(float* cols, const float* x, const Conv2dShape& p);
 // dx [cin, h, w] = col2im(cols [cin·kh·kw, oh·ow]) (overwrites dx): the adjoint of im2col.
 void col2im(float* dx, const float* cols, const Conv2dShape& p);
 
-// y [n, cout, oh, ow] = conv(x [n, cin, h, w], w [cout, cin, kh, kw]) + bias [cout] (bias may be null).
+// y [n, cout, oh, ow] = conv(x [n, cin, h, w], w [cout, cin, kh, kw]) + bias [cout] (bias may be null),
+// then max(y, 0) when relu is set (fused into the pass that writes y, for inference).
 // ws: workspace of ws_len >= conv2d_workspace_min(p) floats.
 void conv2d_forward(float* y, const float* x, const float* w, const float* bias, float* ws, size_t ws_len,
-                    const Conv2dShape& p);
+                    const Conv2dShape& p, bool relu = false);
 
 // dx [n, cin, h, w] overwritten (null to skip), dw [cout, cin, kh, kw] +=, db [cout] += (null to skip),
 // from x [n, cin, h, w], w [cout, cin, kh, kw], dy [n, cout, oh, ow].

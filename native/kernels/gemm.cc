@@ -245,9 +245,15 @@ void gemm_block(const Job& J, int64_t row0, int64_t row1, int64_t col0, int64_t 
               J.uk(kc, apan, bpan, c, J.ldc, beta);
             } else {
               J.uk(kc, apan, bpan, tmp, NR, 0.f);
-              for (int64_t i = 0; i < mr; i++)
-                for (int64_t j = 0; j < nr; j++)
-                  c[i * J.ldc + j] = beta == 0.f ? tmp[i * NR + j] : tmp[i * NR + j] + beta * c[i * J.ldc + j];
+              for (int64_t i = 0; i < mr; i++) {
+                float* ci = c + i * J.ldc;
+                const float* ti = tmp + i * NR;
+                if (beta == 0.f) {
+                  std::memcpy(ci, ti, sizeof(float) * nr);
+                } else {
+                  for (int64_t j = 0; j < nr; j++) ci[j] = ti[j] + beta * ci[j];
+                }
+              }
             }
           }
         }
@@ -282,6 +288,36 @@ void sgemm_small(bool transA, bool transB, int64_t m, int64_t n, int64_t k, floa
       } else {
         for (int64_t j = 0; j < n; j++) c[j] += a * B[j * ldb + p];
       }
+    }
+  }
+}
+
+// A few rows of C against a transposed B (a linear layer on a small batch, x · Wᵀ): m · n dot
+// products over contiguous rows of A and B, no packing. The packed path would pad each row of A to
+// a whole MR-row panel and compute MR times the work. Eight partial sums per dot product (fixed, so
+// the result does not depend on threads); columns of C split over threads when the work is large.
+constexpr int64_t kDotRows = 3;
+void sgemm_dots(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda, const float* B,
+                int64_t ldb, float beta, float* C, int64_t ldc, int nthreads) {
+  int threads = nthreads > 0 ? nthreads : num_threads();
+  threads = (int)std::max<int64_t>(1, std::min<int64_t>({(int64_t)threads, n, m * n * k / MNK_PER_THREAD}));
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+#else
+  (void)threads;
+#endif
+  for (int64_t j = 0; j < n; j++) {
+    const float* b = B + j * ldb;
+    for (int64_t i = 0; i < m; i++) {
+      const float* a = A + i * lda;
+      float acc[8] = {};
+      int64_t p = 0;
+      for (; p + 8 <= k; p += 8)
+        for (int l = 0; l < 8; l++) acc[l] += a[p + l] * b[p + l];
+      for (int l = 0; p < k; p++, l++) acc[l] += a[p] * b[p];
+      const float dot = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+      float* c = C + i * ldc + j;
+      *c = beta == 0.f ? alpha * dot : alpha * dot + beta * *c;
     }
   }
 }
@@ -369,6 +405,10 @@ void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alph
   }
   if (m * n * k <= SMALL_MNK) {
     sgemm_small(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  if (!transA && transB && m <= kDotRows) {
+    sgemm_dots(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, nthreads);
     return;
   }
 #ifdef MB_HAVE_AVX512_TU

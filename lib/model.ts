@@ -5,7 +5,7 @@
  */
 import type { Backend, BackendName } from './backend/types';
 import { checkBackend } from './backend/index';
-import { Layer } from './layers/layer';
+import { Layer, withDeferredArena } from './layers/layer';
 import { Generator } from './random';
 import type { ParamArena, ParamView } from './params';
 import { Tensor, sameShape, sizeOf, toTensor } from './tensor';
@@ -90,7 +90,15 @@ export class Sequential {
       return this.outputShape!;
     }
     let shape: readonly number[] = inputShape;
-    for (const l of this.layers) shape = l.build(shape, this.rng);
+    // layers built here are bound into this model's arena at once: no arena of their own first
+    try {
+      withDeferredArena(() => {
+        for (const l of this.layers) shape = l.build(shape, this.rng);
+      });
+    } catch (e) {
+      for (const l of this.layers) if (l.built) l.paramArena(); // the layers built so far get their own arenas
+      throw e;
+    }
     this.inputShape = Object.freeze([...inputShape]);
     this.outputShape = shape;
     this.packArena();
@@ -102,8 +110,9 @@ export class Sequential {
     let total = 0;
     this.layers.forEach((l, i) => {
       for (const p of l.parameters()) {
-        views.push({ name: `${i}.${p.name}`, shape: p.shape, offset: total, size: p.data.length });
-        total += p.data.length;
+        const size = sizeOf(p.shape);
+        views.push({ name: `${i}.${p.name}`, shape: p.shape, offset: total, size });
+        total += size;
       }
     });
     const data = new Float32Array(total);

@@ -5,11 +5,12 @@
  */
 import type { Backend, BackendName } from './backend/types';
 import { checkBackend } from './backend/index';
-import { Layer } from './layers/layer';
+import { Layer, withDeferredArena } from './layers/layer';
 import { Generator } from './random';
 import type { ParamArena, ParamView } from './params';
 import { Tensor, sameShape, sizeOf, toTensor, type TensorLike } from './tensor';
 import { loadWeights } from './io/checkpoint';
+import { fusedForward, FoldBuffers } from './fuse';
 import { checkBool, checkInt, checkOptions, describe, fail, formatShape } from './validate';
 
 /** Layers whose backward only reshapes or masks the gradient: they may precede the first trainable layer. */
@@ -45,6 +46,9 @@ export class Sequential {
   readonly backend: Backend | undefined;
   private rng: Generator;
   private _training = true;
+  /** The input of the last forward when it ran fused (backward reruns it plain first), else null. */
+  private fusedInput: Tensor | null = null;
+  private readonly foldBuffers: FoldBuffers = new Map();
   inputShape: readonly number[] | null = null;
   outputShape: readonly number[] | null = null;
 
@@ -86,7 +90,15 @@ export class Sequential {
       return this.outputShape!;
     }
     let shape: readonly number[] = inputShape;
-    for (const l of this.layers) shape = l.build(shape, this.rng);
+    // layers built here are bound into this model's arena at once: no arena of their own first
+    try {
+      withDeferredArena(() => {
+        for (const l of this.layers) shape = l.build(shape, this.rng);
+      });
+    } catch (e) {
+      for (const l of this.layers) if (l.built) l.paramArena(); // the layers built so far get their own arenas
+      throw e;
+    }
     this.inputShape = Object.freeze([...inputShape]);
     this.outputShape = shape;
     this.packArena();
@@ -98,8 +110,9 @@ export class Sequential {
     let total = 0;
     this.layers.forEach((l, i) => {
       for (const p of l.parameters()) {
-        views.push({ name: `${i}.${p.name}`, shape: p.shape, offset: total, size: p.data.length });
-        total += p.data.length;
+        const size = sizeOf(p.shape);
+        views.push({ name: `${i}.${p.name}`, shape: p.shape, offset: total, size });
+        total += size;
       }
     });
     const data = new Float32Array(total);
@@ -109,10 +122,19 @@ export class Sequential {
     this.arena = this.backend ? { data, grad, views, backend: this.backend } : { data, grad, views };
   }
 
-  /** Forward through every layer. Builds the model from the first batch's shape if needed. */
+  /**
+   * Forward through every layer. Builds the model from the first batch's shape if needed. In eval
+   * mode, Conv2d → BatchNorm2d → ReLU runs fused (lib/fuse.ts): same results to float32 rounding.
+   */
   forward(input: TensorLike): Tensor {
     let x = toTensor(input, 'input');
     if (!this.built) this.build(x.shape.slice(1));
+    this.fusedInput = null;
+    if (!this._training) {
+      const r = fusedForward(this.layers, x, this.foldBuffers);
+      if (r.fused) this.fusedInput = x;
+      return r.y;
+    }
     for (const l of this.layers) x = l.forward(x);
     return x;
   }
@@ -120,6 +142,12 @@ export class Sequential {
   /** Backward through every layer in reverse; parameter gradients accumulate. Returns dx. */
   backward(gradOutput: TensorLike): Tensor {
     let g = toTensor(gradOutput, 'gradient');
+    if (this.fusedInput) {
+      // the last forward was fused: run it plain so that every layer holds what backward needs
+      let x = this.fusedInput;
+      this.fusedInput = null;
+      for (const l of this.layers) x = l.forward(x);
+    }
     for (let i = this.layers.length - 1; i >= 0; i--) g = this.layers[i].backward(g);
     return g;
   }

@@ -35,6 +35,12 @@ export interface Capabilities {
   version: string;
   /** Native only: the path of the loaded addon (a prebuilt binary or a local build). */
   addonPath?: string;
+  /**
+   * Native only: how idle OpenMP threads wait — `library default (...)` when the library chose it,
+   * `user (...)` when an OMP_WAIT_POLICY / GOMP_SPINCOUNT / KMP_BLOCKTIME / KMP_LIBRARY variable was
+   * set, or why neither applies.
+   */
+  waitPolicy?: string;
 }
 
 export type ActivationKind = 'relu' | 'leaky_relu' | 'elu' | 'sigmoid' | 'tanh';
@@ -139,10 +145,13 @@ export interface Backend {
   im2col(cols: Float32Array, x: Float32Array, p: Conv2dParams): void;
   /** col2im of cols [cIn·kH·kW, outH·outW] into one image dx [cIn, h, w] (overwrites dx). */
   col2im(dx: Float32Array, cols: Float32Array, p: Conv2dParams): void;
-  /** y [n, cOut, outH, outW] = conv(x [n, cIn, h, w], w [cOut, cIn, kH, kW]) + bias [cOut] (bias may be null). */
+  /**
+   * y [n, cOut, outH, outW] = conv(x [n, cIn, h, w], w [cOut, cIn, kH, kW]) + bias [cOut] (bias may be null);
+   * relu (default false) applies max(y, 0) in the same pass (NaN stays NaN), for fused inference.
+   */
   conv2dForward(
     y: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null,
-    workspace: Float32Array, p: Conv2dParams,
+    workspace: Float32Array, p: Conv2dParams, relu?: boolean,
   ): void;
   /**
    * dx (overwritten; null to skip), dw += dY·colsᵀ summed over the batch, db += sums of dy (null to skip).

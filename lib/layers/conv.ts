@@ -166,6 +166,19 @@ export class Conv2d extends Layer {
     return y;
   }
 
+  /**
+   * Inference forward with the given weight and bias in place of the layer's own (a BatchNorm folded
+   * in, lib/fuse.ts) and max(·, 0) fused into the output pass when relu is set. The input is checked
+   * as forward() checks it; the output buffer is its own, and nothing is cached for backward().
+   */
+  forwardFused(input: unknown, w: Float32Array, bias: Float32Array | null, relu: boolean): Tensor {
+    const x = this.checkInput(input);
+    const p = this.params(x.shape[0]);
+    const y = this.out('fused', [p.n, p.cOut, p.outH, p.outW]);
+    this.backend.conv2dForward(y.data, x.data, w, bias, this.workspace(p), p, relu);
+    return y;
+  }
+
   protected backwardImpl(dy: Tensor): Tensor {
     const x = this.cachedInput;
     const p = this.params(x.shape[0]);

@@ -25,6 +25,15 @@ export class Generator {
     this.s3 = next();
   }
 
+  /** The whole state (to continue the same stream elsewhere, e.g. in a worker thread). */
+  getState(): number[] {
+    return [this.s0, this.s1, this.s2, this.s3, this.spare ?? NaN];
+  }
+  setState(s: readonly number[]): void {
+    [this.s0, this.s1, this.s2, this.s3] = s.map((v) => v >>> 0);
+    this.spare = Number.isNaN(s[4]) ? null : s[4];
+  }
+
   /** Next 32 random bits. */
   nextU32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;

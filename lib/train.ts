@@ -9,6 +9,7 @@
 import { Sequential } from './model';
 import { Generator } from './random';
 import { Tensor, sizeOf, toTensor, checkFiniteData } from './tensor';
+import { fitOffThread } from './async/fit';
 import { checkBool, checkInt, checkNumber, checkOptions, describe, fail, formatShape, isDetached } from './validate';
 
 /** A loss as lib/losses.ts defines them: forward returns the mean loss, backward its gradient. */
@@ -70,6 +71,11 @@ export interface FitOptions {
   verbose?: 0 | 1 | 2;
   /** Where progress goes. Default process.stdout. */
   output?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  /**
+   * Run the steps in a worker thread the library manages, leaving the event loop free; results
+   * are bit for bit the in-thread ones. Needs the library's own losses and optimizers. Default false.
+   */
+  offThread?: boolean;
 }
 
 export interface History {
@@ -77,9 +83,9 @@ export interface History {
   history: { loss: number[]; accuracy?: number[]; valLoss?: number[]; valAccuracy?: number[] };
 }
 
-const FIT_KEYS = [
+export const FIT_KEYS = [
   'epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'loss', 'optimizer', 'metrics',
-  'callbacks', 'seed', 'dropLast', 'verbose', 'output',
+  'callbacks', 'seed', 'dropLast', 'verbose', 'output', 'offThread',
 ] as const;
 
 /** Training data in one flat layout: rows of x, and either labels or regression targets. */
@@ -198,6 +204,7 @@ export async function fit(model: Sequential, x: unknown, y: Targets, options: Fi
   if (!(model instanceof Sequential)) fail('type', 'Sequential model', 'model', describe(model));
   checkOptions(options, FIT_KEYS, 'fit');
   if (!options) fail('type', 'options object with loss and optimizer', 'fit options', describe(options));
+  if (checkBool(options.offThread ?? false, 'offThread')) return fitOffThread(model, x, y, options);
   const epochs = checkInt(options.epochs ?? 1, 'epochs', 1);
   const shuffle = checkBool(options.shuffle ?? true, 'shuffle');
   const dropLast = checkBool(options.dropLast ?? false, 'dropLast');

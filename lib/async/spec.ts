@@ -1,0 +1,159 @@
+/**
+ * What a worker thread needs to hold a replica of a live model, a loss and an optimizer: plain,
+ * structured-clonable descriptions (a spec), and the functions that rebuild the objects from them.
+ *
+ * A replica is rebuilt from the layers' configs, then bound to the model's SharedState, so its
+ * parameters, gradients and running statistics are the caller's own memory: nothing is copied,
+ * and a step the worker takes is visible to the caller. Everything that decides the numerics
+ * travels too (each layer's backend, which layer skips its input gradient, Dropout's generator
+ * state, the optimizer's buffers), so a replica computes bit for bit what the model would.
+ */
+import type { BackendName } from '../backend/types';
+import { Layer } from '../layers/layer';
+import { Linear } from '../layers/linear';
+import { ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Maxout } from '../layers/activation';
+import { Conv2d } from '../layers/conv';
+import { MaxPool2d, AvgPool2d } from '../layers/pool';
+import { Flatten, Dropout } from '../layers/reshape';
+import { BatchNorm1d, BatchNorm2d, LayerNorm, InstanceNorm2d, GroupNorm } from '../layers/norm';
+import { Sequential, SharedState } from '../model';
+import { CrossEntropyLoss, MSELoss, BCEWithLogitsLoss, MultiMarginLoss } from '../losses';
+import { Optimizer, SGD, Adam, AdamW, RMSProp, OptimizerState } from '../optim';
+import { Generator } from '../random';
+import { describe, fail } from '../validate';
+
+/** A live model as a worker rebuilds it. */
+export interface ModelSpec {
+  config: { inputShape: readonly number[] | null; layers: Record<string, unknown>[] };
+  backends: BackendName[];
+  /** Per layer: whether it computes its input gradient (null where the layer has no such switch). */
+  inputGrad: (boolean | null)[];
+  /** Per layer: the state of its own generator (Dropout masks), or null. */
+  rng: (number[] | null)[];
+  training: boolean;
+  shared: SharedState;
+}
+
+export interface LossSpec {
+  kind: string;
+  args: Record<string, unknown>;
+}
+
+export interface OptimizerSpec {
+  state: OptimizerState;
+  initialLr: number | undefined;
+  backend: BackendName;
+}
+
+// The layer classes a config names. (The checkpoint format's layer registry is the one place
+// this should live; until then this table is the whole of it.)
+const LAYERS: Record<string, new (args: any) => Layer> = {
+  Linear, ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Maxout, Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout,
+  BatchNorm1d, BatchNorm2d, LayerNorm, InstanceNorm2d, GroupNorm,
+};
+
+type LayerInternals = { rng?: Generator | null; needsInputGrad?: boolean };
+
+function backendName(b: { name?: unknown } | undefined, what: string): BackendName {
+  const n = b?.name;
+  if (n !== 'js' && n !== 'native') fail('type', "the 'js' or 'native' backend", what, describe(n));
+  return n as BackendName;
+}
+
+/** Describes a built model (architecture, numerics switches and shared memory). */
+export function modelSpec(model: Sequential): ModelSpec {
+  const config = model.getConfig() as ModelSpec['config'];
+  config.layers.forEach((c, i) => {
+    if (!(String(c.className) in LAYERS)) fail('range', `a layer class of minibatch (${Object.keys(LAYERS).join(', ')})`, `layers[${i}] of the model`, describe(c.className));
+  });
+  return {
+    config,
+    backends: model.layers.map((l, i) => backendName(l.backend, `backend of layers[${i}]`)),
+    inputGrad: model.layers.map((l) => {
+      const v = (l as unknown as LayerInternals).needsInputGrad;
+      return typeof v === 'boolean' ? v : null;
+    }),
+    rng: model.layers.map((l) => (l as unknown as LayerInternals).rng?.getState() ?? null),
+    training: model.training,
+    shared: model.sharedState(),
+  };
+}
+
+/** Rebuilds a replica bound to the spec's shared memory (no parameter is copied). */
+export function buildReplica(spec: ModelSpec): Sequential {
+  const layers = spec.config.layers.map((c, i) => {
+    // Initializers are dropped: the values come from the shared memory.
+    const { className, weightInit: _w, biasInit: _b, ...args } = c;
+    const Ctor = LAYERS[String(className)];
+    return new Ctor({ ...args, backend: spec.backends[i] });
+  });
+  const model = new Sequential(layers, { inputShape: spec.config.inputShape as number[] });
+  model.attachSharedState(spec.shared);
+  model.layers.forEach((l, i) => {
+    const li = l as unknown as LayerInternals;
+    if (spec.inputGrad[i] !== null) li.needsInputGrad = spec.inputGrad[i]!;
+    if (spec.rng[i] && li.rng) li.rng.setState(spec.rng[i]!);
+  });
+  model.train(spec.training);
+  return model;
+}
+
+/** Generator states of the model's layers (to carry a replica's draws back to the caller). */
+export function rngStates(model: Sequential): (number[] | null)[] {
+  return model.layers.map((l) => (l as unknown as LayerInternals).rng?.getState() ?? null);
+}
+export function setRngStates(model: Sequential, states: (number[] | null)[]): void {
+  model.layers.forEach((l, i) => {
+    const r = (l as unknown as LayerInternals).rng;
+    if (r && states[i]) r.setState(states[i]!);
+  });
+}
+
+/** Describes one of the library's losses. */
+export function lossSpec(loss: unknown): LossSpec {
+  const backendOf = (l: unknown): Record<string, unknown> => {
+    const b = (l as { backendOpt?: unknown }).backendOpt;
+    if (b === undefined) return {};
+    return { backend: typeof b === 'string' ? b : backendName(b as { name?: unknown }, 'backend of the loss') };
+  };
+  if (loss instanceof CrossEntropyLoss) return { kind: 'CrossEntropyLoss', args: { labelSmoothing: loss.labelSmoothing, ...backendOf(loss) } };
+  if (loss instanceof MultiMarginLoss) return { kind: 'MultiMarginLoss', args: { margin: loss.margin, p: loss.p } };
+  if (loss instanceof MSELoss) return { kind: 'MSELoss', args: {} };
+  if (loss instanceof BCEWithLogitsLoss) return { kind: 'BCEWithLogitsLoss', args: {} };
+  return fail('type', 'a loss of minibatch (CrossEntropyLoss, MSELoss, BCEWithLogitsLoss, MultiMarginLoss) off the main thread', 'loss', describe(loss));
+}
+
+export function buildLoss(s: LossSpec): CrossEntropyLoss | MSELoss | BCEWithLogitsLoss | MultiMarginLoss {
+  switch (s.kind) {
+    case 'CrossEntropyLoss':
+      return new CrossEntropyLoss(s.args);
+    case 'MultiMarginLoss':
+      return new MultiMarginLoss(s.args as { margin: number; p: 1 | 2 });
+    case 'MSELoss':
+      return new MSELoss();
+    default:
+      return new BCEWithLogitsLoss();
+  }
+}
+
+const OPTIMIZERS: Record<string, new (params: any, options: any) => Optimizer> = { SGD, Adam, AdamW, RMSProp };
+
+/** Describes one of the library's optimizers over the model's own arena. */
+export function optimizerSpec(opt: unknown, model: Sequential): OptimizerSpec {
+  if (!(opt instanceof Optimizer) || !(opt.constructor.name in OPTIMIZERS)) {
+    fail('type', 'an optimizer of minibatch (SGD, Adam, AdamW, RMSProp) off the main thread', 'optimizer', describe(opt));
+  }
+  const o = opt as Optimizer;
+  if (o.params.length !== 1 || o.params[0].data !== model.parameters().data) {
+    fail('range', 'an optimizer over model.parameters()', 'optimizer', `an optimizer over ${o.params.length} other arena(s)`);
+  }
+  return { state: o.stateDict(), initialLr: o.initialLr, backend: backendName(o.backend, 'backend of the optimizer') };
+}
+
+export function buildOptimizer(s: OptimizerSpec, model: Sequential): Optimizer {
+  const Ctor = OPTIMIZERS[s.state.kind];
+  const opt = new Ctor(model.parameters(), { lr: s.state.options.lr, backend: s.backend });
+  opt.loadStateDict(s.state);
+  opt.initialLr = s.initialLr;
+  return opt;
+}

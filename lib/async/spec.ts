@@ -2,24 +2,19 @@
  * What a worker thread needs to hold a replica of a live model, a loss and an optimizer: plain,
  * structured-clonable descriptions (a spec), and the functions that rebuild the objects from them.
  *
- * A replica is rebuilt from the layers' configs, then bound to the model's SharedState, so its
+ * A replica is rebuilt from the layers' configs (the checkpoint registry), then bound to the model's SharedState, so its
  * parameters, gradients and running statistics are the caller's own memory: nothing is copied,
  * and a step the worker takes is visible to the caller. Everything that decides the numerics
  * travels too (each layer's backend, which layer skips its input gradient, Dropout's generator
  * state, the optimizer's buffers), so a replica computes bit for bit what the model would.
  */
 import type { BackendName } from '../backend/types';
-import { Layer } from '../layers/layer';
-import { Linear } from '../layers/linear';
-import { ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Maxout } from '../layers/activation';
-import { Conv2d } from '../layers/conv';
-import { MaxPool2d, AvgPool2d } from '../layers/pool';
-import { Flatten, Dropout } from '../layers/reshape';
-import { BatchNorm1d, BatchNorm2d, LayerNorm, InstanceNorm2d, GroupNorm } from '../layers/norm';
+import { Dropout } from '../layers/reshape';
+import { resolveBackend } from '../backend/index';
+import { layerFromConfig, registeredLayers } from '../io/registry';
 import { Sequential, SharedState } from '../model';
 import { CrossEntropyLoss, MSELoss, BCEWithLogitsLoss, MultiMarginLoss } from '../losses';
 import { Optimizer, SGD, Adam, AdamW, RMSProp, OptimizerState } from '../optim';
-import { Generator } from '../random';
 import { describe, fail } from '../validate';
 
 /** A live model as a worker rebuilds it. */
@@ -45,14 +40,10 @@ export interface OptimizerSpec {
   backend: BackendName;
 }
 
-// The layer classes a config names. (The checkpoint format's layer registry is the one place
-// this should live; until then this table is the whole of it.)
-const LAYERS: Record<string, new (args: any) => Layer> = {
-  Linear, ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Maxout, Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout,
-  BatchNorm1d, BatchNorm2d, LayerNorm, InstanceNorm2d, GroupNorm,
-};
+type LayerInternals = { needsInputGrad?: boolean };
 
-type LayerInternals = { rng?: Generator | null; needsInputGrad?: boolean };
+/** The registry's layers when this module loads: the built-in ones. */
+const BUILT_IN = registeredLayers();
 
 function backendName(b: { name?: unknown } | undefined, what: string): BackendName {
   const n = b?.name;
@@ -63,8 +54,10 @@ function backendName(b: { name?: unknown } | undefined, what: string): BackendNa
 /** Describes a built model (architecture, numerics switches and shared memory). */
 export function modelSpec(model: Sequential): ModelSpec {
   const config = model.getConfig() as ModelSpec['config'];
+  // A worker knows the built-in layers only (layers registered by the caller live in its thread).
+  const known = new Set(BUILT_IN);
   config.layers.forEach((c, i) => {
-    if (!(String(c.className) in LAYERS)) fail('range', `a layer class of minibatch (${Object.keys(LAYERS).join(', ')})`, `layers[${i}] of the model`, describe(c.className));
+    if (!known.has(String(c.className))) fail('range', `a built-in layer class (${BUILT_IN.join(', ')}) off the main thread`, `layers[${i}] of the model`, describe(c.className));
   });
   return {
     config,
@@ -73,7 +66,7 @@ export function modelSpec(model: Sequential): ModelSpec {
       const v = (l as unknown as LayerInternals).needsInputGrad;
       return typeof v === 'boolean' ? v : null;
     }),
-    rng: model.layers.map((l) => (l as unknown as LayerInternals).rng?.getState() ?? null),
+    rng: rngStates(model),
     training: model.training,
     shared: model.sharedState(),
   };
@@ -82,30 +75,28 @@ export function modelSpec(model: Sequential): ModelSpec {
 /** Rebuilds a replica bound to the spec's shared memory (no parameter is copied). */
 export function buildReplica(spec: ModelSpec): Sequential {
   const layers = spec.config.layers.map((c, i) => {
-    // Initializers are dropped: the values come from the shared memory.
-    const { className, weightInit: _w, biasInit: _b, ...args } = c;
-    const Ctor = LAYERS[String(className)];
-    return new Ctor({ ...args, backend: spec.backends[i] });
+    const l = layerFromConfig(c, `layers[${i}]`);
+    l.backend = resolveBackend(spec.backends[i]);
+    return l;
   });
   const model = new Sequential(layers, { inputShape: spec.config.inputShape as number[] });
   model.attachSharedState(spec.shared);
   model.layers.forEach((l, i) => {
     const li = l as unknown as LayerInternals;
     if (spec.inputGrad[i] !== null) li.needsInputGrad = spec.inputGrad[i]!;
-    if (spec.rng[i] && li.rng) li.rng.setState(spec.rng[i]!);
   });
+  setRngStates(model, spec.rng);
   model.train(spec.training);
   return model;
 }
 
 /** Generator states of the model's layers (to carry a replica's draws back to the caller). */
 export function rngStates(model: Sequential): (number[] | null)[] {
-  return model.layers.map((l) => (l as unknown as LayerInternals).rng?.getState() ?? null);
+  return model.layers.map((l) => (l instanceof Dropout ? l.generatorState() : null));
 }
 export function setRngStates(model: Sequential, states: (number[] | null)[]): void {
   model.layers.forEach((l, i) => {
-    const r = (l as unknown as LayerInternals).rng;
-    if (r && states[i]) r.setState(states[i]!);
+    if (l instanceof Dropout && states[i]) l.setGeneratorState(states[i]);
   });
 }
 

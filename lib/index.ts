@@ -58,6 +58,10 @@ export {
   LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearWarmup, SequentialLR,
 } from './optim';
 export { fit, evaluate, predict, EarlyStopping, NonFiniteLossError } from './train';
+export { predictAsync, closeInferenceWorker } from './async/predict';
+export { snapshot } from './async/state';
+export { InferencePool } from './async/pool';
+export type { InferencePoolOptions, PoolStats } from './async/pool';
 export type { FitOptions, History, Callback, TrainContext, Logs, LossFn, OptimizerLike, EvaluateOptions, EarlyStoppingOptions } from './train';
 export { activationStats, formatStats } from './diagnostics';
 export type { LayerStats } from './diagnostics';

@@ -1,6 +1,7 @@
 // fit with offThread: true gives bit for bit the in-thread results, on both backends, with callbacks,
 // schedules, early stopping and the NaN guard acting as in-thread; nothing outlives the call.
 import { describe, it, expect } from 'vitest';
+import * as fs from 'fs';
 import {
   Sequential, Conv2d, BatchNorm2d, BatchNorm1d, ReLU, MaxPool2d, Flatten, Linear, Dropout, CrossEntropyLoss, MSELoss,
   SGD, Adam, StepLR, fit, EarlyStopping, NonFiniteLossError,
@@ -158,5 +159,21 @@ describe('fit off the main thread', () => {
     expect(ticks).toBeGreaterThan(5);
     expect(snaps.every((v) => Number.isInteger(v) && v >= 0 && v <= 40 * 15)).toBe(true);
     expect(model.layers[2].buffers()[2].data[0]).toBe(40 * 15);
+  });
+
+  it('many off-thread fits leave no thread, handle or memory behind', async () => {
+    const model = cnn('native', 12);
+    const opt = new SGD(model.parameters(), { lr: 0.01 });
+    const once = () => fit(model, x, y, { epochs: 1, batchSize: 30, loss: new CrossEntropyLoss(), optimizer: opt, verbose: 0, offThread: true });
+    for (let i = 0; i < 2; i++) await once();
+    await new Promise((r) => setTimeout(r, 100));
+    const threads0 = fs.readdirSync('/proc/self/task').length;
+    const rss0 = process.memoryUsage().rss;
+    for (let i = 0; i < 6; i++) await once();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fs.readdirSync('/proc/self/task').length).toBeLessThanOrEqual(threads0);
+    expect(process.getActiveResourcesInfo().filter((r) => /Worker|MessagePort/.test(r))).toEqual([]);
+    const grown = (process.memoryUsage().rss - rss0) / 2 ** 20;
+    expect(grown, `RSS grew by ${grown.toFixed(1)} MiB over 6 fits`).toBeLessThan(24);
   });
 });

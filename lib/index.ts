@@ -67,9 +67,9 @@ export { activationStats, formatStats } from './diagnostics';
 export type { LayerStats } from './diagnostics';
 export {
   saveModel, loadModel, loadCheckpoint, loadWeights, encodeSafetensors, decodeSafetensors,
-  registerLayer, registeredLayers, layerFromConfig, sequentialFromConfig, ModelCheckpoint,
+  registerLayer, registeredLayers, layerFromConfig, sequentialFromConfig, ModelCheckpoint, exportOnnx, encodeOnnx,
 } from './io';
-export type { SaveOptions, LoadOptions, Checkpoint, LoadReport, TrainerState, LayerClass, ModelCheckpointOptions } from './io';
+export type { SaveOptions, LoadOptions, Checkpoint, LoadReport, TrainerState, LayerClass, ModelCheckpointOptions, OnnxOptions } from './io';
 export type {
   Params, OptimizerState, SGDOptions, AdamOptions, RMSPropOptions, StepLROptions, ExponentialLROptions,
   CosineAnnealingLROptions, LinearWarmupOptions, SequentialLROptions,

@@ -2,9 +2,11 @@
 // schedules, early stopping and the NaN guard acting as in-thread; nothing outlives the call.
 import { describe, it, expect } from 'vitest';
 import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import {
   Sequential, Conv2d, BatchNorm2d, BatchNorm1d, ReLU, MaxPool2d, Flatten, Linear, Dropout, CrossEntropyLoss, MSELoss,
-  SGD, Adam, StepLR, fit, EarlyStopping, NonFiniteLossError,
+  SGD, Adam, StepLR, fit, EarlyStopping, NonFiniteLossError, ModelCheckpoint, loadCheckpoint,
 } from '../lib/index';
 import { snapshot } from '../lib/async/state';
 import type { BackendName } from '../lib/backend/types';
@@ -94,6 +96,22 @@ describe('fit off the main thread', () => {
       return Array.from(model.parameters().data);
     };
     expect(await runTwice(true)).toEqual(await runTwice(false));
+  });
+
+  it('a checkpoint callback on the calling thread saves the same weights, optimizer and trainer state', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mb-async-ck-'));
+    const go = async (offThread: boolean) => {
+      const model = cnn('native', 8);
+      const file = path.join(dir, `${offThread}-{epoch}.safetensors`);
+      await fit(model, x, y, { epochs: 2, batchSize: 16, loss: new CrossEntropyLoss(), optimizer: new Adam(model.parameters(), { lr: 0.01 }), verbose: 0, seed: 2, callbacks: [new ModelCheckpoint({ path: file })], offThread });
+      const ck = loadCheckpoint(file.replace('{epoch}', '1'));
+      return { w: Array.from(ck.model.parameters().data), opt: ck.optimizer!.stateDict(), trainer: ck.trainer };
+    };
+    const a = await go(false);
+    const b = await go(true);
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(a.opt.step).toBe(4);
+    expect(b).toEqual(a);
   });
 
   it('early stopping with restoreBestWeights acts after the same epoch', async () => {

@@ -21,7 +21,9 @@
  */
 import { Sequential } from '../model';
 import { Tensor, toTensor } from '../tensor';
-import { Callback, FIT_KEYS, FitOptions, History, Targets } from '../train';
+import type { Callback, FitOptions, History, Targets, TrainContext } from '../train';
+import { FIT_KEYS } from '../train/options';
+import type { TrainerState } from '../io/state';
 import { checkOptions, describe, fail, formatShape } from '../validate';
 import { getBackend } from '../backend/index';
 import { Channel } from './host';
@@ -91,13 +93,21 @@ export async function fitOffThread(model: Sequential, x: unknown, y: Targets, op
   const channel = new Channel();
   setTrainingChannel(model, channel);
   let callbackError: unknown = null;
-  const onEvent = (m: { type: string; seq: number; hook: string; args: any[]; text: string }): void => {
+  let trainer: TrainerState | null = null;
+  const context: TrainContext = { model, optimizer, trainerState: () => trainer! };
+  const opt = optimizer as Optimizer;
+  const onEvent = (m: { type: string; seq: number; hook: string; args: any[]; text: string; optimizer?: any; trainer?: TrainerState; rng?: (number[] | null)[] }): void => {
     if (m.type === 'write') {
       out.write(m.text);
       return;
     }
-    runHook(callbacks, m.hook, m.args).then(
-      (stop) => channel.post({ type: 'reply', seq: m.seq, lr: (optimizer as Optimizer).lr, stop, abort: false }),
+    if (m.optimizer) opt.loadStateDict(m.optimizer);
+    if (m.trainer) trainer = m.trainer;
+    if (m.rng) setRngStates(model, m.rng);
+    if (m.type === 'error') return;
+    const args = m.hook === 'onTrainBegin' ? [context] : m.args;
+    runHook(callbacks, m.hook, args).then(
+      (stop) => channel.post({ type: 'reply', seq: m.seq, lr: opt.lr, stop, abort: false }),
       (e) => {
         callbackError = e;
         channel.post({ type: 'reply', seq: m.seq, lr: 0, stop: true, abort: true });
@@ -106,7 +116,7 @@ export async function fitOffThread(model: Sequential, x: unknown, y: Targets, op
   };
   try {
     const done = await channel.request<{ history: History; optimizer: any; rng: (number[] | null)[] }>({ type: 'fit', ...req }, onEvent);
-    (optimizer as Optimizer).loadStateDict(done.optimizer);
+    opt.loadStateDict(done.optimizer);
     setRngStates(model, done.rng);
     model.train();
     return done.history;

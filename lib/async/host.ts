@@ -58,7 +58,10 @@ interface Pending {
   onEvent?: (m: any) => void;
 }
 
-/** Requests to one worker: `request(msg)` resolves with the worker's `done` message for it. */
+/**
+ * Requests to one worker: `request(msg)` resolves with the worker's `done` message for it; an
+ * `error` message goes to onEvent too (it may carry state), then rejects.
+ */
 export class Channel {
   readonly worker: Worker;
   private nextId = 1;
@@ -76,7 +79,10 @@ export class Channel {
         this.pending.delete(m.id);
         this.refCount();
         if (m.type === 'done') p.resolve(m);
-        else p.reject(rebuildError((m as unknown as { error: ErrorInfo }).error));
+        else {
+          p.onEvent?.(m);
+          p.reject(rebuildError((m as unknown as { error: ErrorInfo }).error));
+        }
       } else p.onEvent?.(m);
     });
     worker.on('error', (e) => this.fail(e));

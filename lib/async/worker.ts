@@ -14,7 +14,7 @@ import { parentPort } from 'worker_threads';
 import { setBackend, getBackend } from '../backend/index';
 import type { BackendName } from '../backend/types';
 import type { Sequential } from '../model';
-import { fit, Callback, FitOptions } from '../train';
+import { fit, Callback, FitOptions, TrainContext } from '../train';
 import { Tensor } from '../tensor';
 import { buildLoss, buildOptimizer, buildReplica, rngStates, LossSpec, ModelSpec, OptimizerSpec } from './spec';
 import { errorInfo } from './host';
@@ -60,11 +60,15 @@ async function runFit(m: FitRequest): Promise<void> {
   const loss = buildLoss(m.loss);
   const opt = buildOptimizer(m.optimizer, model);
   let seq = 0;
+  let ctx: TrainContext | null = null;
+  // At the start, after each epoch and at the end the caller's optimizer and trainer state are
+  // brought up to date too (a checkpoint callback saves them).
+  const state = (hook: string) => (hook === 'onTrainBegin' || hook === 'onEpochEnd' || hook === 'onTrainEnd' ? { optimizer: opt.stateDict(), trainer: ctx!.trainerState() } : {});
   const ask = (hook: string, args: unknown[]): Promise<Reply> =>
     new Promise<Reply>((resolve) => {
       const s = ++seq;
       waiting.set(s, resolve);
-      port.postMessage({ type: 'event', id: m.id, seq: s, hook, args });
+      port.postMessage({ type: 'event', id: m.id, seq: s, hook, args, ...state(hook) });
     }).then((r) => {
       if (r.abort) throw new Aborted('stopped by a callback error on the main thread');
       opt.lr = r.lr;
@@ -72,7 +76,10 @@ async function runFit(m: FitRequest): Promise<void> {
     });
   const proxy: Callback = {};
   const has = (h: string) => m.hooks.includes(h);
-  if (has('onTrainBegin')) proxy.onTrainBegin = async () => void (await ask('onTrainBegin', []));
+  proxy.onTrainBegin = async (c) => {
+    ctx = c;
+    if (has('onTrainBegin')) await ask('onTrainBegin', []);
+  };
   if (has('onEpochBegin')) proxy.onEpochBegin = async (e) => void (await ask('onEpochBegin', [e]));
   if (has('onBatchEnd')) proxy.onBatchEnd = async (b, logs) => void (await ask('onBatchEnd', [b, logs]));
   // The stop decision is taken on the main thread after every epoch, so this one always travels.
@@ -100,6 +107,9 @@ async function runFit(m: FitRequest): Promise<void> {
       ...(output ? { output: output as unknown as NodeJS.WritableStream } : { verbose: 0 }),
     });
     port.postMessage({ type: 'done', id: m.id, history, optimizer: opt.stateDict(), rng: rngStates(model) });
+  } catch (e) {
+    // the optimizer as the NaN guard left it, so the caller's one ends the same way
+    port.postMessage({ type: 'error', id: m.id, error: errorInfo(e), optimizer: opt.stateDict(), rng: rngStates(model) });
   } finally {
     training = null;
   }

@@ -9,3 +9,5 @@ export { registerLayer, registeredLayers, layerFromConfig, sequentialFromConfig 
 export type { LayerClass } from './registry';
 export { ModelCheckpoint } from './checkpoint-callback';
 export type { ModelCheckpointOptions } from './checkpoint-callback';
+export { exportOnnx, encodeOnnx, ONNX_LAYERS } from './onnx/export';
+export type { OnnxOptions } from './onnx/export';

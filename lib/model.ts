@@ -4,11 +4,11 @@
  * `0.weight`), and exposes the explicit training loop pieces: forward, backward, zeroGrad, train/eval.
  */
 import type { Backend, BackendName } from './backend/types';
-import { resolveBackend } from './backend/index';
+import { checkBackend } from './backend/index';
 import { Layer } from './layers/layer';
 import { Generator } from './random';
 import type { ParamArena, ParamView } from './params';
-import { Tensor, sizeOf, toTensor } from './tensor';
+import { Tensor, sameShape, sizeOf, toTensor } from './tensor';
 import { loadWeights } from './io/checkpoint';
 import { checkBool, checkInt, checkOptions, describe, fail, formatShape } from './validate';
 
@@ -53,6 +53,8 @@ export class Sequential {
   readonly layers: Layer[];
   private arena: ParamArena | null = null;
   private bufferArena: Float32Array | null = null;
+  /** The backend given to the model (and so to its layers and arena), if any. */
+  readonly backend: Backend | undefined;
   private rng: Generator;
   private _training = true;
   inputShape: readonly number[] | null = null;
@@ -74,10 +76,8 @@ export class Sequential {
       | (Layer & { needsInputGrad?: boolean })
       | undefined;
     if (first && 'needsInputGrad' in first) first.needsInputGrad = inputGrad;
-    if (args.backend !== undefined) {
-      const b = resolveBackend(args.backend);
-      for (const l of layers) l.backend = b;
-    }
+    this.backend = checkBackend(args.backend);
+    if (this.backend) for (const l of layers) l.backend = this.backend;
     if (args.inputShape !== undefined) this.build(args.inputShape);
   }
 
@@ -92,7 +92,7 @@ export class Sequential {
   build(inputShape: readonly number[]): readonly number[] {
     if (!Array.isArray(inputShape)) fail('type', 'array of positive integers', 'inputShape', describe(inputShape));
     if (this.built) {
-      if (formatShape(inputShape) !== formatShape(this.inputShape!)) {
+      if (!sameShape(inputShape, this.inputShape!)) {
         fail('range', `input shape ${formatShape(this.inputShape!)} (the model is built)`, 'inputShape', formatShape(inputShape));
       }
       return this.outputShape!;
@@ -119,7 +119,7 @@ export class Sequential {
     const grad = new Float32Array(new SharedArrayBuffer(total * 4));
     let off = 0;
     for (const l of this.layers) off = l.bindArena(data, grad, off);
-    this.arena = { data, grad, views };
+    this.arena = this.backend ? { data, grad, views, backend: this.backend } : { data, grad, views };
     const nb = this.layers.reduce((s, l) => s + l.buffers().reduce((t, b) => t + b.data.length, 0), 0);
     this.bufferArena = new Float32Array(new SharedArrayBuffer(nb * 4));
     this.bindBuffers(this.bufferArena, true);
@@ -164,7 +164,7 @@ export class Sequential {
         off += p.data.length;
       }
     }
-    this.arena = { data, grad, views: a.views };
+    this.arena = this.backend ? { data, grad, views: a.views, backend: this.backend } : { data, grad, views: a.views };
     this.bufferArena = new Float32Array(s.buffers);
     this.bindBuffers(this.bufferArena, false);
   }
@@ -269,7 +269,7 @@ export class Sequential {
       const t = targets.get(k);
       if (!t) continue;
       const e = sd[k];
-      if (!e || !Array.isArray(e.shape) || formatShape(e.shape) !== formatShape(t.shape)) {
+      if (!e || !Array.isArray(e.shape) || !sameShape(e.shape, t.shape)) {
         fail('range', `shape ${formatShape(t.shape)}`, `stateDict['${k}']`, e && Array.isArray(e.shape) ? `shape ${formatShape(e.shape)}` : describe(e));
       }
       if (!e.data || e.data.length !== sizeOf(t.shape)) fail('range', `${sizeOf(t.shape)} values`, `stateDict['${k}']`, describe(e.data));

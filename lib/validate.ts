@@ -77,15 +77,6 @@ export function checkBool(v: unknown, name: string): boolean {
   return v;
 }
 
-/** A Float32Array (attached) with exactly `length` elements when given. */
-export function checkF32(v: unknown, name: string, length?: number): Float32Array {
-  if (!(v instanceof Float32Array)) fail('type', 'Float32Array', name, describe(v));
-  if (isDetached(v)) fail('range', 'an attached Float32Array', name, 'a detached buffer');
-  if (length !== undefined && v.length !== length) fail('range', `Float32Array of length ${length}`, name, describe(v));
-  return v;
-}
-
-/** Class labels: Int32Array or Uint8Array (or a plain array of integers, converted) in [0, classes). */
 export function checkLabels(v: unknown, name: string, n: number, classes: number): Int32Array | Uint8Array {
   let labels: Int32Array | Uint8Array;
   if (v instanceof Int32Array || v instanceof Uint8Array) labels = v;

@@ -132,7 +132,8 @@ export class InferencePool {
   }
 
   private load(s: Slot, rid: number, spec: ModelSpec): Promise<unknown> {
-    const backend = spec.backends[0];
+    // layers without a backend of their own run on the caller's current one
+    const backend = spec.backend ?? getBackend().name;
     return s.channel.request({ type: 'load', rid, model: spec, backend, threads: backend === 'native' ? this.threads : null });
   }
 

@@ -10,7 +10,8 @@
  */
 import type { BackendName } from '../backend/types';
 import { Dropout } from '../layers/reshape';
-import { resolveBackend } from '../backend/index';
+import { checkBackend } from '../backend/index';
+import type { Backend } from '../backend/types';
 import { layerFromConfig, registeredLayers } from '../io/registry';
 import { Sequential, SharedState } from '../model';
 import { CrossEntropyLoss, MSELoss, BCEWithLogitsLoss, MultiMarginLoss } from '../losses';
@@ -20,7 +21,9 @@ import { describe, fail } from '../validate';
 /** A live model as a worker rebuilds it. */
 export interface ModelSpec {
   config: { inputShape: readonly number[] | null; layers: Record<string, unknown>[] };
-  backends: BackendName[];
+  /** The model's own backend, and each layer's, where one was given (null: the current one). */
+  backend: BackendName | null;
+  backends: (BackendName | null)[];
   /** Per layer: whether it computes its input gradient (null where the layer has no such switch). */
   inputGrad: (boolean | null)[];
   /** Per layer: the state of its own generator (Dropout masks), or null. */
@@ -37,7 +40,7 @@ export interface LossSpec {
 export interface OptimizerSpec {
   state: OptimizerState;
   initialLr: number | undefined;
-  backend: BackendName;
+  backend: BackendName | null;
 }
 
 type LayerInternals = { needsInputGrad?: boolean };
@@ -45,8 +48,10 @@ type LayerInternals = { needsInputGrad?: boolean };
 /** The registry's layers when this module loads: the built-in ones. */
 const BUILT_IN = registeredLayers();
 
-function backendName(b: { name?: unknown } | undefined, what: string): BackendName {
-  const n = b?.name;
+/** The name of an explicitly given backend (null when none was given: the current one is used). */
+function backendName(b: Backend | undefined, what: string): BackendName | null {
+  if (b === undefined) return null;
+  const n = b.name;
   if (n !== 'js' && n !== 'native') fail('type', "the 'js' or 'native' backend", what, describe(n));
   return n as BackendName;
 }
@@ -61,7 +66,8 @@ export function modelSpec(model: Sequential): ModelSpec {
   });
   return {
     config,
-    backends: model.layers.map((l, i) => backendName(l.backend, `backend of layers[${i}]`)),
+    backend: backendName(model.backend, 'backend of the model'),
+    backends: model.layers.map((l, i) => backendName((l as unknown as { explicitBackend?: Backend }).explicitBackend, `backend of layers[${i}]`)),
     inputGrad: model.layers.map((l) => {
       const v = (l as unknown as LayerInternals).needsInputGrad;
       return typeof v === 'boolean' ? v : null;
@@ -76,10 +82,11 @@ export function modelSpec(model: Sequential): ModelSpec {
 export function buildReplica(spec: ModelSpec): Sequential {
   const layers = spec.config.layers.map((c, i) => {
     const l = layerFromConfig(c, `layers[${i}]`);
-    l.backend = resolveBackend(spec.backends[i]);
+    const b = spec.backends[i];
+    if (b !== null) l.backend = checkBackend(b)!;
     return l;
   });
-  const model = new Sequential(layers, { inputShape: spec.config.inputShape as number[] });
+  const model = new Sequential(layers, { inputShape: spec.config.inputShape as number[], ...(spec.backend ? { backend: spec.backend } : {}) });
   model.attachSharedState(spec.shared);
   model.layers.forEach((l, i) => {
     const li = l as unknown as LayerInternals;
@@ -103,9 +110,8 @@ export function setRngStates(model: Sequential, states: (number[] | null)[]): vo
 /** Describes one of the library's losses. */
 export function lossSpec(loss: unknown): LossSpec {
   const backendOf = (l: unknown): Record<string, unknown> => {
-    const b = (l as { backendOpt?: unknown }).backendOpt;
-    if (b === undefined) return {};
-    return { backend: typeof b === 'string' ? b : backendName(b as { name?: unknown }, 'backend of the loss') };
+    const b = backendName((l as { backendOpt?: Backend }).backendOpt, 'backend of the loss');
+    return b === null ? {} : { backend: b };
   };
   if (loss instanceof CrossEntropyLoss) return { kind: 'CrossEntropyLoss', args: { labelSmoothing: loss.labelSmoothing, ...backendOf(loss) } };
   if (loss instanceof MultiMarginLoss) return { kind: 'MultiMarginLoss', args: { margin: loss.margin, p: loss.p } };
@@ -138,12 +144,12 @@ export function optimizerSpec(opt: unknown, model: Sequential): OptimizerSpec {
   if (o.params.length !== 1 || o.params[0].data !== model.parameters().data) {
     fail('range', 'an optimizer over model.parameters()', 'optimizer', `an optimizer over ${o.params.length} other arena(s)`);
   }
-  return { state: o.stateDict(), initialLr: o.initialLr, backend: backendName(o.backend, 'backend of the optimizer') };
+  return { state: o.stateDict(), initialLr: o.initialLr, backend: backendName((o as unknown as { explicitBackend?: Backend }).explicitBackend, 'backend of the optimizer') };
 }
 
 export function buildOptimizer(s: OptimizerSpec, model: Sequential): Optimizer {
   const Ctor = OPTIMIZERS[s.state.kind];
-  const opt = new Ctor(model.parameters(), { lr: s.state.options.lr, backend: s.backend });
+  const opt = new Ctor(model.parameters(), { lr: s.state.options.lr, ...(s.backend ? { backend: s.backend } : {}) });
   opt.loadStateDict(s.state);
   opt.initialLr = s.initialLr;
   return opt;

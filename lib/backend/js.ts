@@ -30,5 +30,5 @@ export function createJsBackend(): Backend {
     ...pool,
     ...norm,
     ...optim,
-  } as unknown as Backend;
+  } satisfies Backend;
 }

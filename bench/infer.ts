@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Flatten, Linear, tensor, exportOnnx, nativeBackend,
+  Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Flatten, Linear, tensor, exportOnnx, testing,
 } from '../lib/index';
 import { loadTf, Tf } from './peers';
 import { fmt, table, time, timeAsync } from './util';
@@ -37,7 +37,7 @@ function tfCnn(tf: Tf): any {
 }
 
 export async function run(): Promise<string> {
-  const native = nativeBackend();
+  const native = testing.nativeBackend();
   const before = native.getNumThreads();
   const model = cnn();
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'minibatch-infer-')), 'cnn.onnx');

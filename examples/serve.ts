@@ -99,12 +99,17 @@ function samplesOf(req: http.IncomingMessage, body: Buffer, inSize: number, maxB
       throw new HttpError(400, 'body is not valid JSON');
     }
     if (!json || typeof json !== 'object' || (json.input === undefined) === (json.inputs === undefined)) throw new HttpError(400, 'expected an object with "input" (one sample) or "inputs" (a batch)');
-    const values: number[] = [];
     if (json.inputs !== undefined && !Array.isArray(json.inputs)) throw new HttpError(400, '"inputs" must be an array of samples');
-    flatten(json.input ?? json.inputs, values, json.input !== undefined ? 'input' : 'inputs');
-    if (json.input !== undefined && values.length !== inSize) throw new HttpError(400, `expected ${inSize} values in "input", got ${values.length}`);
-    if (values.length === 0 || values.length % inSize !== 0) throw new HttpError(400, `expected samples of ${inSize} values in "inputs", got ${values.length} values`);
-    data = Float32Array.from(values);
+    const flat = json.input;
+    if (Array.isArray(flat) && flat.length === inSize && flat.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+      data = Float32Array.from(flat as number[]); // the common case: one flat image
+    } else {
+      const values: number[] = [];
+      flatten(json.input ?? json.inputs, values, json.input !== undefined ? 'input' : 'inputs');
+      if (json.input !== undefined && values.length !== inSize) throw new HttpError(400, `expected ${inSize} values in "input", got ${values.length}`);
+      if (values.length === 0 || values.length % inSize !== 0) throw new HttpError(400, `expected samples of ${inSize} values in "inputs", got ${values.length} values`);
+      data = Float32Array.from(values);
+    }
   } else throw new HttpError(415, `expected Content-Type application/json or application/octet-stream, got '${type}'`);
   const n = data.length / inSize;
   if (n > maxBatch) throw new HttpError(413, `expected at most ${maxBatch} samples in one request, got ${n}`);

@@ -209,7 +209,7 @@ describe('fit off the main thread', () => {
     await fit(model, data, labels, {
       batchSize: 32, loss: new CrossEntropyLoss(), optimizer: new SGD(model.parameters(), { lr: 0.01 }), verbose: 0, offThread: true,
       // measured over the steps themselves
-      callbacks: [{ onTrainBegin: () => h.enable(), onBatchEnd: () => void steps++, onTrainEnd: () => h.disable() }],
+      callbacks: [{ onTrainBegin: () => void h.enable(), onBatchEnd: () => void steps++, onTrainEnd: () => void h.disable() }],
     });
     expect(steps).toBe(24);
     const p99 = h.percentile(99) / 1e6;

@@ -128,6 +128,25 @@ function argmaxRows(out: Tensor): { labels: number[]; outputs: number[][] } {
   return { labels, outputs };
 }
 
+/** A /train body, checked: samples (n × inSize values), their labels, the epochs. */
+function trainRequest(body: Buffer, inSize: number, classes: number, maxSamples: number): { x: Float32Array; labels: Int32Array; epochs: number } {
+  let json: { inputs?: unknown; labels?: unknown; epochs?: unknown };
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'body is not valid JSON');
+  }
+  if (!json || !Array.isArray(json.inputs) || !Array.isArray(json.labels)) throw new HttpError(400, 'expected {"inputs": [[...]], "labels": [...]}');
+  const values: number[] = [];
+  flatten(json.inputs, values, 'inputs');
+  const n = json.labels.length;
+  if (n === 0 || n > maxSamples || values.length !== n * inSize) throw new HttpError(400, `expected one sample of ${inSize} values per label (1 to ${maxSamples}), got ${values.length} values for ${n} labels`);
+  if (!(json.labels as unknown[]).every((l) => Number.isInteger(l) && (l as number) >= 0 && (l as number) < classes)) throw new HttpError(400, `expected class labels between 0 and ${classes - 1}`);
+  const epochs = json.epochs === undefined ? 1 : Number(json.epochs);
+  if (!Number.isInteger(epochs) || epochs < 1 || epochs > 100) throw new HttpError(400, 'expected "epochs" between 1 and 100');
+  return { x: Float32Array.from(values), labels: Int32Array.from(json.labels as number[]), epochs };
+}
+
 /** Starts the service; resolves once it listens. */
 export async function startService(o: ServiceOptions): Promise<Service> {
   const ck = loadCheckpoint(o.checkpoint);
@@ -139,6 +158,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   const limit = o.maxBodyBytes ?? 4 * 2 ** 20;
   const prep = (data: Float32Array, n: number): Tensor => preprocess.reduce((t, p) => p.transform(t), { data, shape: [n, ...inShape] } as Tensor);
   let trainer: Sequential | null = null;
+  let served = ck.model;
   let closing = false;
   let trainings = 0;
 
@@ -150,32 +170,22 @@ export async function startService(o: ServiceOptions): Promise<Service> {
 
   const train = async (req: http.IncomingMessage): Promise<unknown> => {
     if (trainer) throw new HttpError(409, 'a training run is in progress');
-    let json: { inputs?: unknown; labels?: unknown; epochs?: unknown };
-    try {
-      json = JSON.parse((await readBody(req, limit)).toString('utf8'));
-    } catch (e) {
-      if (e instanceof HttpError) throw e;
-      throw new HttpError(400, 'body is not valid JSON');
-    }
-    const values: number[] = [];
-    if (!json || !Array.isArray(json.inputs) || !Array.isArray(json.labels)) throw new HttpError(400, 'expected {"inputs": [[...]], "labels": [...]}');
-    flatten(json.inputs, values, 'inputs');
-    const n = json.labels.length;
-    if (n === 0 || n > (o.maxTrainSamples ?? 60_000) || values.length !== n * inSize) throw new HttpError(400, `expected one sample of ${inSize} values per label (1 to ${o.maxTrainSamples ?? 60_000}), got ${values.length} values for ${n} labels`);
     const classes = pool.outputShape[pool.outputShape.length - 1];
-    const labels = Int32Array.from(json.labels as number[]);
-    if (!(json.labels as unknown[]).every((l) => Number.isInteger(l) && (l as number) >= 0 && (l as number) < classes)) throw new HttpError(400, `expected class labels between 0 and ${classes - 1}`);
-    const epochs = json.epochs === undefined ? 1 : Number(json.epochs);
-    if (!Number.isInteger(epochs) || epochs < 1 || epochs > 100) throw new HttpError(400, 'expected "epochs" between 1 and 100');
+    const t = trainRequest(await readBody(req, limit), inSize, classes, o.maxTrainSamples ?? 60_000);
+    // a copy of the weights served now, trained off the main thread, then swapped in
     const model = loadCheckpoint(o.checkpoint).model;
+    model.loadStateDict(served.stateDict());
     trainer = model;
-    const x = prep(Float32Array.from(values), n);
-    void fit(model, x, labels, { epochs, batchSize: Math.min(64, n), loss: new CrossEntropyLoss(), optimizer: new Adam(model.parameters(), { lr: 1e-3 }), verbose: 0, offThread: true })
+    const x = prep(t.x, t.labels.length);
+    void fit(model, x, t.labels, { epochs: t.epochs, batchSize: Math.min(64, t.labels.length), loss: new CrossEntropyLoss(), optimizer: new Adam(model.parameters(), { lr: 1e-3 }), verbose: 0, offThread: true })
       .then(() => pool.swap(model))
-      .then(() => void trainings++)
+      .then(() => {
+        served = model;
+        trainings++;
+      })
       .catch((e) => console.error(`training failed: ${(e as Error).message}`))
       .finally(() => (trainer = null));
-    return { status: 'training', samples: n, epochs };
+    return { status: 'training', samples: t.labels.length, epochs: t.epochs };
   };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {

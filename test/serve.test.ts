@@ -109,6 +109,15 @@ describe('examples/serve.ts', () => {
     expect(h.body).toMatchObject({ training: false, trainings: 1 });
     const after = await send(svc.port, 'POST', '/predict', JSON.stringify({ input: Array.from(image(0)) }));
     expect(after.body.outputs[0]).not.toEqual(before.body.outputs[0]);
+    // a second run is trained and swapped in as well
+    expect((await send(svc.port, 'POST', '/train', JSON.stringify({ inputs, labels, epochs: 1 }))).status).toBe(202);
+    for (let i = 0; i < 200 && h.body.trainings < 2; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      h = await send(svc.port, 'GET', '/healthz');
+    }
+    expect(h.body.trainings).toBe(2);
+    const third = await send(svc.port, 'POST', '/predict', JSON.stringify({ input: Array.from(image(0)) }));
+    expect(third.body.outputs[0]).not.toEqual(after.body.outputs[0]);
   });
 
   it('graceful shutdown: in-flight requests finish, then the port is closed', async () => {

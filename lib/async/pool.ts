@@ -7,7 +7,9 @@
  *
  * Memory: the pool's weights are one shared copy (taken from a live model, or loaded from a
  * checkpoint) that every replica reads in place; each worker has a fixed shared input and output
- * buffer of maxBatchSize samples, so a batch moves no tensor through a message. `swap()` loads new
+ * buffer of maxBatchSize samples, handed over once, so a batch moves no tensor and no buffer
+ * through a message. A worker pads a batch to a power-of-two size and keeps a replica per size, so
+ * no layer reallocates its buffers as batch sizes vary. `swap()` loads new
  * weights into every worker and switches all later batches at once; a batch never mixes weights.
  */
 import { Sequential } from '../model';
@@ -114,7 +116,7 @@ export class InferencePool {
     pool.rid = 1;
     for (let i = 0; i < o.workers; i++) pool.slots.push(pool.newSlot());
     try {
-      await Promise.all(pool.slots.map((s) => pool.load(s, pool.rid, pool.spec)));
+      await Promise.all(pool.slots.map((s) => pool.start(s)));
     } catch (e) {
       await pool.close();
       throw e;
@@ -129,6 +131,12 @@ export class InferencePool {
       output: new Float32Array(new SharedArrayBuffer(this.maxBatchSize * this.outSize * 4)),
       busy: false,
     };
+  }
+
+  /** Hands a slot's worker its shared buffers (once), then the current weights. */
+  private async start(s: Slot): Promise<void> {
+    await s.channel.request({ type: 'slot', input: s.input.buffer, output: s.output.buffer });
+    await this.load(s, this.rid, this.spec);
   }
 
   private load(s: Slot, rid: number, spec: ModelSpec): Promise<unknown> {
@@ -214,7 +222,7 @@ export class InferencePool {
     this.queued -= n;
     slot.busy = true;
     this.counts.batches++;
-    const msg = { type: 'run', rid: this.rid, n, inSize: this.inSize, outSize: this.outSize, input: slot.input.buffer, output: slot.output.buffer };
+    const msg = { type: 'run', rid: this.rid, n, capacity: this.maxBatchSize, inSize: this.inSize, outSize: this.outSize };
     slot.channel.request(msg).then(
       () => {
         let off = 0;
@@ -235,7 +243,7 @@ export class InferencePool {
           const fresh = this.newSlot();
           fresh.busy = true;
           this.slots[i] = fresh;
-          this.load(fresh, this.rid, this.spec).then(() => this.release(fresh), () => this.release(fresh));
+          this.start(fresh).then(() => this.release(fresh), () => this.release(fresh));
         } else this.release(slot);
       },
     );

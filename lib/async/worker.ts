@@ -21,6 +21,10 @@ import { errorInfo } from './host';
 
 const port = parentPort!;
 const replicas = new Map<number, Sequential>();
+/** Pool slots: their shared buffers (sent once), and a replica per batch-size bucket. */
+const slot: { input: Float32Array | null; output: Float32Array | null } = { input: null, output: null };
+const specs = new Map<number, ModelSpec>();
+const bucketed = new Map<string, Sequential>();
 const waiting = new Map<number, (r: Reply) => void>();
 let training: Sequential | null = null;
 
@@ -146,11 +150,19 @@ async function handle(m: any): Promise<void> {
     case 'load': {
       useBackend(m.backend, m.threads ?? null);
       replicas.set(m.rid, buildReplica(m.model).eval());
+      specs.set(m.rid, m.model);
       port.postMessage({ type: 'done', id: m.id });
       return;
     }
     case 'drop':
       replicas.delete(m.rid);
+      specs.delete(m.rid);
+      for (const k of [...bucketed.keys()]) if (k.startsWith(`${m.rid}:`)) bucketed.delete(k);
+      return;
+    case 'slot':
+      slot.input = new Float32Array(m.input as SharedArrayBuffer);
+      slot.output = new Float32Array(m.output as SharedArrayBuffer);
+      port.postMessage({ type: 'done', id: m.id });
       return;
     case 'predict': {
       const model = replica(m.rid);
@@ -161,10 +173,19 @@ async function handle(m: any): Promise<void> {
       return;
     }
     case 'run': {
-      const model = replica(m.rid);
-      const x = new Float32Array(m.input as SharedArrayBuffer, 0, m.n * m.inSize);
-      const out = new Float32Array(m.output as SharedArrayBuffer, 0, m.n * m.outSize);
-      forwardInto(model, x, m.n, out, m.n);
+      // The batch runs padded to a bucket size (a power of two, at most the slot's size), each
+      // bucket on its own replica, so that no layer reallocates its buffers as batch sizes vary.
+      const size = Math.min(m.capacity as number, 2 ** Math.ceil(Math.log2(m.n)));
+      const key = `${m.rid}:${size}`;
+      let model = bucketed.get(key);
+      if (!model) {
+        const spec = specs.get(m.rid);
+        if (!spec) throw new Error(`minibatch: no replica ${m.rid} in this worker`);
+        model = buildReplica(spec).eval();
+        bucketed.set(key, model);
+      }
+      const y = model.forward({ data: slot.input!.subarray(0, size * m.inSize), shape: [size, ...model.inputShape!] });
+      slot.output!.set(y.data.subarray(0, m.n * m.outSize));
       port.postMessage({ type: 'done', id: m.id });
       return;
     }

@@ -73,6 +73,12 @@ export type { DataInput, ChannelNormalizerArgs, PCAArgs, ZCAArgs } from './prepr
 export { symmetricEigen } from './linalg';
 export type { SymmetricEigen } from './linalg';
 
+// ---- off the event loop: async inference, the inference pool, snapshots
+export { predictAsync, closeInferenceWorker } from './async/predict';
+export { snapshot } from './async/state';
+export { InferencePool } from './async/pool';
+export type { InferencePoolOptions, PoolStats } from './async/pool';
+
 // ---- diagnostics
 export { activationStats, formatStats } from './diagnostics';
 export type { LayerStats } from './diagnostics';

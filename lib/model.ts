@@ -39,9 +39,21 @@ export interface StateEntry {
 }
 export type StateDict = Record<string, StateEntry>;
 
+/**
+ * A built model's memory: parameters, gradients and buffers (running statistics), each one
+ * SharedArrayBuffer. A replica of the model in a worker thread binds its layers to these, so the
+ * weights a worker trains are the caller's weights, with no copy.
+ */
+export interface SharedState {
+  readonly data: SharedArrayBuffer;
+  readonly grad: SharedArrayBuffer;
+  readonly buffers: SharedArrayBuffer;
+}
+
 export class Sequential {
   readonly layers: Layer[];
   private arena: ParamArena | null = null;
+  private bufferArena: Float32Array | null = null;
   /** The backend given to the model (and so to its layers and arena), if any. */
   readonly backend: Backend | undefined;
   private rng: Generator;
@@ -115,11 +127,59 @@ export class Sequential {
         total += size;
       }
     });
-    const data = new Float32Array(total);
-    const grad = new Float32Array(total);
+    // Shared memory, so that a worker-thread replica trains and reads these very values.
+    const data = new Float32Array(new SharedArrayBuffer(total * 4));
+    const grad = new Float32Array(new SharedArrayBuffer(total * 4));
     let off = 0;
     for (const l of this.layers) off = l.bindArena(data, grad, off);
     this.arena = this.backend ? { data, grad, views, backend: this.backend } : { data, grad, views };
+    const nb = this.layers.reduce((s, l) => s + l.buffers().reduce((t, b) => t + b.data.length, 0), 0);
+    this.bufferArena = new Float32Array(new SharedArrayBuffer(nb * 4));
+    this.bindBuffers(this.bufferArena, true);
+  }
+
+  /** Points every layer buffer at its slice of `all` (copying the current values when asked). */
+  private bindBuffers(all: Float32Array, copy: boolean): void {
+    let off = 0;
+    for (const l of this.layers) {
+      for (const b of l.buffers()) {
+        const v = all.subarray(off, off + b.data.length);
+        if (copy) v.set(b.data);
+        b.data = v;
+        off += v.length;
+      }
+    }
+  }
+
+  /** The shared memory behind parameters, gradients and buffers (see SharedState). */
+  sharedState(): SharedState {
+    const a = this.parameters();
+    return { data: a.data.buffer as SharedArrayBuffer, grad: a.grad.buffer as SharedArrayBuffer, buffers: this.bufferArena!.buffer as SharedArrayBuffer };
+  }
+
+  /**
+   * Binds this built model to the shared state of a model of the same architecture, without
+   * copying: from now on both read and write the same parameters, gradients and buffers.
+   */
+  attachSharedState(s: SharedState): void {
+    const a = this.parameters();
+    const nb = this.bufferArena!.length;
+    if (!s || !(s.data instanceof SharedArrayBuffer) || s.data.byteLength !== a.data.byteLength || s.grad?.byteLength !== a.grad.byteLength || s.buffers?.byteLength !== nb * 4) {
+      fail('range', `shared state of ${a.data.length} parameters and ${nb} buffer values`, 'sharedState', describe(s));
+    }
+    const data = new Float32Array(s.data);
+    const grad = new Float32Array(s.grad);
+    let off = 0;
+    for (const l of this.layers) {
+      for (const p of l.parameters()) {
+        p.data = data.subarray(off, off + p.data.length);
+        p.grad = grad.subarray(off, off + p.grad.length);
+        off += p.data.length;
+      }
+    }
+    this.arena = this.backend ? { data, grad, views: a.views, backend: this.backend } : { data, grad, views: a.views };
+    this.bufferArena = new Float32Array(s.buffers);
+    this.bindBuffers(this.bufferArena, false);
   }
 
   /**

@@ -10,7 +10,8 @@
 import { Sequential } from '../model';
 import { Generator } from '../random';
 import { sameShape, toTensor, type TensorLike } from '../tensor';
-import { checkInt, describe, fail, formatShape } from '../validate';
+import { checkBool, checkInt, describe, fail, formatShape } from '../validate';
+import { fitOffThread } from '../async/fit';
 import { Batcher, checkTargets, range, toDataset, type Dataset } from './data';
 import { checkModel, evaluateRows, nextTick } from './evaluate';
 import { parseFitOptions, type FitConfig } from './options';
@@ -154,6 +155,7 @@ async function runEpoch(model: Sequential, c: FitConfig, p: Plan, step: TrainSte
 /** Trains the model; returns the per-epoch history. */
 export async function fit(model: Sequential, x: TensorLike, y: Targets, options: FitOptions): Promise<History> {
   checkModel(model);
+  if (options !== null && typeof options === 'object' && checkBool(options.offThread ?? false, 'offThread')) return fitOffThread(model, x, y, options);
   const c = parseFitOptions(options);
   const p = prepare(model, x, y, c);
   const step = createTrainStep({ model, loss: c.loss, optimizer: c.optimizer, accuracy: c.accuracy });

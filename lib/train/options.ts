@@ -4,9 +4,9 @@
 import { checkBool, checkInt, checkNumber, checkOptions, describe, fail } from '../validate';
 import type { Callback, FitOptions, LossFn, Metric, OptimizerLike, ProgressStream, Targets } from './types';
 
-const FIT_KEYS = [
+export const FIT_KEYS = [
   'epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'loss', 'optimizer', 'metrics',
-  'callbacks', 'seed', 'dropLast', 'verbose', 'output', 'resume',
+  'callbacks', 'seed', 'dropLast', 'verbose', 'output', 'resume', 'offThread',
 ] as const;
 
 /** fit's options with their defaults; batchSize stays optional (its default needs the data). */

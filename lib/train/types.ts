@@ -90,6 +90,12 @@ export interface FitOptions {
    * same seed), from `history.trainerState` or `loadCheckpoint(path).trainer`.
    */
   resume?: TrainerState;
+  /**
+   * Run the steps in a worker thread the library manages, leaving the event loop free; results
+   * are bit for bit the in-thread ones. Needs the library's own losses, optimizers and layers.
+   * Default false.
+   */
+  offThread?: boolean;
 }
 
 export interface History {

@@ -8,6 +8,7 @@
  */
 import { Sequential } from './model';
 import { Generator } from './random';
+import { applyResume, trainerState, TrainerState } from './io/resume';
 import { Tensor, sizeOf, toTensor, checkFiniteData } from './tensor';
 import { checkBool, checkInt, checkNumber, checkOptions, describe, fail, formatShape, isDetached } from './validate';
 
@@ -34,8 +35,16 @@ export interface Logs {
   [k: string]: number | undefined;
 }
 
+/** What fit tells its callbacks when training begins. */
+export interface TrainContext {
+  model: Sequential;
+  optimizer: OptimizerLike;
+  /** The trainer's state now (after the epochs done), to save for an exact resume. */
+  trainerState(): TrainerState;
+}
+
 export interface Callback {
-  onTrainBegin?(): void | Promise<void>;
+  onTrainBegin?(context: TrainContext): void | Promise<void>;
   onTrainEnd?(logs: Logs | null): void | Promise<void>;
   onEpochBegin?(epoch: number): void | Promise<void>;
   onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
@@ -70,16 +79,23 @@ export interface FitOptions {
   verbose?: 0 | 1 | 2;
   /** Where progress goes. Default process.stdout. */
   output?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  /**
+   * Continue a run where it stopped: the saved shuffling generator and sample order (same data,
+   * same seed), from `history.trainerState` or `loadCheckpoint(path).trainer`.
+   */
+  resume?: TrainerState;
 }
 
 export interface History {
   epoch: number[];
   history: { loss: number[]; accuracy?: number[]; valLoss?: number[]; valAccuracy?: number[] };
+  /** Where training stopped: save it with the model (saveModel's `trainer`) to resume exactly. */
+  trainerState: TrainerState;
 }
 
 const FIT_KEYS = [
   'epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'loss', 'optimizer', 'metrics',
-  'callbacks', 'seed', 'dropLast', 'verbose', 'output',
+  'callbacks', 'seed', 'dropLast', 'verbose', 'output', 'resume',
 ] as const;
 
 /** Training data in one flat layout: rows of x, and either labels or regression targets. */
@@ -252,6 +268,16 @@ export async function fit(model: Sequential, x: unknown, y: Targets, options: Fi
     trainIdx = order.slice(0, all.n - nVal);
     valDs = all;
   }
+  let epochsBefore = 0;
+  if (options.resume !== undefined) {
+    const r = applyResume(options.resume, rng, seed, all.n, !options.validationData && split > 0);
+    trainIdx = r.trainIndex;
+    if (!options.validationData && split > 0) valIdx = r.valIndex;
+    epochsBefore = r.epochs;
+  }
+  let epochsDone = 0;
+  const splitIdx = !options.validationData && split > 0 ? valIdx : null;
+  const stateNow = () => trainerState(epochsBefore + epochsDone, seed, rng, trainIdx, splitIdx);
   const nTrain = trainIdx.length;
   const batchSize = checkInt(options.batchSize ?? Math.min(32, nTrain), 'batchSize', 1);
   if (batchSize > nTrain) fail('range', `integer between 1 and ${nTrain} (the training samples)`, 'batchSize', describe(batchSize));
@@ -272,7 +298,7 @@ export async function fit(model: Sequential, x: unknown, y: Targets, options: Fi
   }
 
   const batcher = new Batcher(all);
-  const history: History = { epoch: [], history: { loss: [] } };
+  const history = { epoch: [], history: { loss: [] } } as unknown as History;
   if (withAccuracy) history.history.accuracy = [];
   if (valDs) {
     history.history.valLoss = [];
@@ -286,7 +312,7 @@ export async function fit(model: Sequential, x: unknown, y: Targets, options: Fi
   let haveSnap = false;
   const bufferSnap = model.layers.flatMap((l) => l.buffers().map((b) => ({ b, copy: new Float32Array(b.data.length) })));
 
-  for (const cb of callbacks) await cb.onTrainBegin?.();
+  for (const cb of callbacks) await cb.onTrainBegin?.({ model, optimizer: opt, trainerState: stateNow });
   let lastLogs: Logs | null = null;
   let globalStep = 0;
   for (let epoch = 0; epoch < epochs; epoch++) {
@@ -341,6 +367,7 @@ export async function fit(model: Sequential, x: unknown, y: Targets, options: Fi
       logs.valLoss = v.loss;
       if (v.accuracy !== undefined) logs.valAccuracy = v.accuracy;
     }
+    epochsDone++;
     history.epoch.push(epoch);
     history.history.loss.push(logs.loss);
     if (logs.accuracy !== undefined) history.history.accuracy!.push(logs.accuracy);
@@ -352,6 +379,7 @@ export async function fit(model: Sequential, x: unknown, y: Targets, options: Fi
     if (callbacks.some((c) => c.stopTraining)) break;
   }
   model.train();
+  history.trainerState = stateNow();
   for (const cb of callbacks) await cb.onTrainEnd?.(lastLogs);
   progress.end();
   return history;

@@ -14,6 +14,7 @@
 import type { Backend, BackendName } from '../backend/types';
 import { resolveBackend } from '../backend/index';
 import { Generator } from '../random';
+import { fromConfig as initializerFromConfig } from '../init';
 import type { Initializer, InitContext } from '../init';
 import type { ParamArena, ParamView } from '../params';
 import { Tensor, sizeOf, toTensor } from '../tensor';
@@ -67,6 +68,7 @@ export abstract class Layer {
   private lastIn: Tensor | null = null;
 
   constructor(args: LayerArgs = {}, cls?: string) {
+    if (args.name !== undefined && (typeof args.name !== 'string' || args.name.length === 0)) fail('type', 'non-empty string', `name of ${cls ?? this.constructor.name}`, describe(args.name));
     this.name = args.name ?? autoName(cls ?? this.constructor.name);
     this.backend = resolveBackend(args.backend);
   }
@@ -191,6 +193,22 @@ export abstract class Layer {
 
   getConfig(): Record<string, unknown> {
     return { className: this.className, name: this.name };
+  }
+
+  /**
+   * Rebuilds a layer of this class from its getConfig() output (initializer configs included); the
+   * constructor checks every value. Subclasses whose config is not their constructor's options
+   * override it.
+   */
+  static fromConfig<T extends Layer>(this: new (args: any) => T, config: Record<string, unknown>): T {
+    if (config === null || typeof config !== 'object' || Array.isArray(config)) fail('type', 'layer config object', 'config', describe(config));
+    const { className, ...args } = config as Record<string, unknown>;
+    for (const [k, v] of Object.entries(args)) {
+      if (k.endsWith('Init') && v !== null && typeof v === 'object') args[k] = initializerFromConfig(v as Record<string, unknown>);
+    }
+    const layer = new this(args);
+    if (className !== undefined && className !== layer.className) fail('range', `className '${layer.className}'`, 'config.className', describe(className));
+    return layer;
   }
 
   toString(): string {

@@ -35,6 +35,12 @@ export interface Capabilities {
   version: string;
   /** Native only: the path of the loaded addon (a prebuilt binary or a local build). */
   addonPath?: string;
+  /**
+   * Native only: how idle OpenMP threads wait — `library default (...)` when the library chose it,
+   * `user (...)` when an OMP_WAIT_POLICY / GOMP_SPINCOUNT / KMP_BLOCKTIME / KMP_LIBRARY variable was
+   * set, or why neither applies.
+   */
+  waitPolicy?: string;
 }
 
 export type ActivationKind = 'relu' | 'leaky_relu' | 'elu' | 'sigmoid' | 'tanh';

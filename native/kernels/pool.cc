@@ -24,7 +24,7 @@ inline void window(int64_t o, int64_t s, int64_t pad, int64_t k, int64_t size, i
 
 void max_pool2d_forward(float* y, int32_t* argmax, const float* x, const Pool2dShape& p) {
   const int64_t planes = p.n * p.c, in = p.h * p.w, out = p.oh * p.ow;
-  const int nt = num_threads();
+  const int nt = threads_for(planes * (in + out), kStreamGrain);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && planes > 1)
 #else
@@ -88,7 +88,7 @@ void max_pool2d_forward(float* y, int32_t* argmax, const float* x, const Pool2dS
 
 bool max_pool2d_backward(float* dx, const int32_t* argmax, const float* dy, const Pool2dShape& p) {
   const int64_t planes = p.n * p.c, in = p.h * p.w, out = p.oh * p.ow;
-  const int nt = num_threads();
+  const int nt = threads_for(planes * (in + out), kStreamGrain);
   bool ok = true;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && planes > 1) reduction(&& : ok)
@@ -115,7 +115,7 @@ bool max_pool2d_backward(float* dx, const int32_t* argmax, const float* dy, cons
 void avg_pool2d_forward(float* y, const float* x, const Pool2dShape& p) {
   const int64_t planes = p.n * p.c, in = p.h * p.w, out = p.oh * p.ow;
   const float div = (float)(p.kh * p.kw);
-  const int nt = num_threads();
+  const int nt = threads_for(planes * (in + out), kStreamGrain);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && planes > 1)
 #else
@@ -144,7 +144,7 @@ void avg_pool2d_forward(float* y, const float* x, const Pool2dShape& p) {
 void avg_pool2d_backward(float* dx, const float* dy, const Pool2dShape& p) {
   const int64_t planes = p.n * p.c, in = p.h * p.w, out = p.oh * p.ow;
   const float div = (float)(p.kh * p.kw);
-  const int nt = num_threads();
+  const int nt = threads_for(planes * (in + out), kStreamGrain);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && planes > 1)
 #else

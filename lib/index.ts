@@ -51,6 +51,10 @@ export function getNumThreads(): number {
 }
 export { Flatten, Dropout } from './layers/reshape';
 export type { DropoutArgs } from './layers/reshape';
+export { Identity, Softmax, GlobalAvgPool2d, AdaptiveAvgPool2d } from './layers/blocks';
+export type { AdaptiveAvgPool2dArgs } from './layers/blocks';
+export { Container, Block, Residual, Concat } from './layers/containers';
+export type { ResidualArgs } from './layers/containers';
 export { Sequential } from './model';
 export type { SequentialArgs, StateDict, StateEntry } from './model';
 export {

@@ -67,10 +67,10 @@ const EXPORTERS: Record<string, Exporter> = {
     return b.node('Gemm', inputs, { transB: 1 });
   },
   Conv2d: (b, l, x) => {
-    const w = b.float('weight', [l.outChannels, l.inChannels, ...l.kernelSize], param(l, 'weight')!.data);
+    const w = b.float('weight', [l.outChannels, l.inChannels / l.groups, ...l.kernelSize], param(l, 'weight')!.data);
     const inputs = l.hasBias ? [x, w, b.float('bias', [l.outChannels], param(l, 'bias')!.data)] : [x, w];
     const [pH, pW] = l.padding;
-    return b.node('Conv', inputs, { kernel_shape: [...l.kernelSize], strides: [...l.stride], pads: [pH, pW, pH, pW], dilations: [...l.dilation], group: 1 });
+    return b.node('Conv', inputs, { kernel_shape: [...l.kernelSize], strides: [...l.stride], pads: [pH, pW, pH, pW], dilations: [...l.dilation], group: l.groups });
   },
   BatchNorm1d: batchNorm,
   BatchNorm2d: batchNorm,

@@ -17,6 +17,7 @@ import type { StateDict } from '../model';
 import type { Backend, BackendName } from '../backend/types';
 import type { Optimizer, LRScheduler } from '../optim';
 import { Dropout } from '../layers/reshape';
+import { withoutInit } from '../layers/layer';
 import { checkBool, checkOptions, describe, fail } from '../validate';
 import { atomicWrite, checkPath } from './atomic';
 import { parseSafetensors, encodeSafetensors, toFloat32, toIntegers, record, RawTensor } from './safetensors';
@@ -142,9 +143,15 @@ function modelOf(p: Parsed, options: LoadOptions): Sequential {
   if (cfgText === undefined) {
     fail('range', "a minibatch checkpoint (metadata 'minibatch_config' with the architecture)", p.file, 'a safetensors file without it: build the model in code and call model.loadWeights(path)');
   }
+  const version = p.metadata.minibatch_format;
+  if (version !== undefined && version !== FORMAT_VERSION) {
+    fail('range', `checkpoint format ${FORMAT_VERSION} (minibatch_format)`, p.file, `format '${version}': written by another version of minibatch`);
+  }
   const cfg = parseJson(cfgText, 'minibatch_config', p.file);
   if (options.strict ?? true) checkParameterBudget(cfg, p);
-  const model = sequentialFromConfig(cfg, options.backend === undefined ? {} : { backend: options.backend });
+  // With strict loading every parameter is overwritten from the file: skip initializing them.
+  const build = () => sequentialFromConfig(cfg, options.backend === undefined ? {} : { backend: options.backend });
+  const model = options.strict ?? true ? withoutInit(build) : build();
   if (!model.built) fail('range', 'a config with the input shape', `${p.file} minibatch_config`, 'a model saved before it was built');
   loadInto(model, stateOf(p), p.file, options.strict ?? true);
   if (p.metadata.minibatch_rng !== undefined) {
@@ -250,8 +257,17 @@ export function loadWeights(model: Sequential, path: string, options: { strict?:
   return loadInto(model, stateOf(parseFile(path)), checkPath(path, 'path'), strict);
 }
 
+/** Shapes of the model's state-dict entries (no copy of the values). */
+function stateShapes(model: Sequential): Record<string, { shape: readonly number[] }> {
+  const own: Record<string, { shape: readonly number[] }> = record();
+  model.layers.forEach((l, i) => {
+    for (const t of [...l.parameters(), ...l.buffers()]) own[`${i}.${t.name}`] = { shape: t.shape };
+  });
+  return own;
+}
+
 function loadInto(model: Sequential, sd: StateDict, file: string, strict: boolean): LoadReport {
-  const own = model.stateDict();
+  const own = stateShapes(model);
   const missing = Object.keys(own).filter((k) => !(k in sd));
   const unexpected = Object.keys(sd).filter((k) => !Object.prototype.hasOwnProperty.call(own, k));
   const misshaped = Object.keys(sd)

@@ -22,7 +22,7 @@ const DTYPE_SIZE: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I6
 const SPEC_DTYPES = new Set(['BOOL', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'I16', 'U16', 'F16', 'BF16', 'I32', 'U32', 'F32', 'F64', 'I64', 'U64']);
 
 export type RawDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32';
-/** A tensor as stored: its dtype, shape and a copy of its bytes. */
+/** A tensor as stored: its dtype, shape and its bytes (a view into the buffer parsed). */
 export interface RawTensor {
   dtype: RawDtype;
   shape: number[];
@@ -226,7 +226,7 @@ function checkEntry(k: string, v: unknown, name: string, dataLen: number): Entry
 }
 
 /**
- * Parses and checks a whole safetensors buffer; returns every tensor with a copy of its bytes, and
+ * Parses and checks a whole safetensors buffer; returns every tensor (a view of its bytes), and
  * the metadata. Throws, naming the file, for anything the specification does not allow and for the
  * dtypes this library cannot convert (BOOL, U8, I8, I16, U16, U32, U64, F8_*).
  */
@@ -254,18 +254,19 @@ export function parseSafetensors(buf: unknown, name = 'checkpoint'): { tensors: 
   const tensors = record<RawTensor>();
   for (const e of entries) {
     if (DTYPE_SIZE[e.dtype] === undefined) fail('range', 'dtype F32, F16, BF16, F64, I64 or I32', `${name}['${e.key}']`, `dtype ${e.dtype}`);
-    tensors[e.key] = { dtype: e.dtype as RawDtype, shape: e.shape, bytes: b.slice(dataStart + e.begin, dataStart + e.end) };
+    tensors[e.key] = { dtype: e.dtype as RawDtype, shape: e.shape, bytes: b.subarray(dataStart + e.begin, dataStart + e.end) };
   }
   return { tensors, metadata };
 }
 
 // ====================================================================================== conversion
 
-/** A little-endian byte copy viewed as elements of `size` bytes (swapped on big-endian hosts). */
+/** The bytes as a new buffer of host-order elements of `size` bytes (one copy; swapped on big-endian hosts). */
 function aligned(bytes: Uint8Array, size: number): ArrayBuffer {
-  const copy = bytes.byteOffset % size === 0 ? bytes : bytes.slice();
-  const out = isLittleEndian ? copy : swapped(copy, size);
-  return out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength) as ArrayBuffer;
+  if (!isLittleEndian) return swapped(bytes, size).buffer as ArrayBuffer;
+  const out = new Uint8Array(bytes.length); // not bytes.slice(): Buffer#slice is a view
+  out.set(bytes);
+  return out.buffer;
 }
 
 const f16Table = (() => {

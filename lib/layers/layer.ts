@@ -42,6 +42,21 @@ export interface StateBuffer {
   data: Float32Array;
 }
 
+let initSkipped = false;
+/**
+ * Runs fn with parameter initialization skipped (parameters start at zero): for loaders that
+ * overwrite every parameter right after building, so a large model is not initialized in vain.
+ */
+export function withoutInit<T>(fn: () => T): T {
+  const before = initSkipped;
+  initSkipped = true;
+  try {
+    return fn();
+  } finally {
+    initSkipped = before;
+  }
+}
+
 const counters = new Map<string, number>();
 function autoName(cls: string): string {
   const n = counters.get(cls) ?? 0;
@@ -223,7 +238,7 @@ export abstract class Layer {
   /** Adds a parameter filled by `init` (fans for the initializer given by the caller). */
   protected addParam(name: string, shape: number[], init: Initializer, rng: Generator, ctx: Omit<InitContext, 'layer'>): Param {
     const data = new Float32Array(sizeOf(shape));
-    init.fill(data, { ...ctx, layer: this.label() }, rng);
+    if (!initSkipped) init.fill(data, { ...ctx, layer: this.label() }, rng);
     const p: Param = { name, shape: Object.freeze([...shape]), data, grad: new Float32Array(data.length) };
     this.paramList.push(p);
     return p;

@@ -223,6 +223,8 @@ describe('loadWeights and bad inputs', () => {
     const huge = { className: 'Sequential', inputShape: [100000], layers: [{ className: 'Linear', inFeatures: 100000, outFeatures: 100000 }] };
     fs.writeFileSync(file('huge.safetensors'), encodeSafetensors({ '0.weight': { shape: [1], data: new Float32Array(1) } }, { minibatch_config: JSON.stringify(huge) }));
     expect(() => loadModel(file('huge.safetensors'))).toThrow(`Expected a config whose weights are in the file (1 values) for ${file('huge.safetensors')} minibatch_config but received layers of 10000000000 weights`);
+    fs.writeFileSync(file('v2.safetensors'), encodeSafetensors({}, { minibatch_format: '2', minibatch_config: '{}' }));
+    expect(() => loadModel(file('v2.safetensors'))).toThrow(`Expected checkpoint format 1 (minibatch_format) for ${file('v2.safetensors')} but received format '2': written by another version of minibatch`);
     const unknownCls = { className: 'Sequential', inputShape: [1], layers: [{ className: 'Nope' }] };
     fs.writeFileSync(file('nope.safetensors'), encodeSafetensors({}, { minibatch_config: JSON.stringify(unknownCls) }));
     expect(() => loadModel(file('nope.safetensors'))).toThrow(/received 'Nope': call registerLayer\(Nope\) before loading/);

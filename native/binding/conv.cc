@@ -45,6 +45,7 @@ Conv2dShape conv_params(const Napi::CallbackInfo& info, size_t i) {
   check_count(env, n * p.cout * p.oh * p.ow, "p", geom);
   check_count(env, (double)p.cin * p.kh * p.kw * (double)p.oh * p.ow * (double)(num_threads() + 1), "p", geom);
   check_count(env, (double)p.cout * p.cin * p.kh * p.kw * (double)(num_threads() + 1), "p", geom);
+  check_count(env, conv2d_workspace_bound(p, num_threads()), "p", geom);
   return p;
 }
 

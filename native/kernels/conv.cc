@@ -2,6 +2,7 @@
 #include "conv.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "cpu.h"
@@ -242,6 +243,12 @@ bool conv2d_is_pointwise(const Conv2dShape& p) {
 size_t conv2d_workspace_min(const Conv2dShape& p) {
   const Plan pl = plan_of(p);
   return pl.partials + pl.slot;
+}
+
+double conv2d_workspace_bound(const Conv2dShape& p, int nthreads) {
+  const double P = (double)pdim(p), K = (double)kdim(p), co = (double)p.cout;
+  const double S = std::max(1.0, std::min((double)p.n, std::ceil((double)kChunkCols / P)));
+  return (double)kMaxGroups * co * K + (double)std::max(1, nthreads) * (K + co) * (S + 1) * P;
 }
 
 size_t conv2d_workspace_size(const Conv2dShape& p, int nthreads) {

@@ -50,6 +50,8 @@ bool conv2d_is_pointwise(const Conv2dShape& p);
 // Floats of workspace conv2d_forward and conv2d_backward use with `nthreads` threads: the dW
 // partials and one chunk slot per thread (at most one per chunk). Never less than conv2d_workspace_min(p).
 size_t conv2d_workspace_size(const Conv2dShape& p, int nthreads);
+// conv2d_workspace_size computed in double, for the glue's overflow check before any size_t arithmetic.
+double conv2d_workspace_bound(const Conv2dShape& p, int nthreads);
 // The smallest workspace the kernels accept (one thread's worth: conv2d_workspace_size(p, 1)).
 size_t conv2d_workspace_min(const Conv2dShape& p);
 

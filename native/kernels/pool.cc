@@ -11,7 +11,41 @@
 
 namespace mb {
 
+// One plane of 2×2 stride-2 max pooling (pool_avx2.cc, pool_avx512.cc).
+void max_pool2x2_plane_avx2(float* y, int32_t* am, const float* x, int64_t h, int64_t w, int64_t oh, int64_t ow);
+void max_pool2x2_plane_avx512(float* y, int32_t* am, const float* x, int64_t h, int64_t w, int64_t oh, int64_t ow);
+bool max_pool2x2_backward_plane_avx2(float* dx, const int32_t* am, const float* dy, int64_t h, int64_t w,
+                                     int64_t oh, int64_t ow);
+bool max_pool2x2_backward_plane_avx512(float* dx, const int32_t* am, const float* dy, int64_t h, int64_t w,
+                                       int64_t oh, int64_t ow);
+
 namespace {
+
+inline bool is_2x2_s2(const Pool2dShape& p) {
+  return p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 && p.ph == 0 && p.pw == 0;
+}
+
+// The SIMD plane kernels for 2×2 stride 2, or null on the scalar path.
+using PlaneFwd = void (*)(float*, int32_t*, const float*, int64_t, int64_t, int64_t, int64_t);
+using PlaneBwd = bool (*)(float*, const int32_t*, const float*, int64_t, int64_t, int64_t, int64_t);
+PlaneFwd plane_fwd_2x2() {
+#ifdef MB_HAVE_AVX512_TU
+  if (simd_level() == Simd::Avx512) return max_pool2x2_plane_avx512;
+#endif
+#ifdef MB_HAVE_AVX2_TU
+  if (simd_level() >= Simd::Avx2) return max_pool2x2_plane_avx2;
+#endif
+  return nullptr;
+}
+PlaneBwd plane_bwd_2x2() {
+#ifdef MB_HAVE_AVX512_TU
+  if (simd_level() == Simd::Avx512) return max_pool2x2_backward_plane_avx512;
+#endif
+#ifdef MB_HAVE_AVX2_TU
+  if (simd_level() >= Simd::Avx2) return max_pool2x2_backward_plane_avx2;
+#endif
+  return nullptr;
+}
 
 // Clipped window [lo, hi) along one axis for output index o.
 inline void window(int64_t o, int64_t s, int64_t pad, int64_t k, int64_t size, int64_t& lo, int64_t& hi) {
@@ -25,6 +59,7 @@ inline void window(int64_t o, int64_t s, int64_t pad, int64_t k, int64_t size, i
 void max_pool2d_forward(float* y, int32_t* argmax, const float* x, const Pool2dShape& p) {
   const int64_t planes = p.n * p.c, in = p.h * p.w, out = p.oh * p.ow;
   const int nt = threads_for(planes * (in + out), kStreamGrain);
+  const PlaneFwd simd = is_2x2_s2(p) ? plane_fwd_2x2() : nullptr;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && planes > 1)
 #else
@@ -34,6 +69,10 @@ void max_pool2d_forward(float* y, int32_t* argmax, const float* x, const Pool2dS
     const float* xp = x + pl * in;
     float* yp = y + pl * out;
     int32_t* ap = argmax + pl * out;
+    if (simd) {
+      simd(yp, ap, xp, p.h, p.w, p.oh, p.ow);
+      continue;
+    }
     if (p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 && p.ph == 0 && p.pw == 0) {
       // The common 2×2 / stride 2 case: every window is whole; the same rule (first maximum in
       // row-major order, a NaN wins) as selects instead of branches.
@@ -89,6 +128,7 @@ void max_pool2d_forward(float* y, int32_t* argmax, const float* x, const Pool2dS
 bool max_pool2d_backward(float* dx, const int32_t* argmax, const float* dy, const Pool2dShape& p) {
   const int64_t planes = p.n * p.c, in = p.h * p.w, out = p.oh * p.ow;
   const int nt = threads_for(planes * (in + out), kStreamGrain);
+  const PlaneBwd simd = is_2x2_s2(p) ? plane_bwd_2x2() : nullptr;
   bool ok = true;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && planes > 1) reduction(&& : ok)
@@ -99,6 +139,9 @@ bool max_pool2d_backward(float* dx, const int32_t* argmax, const float* dy, cons
     float* dp = dx + pl * in;
     const float* gp = dy + pl * out;
     const int32_t* ap = argmax + pl * out;
+    // 2×2 stride 2 with every argmax inside its own window (as the forward leaves them): each input
+    // written once, no zeroing pass; otherwise (or on the scalar path) zero and scatter.
+    if (simd && simd(dp, ap, gp, p.h, p.w, p.oh, p.ow)) continue;
     std::memset(dp, 0, sizeof(float) * in);
     for (int64_t i = 0; i < out; i++) {
       const int32_t a = ap[i];

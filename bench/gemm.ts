@@ -5,7 +5,7 @@
 // and on 2 threads, before and after the GEMMs; the higher reading) and every native figure is also
 // given as a fraction of it.
 import * as os from 'os';
-import { jsBackend, nativeBackend } from '../lib/backend/index';
+import { jsBackend, nativeAddon, nativeBackend } from '../lib/testing';
 import type { Backend } from '../lib/backend/types';
 import { loadTf, pythonHas, runPython } from './peers';
 import { fmt, table, time, timeAsync } from './util';
@@ -77,7 +77,7 @@ function check(nat: Backend, jsb: Backend, refGemm: (...a: unknown[]) => void): 
 export async function run(): Promise<string> {
   const nat = nativeBackend();
   const jsb = jsBackend();
-  check(nat, jsb, (nat as any).gemmRef);
+  check(nat, jsb, nativeAddon().gemmRef as (...a: unknown[]) => void);
   const notes: string[] = [];
   const savedThreads = nat.getNumThreads();
 

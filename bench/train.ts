@@ -9,7 +9,7 @@
 import * as os from 'os';
 import { performance } from 'perf_hooks';
 import { Sequential, Linear, BatchNorm1d, BatchNorm2d, ReLU, Conv2d, MaxPool2d, Flatten, CrossEntropyLoss, SGD, fit } from '../lib/index';
-import { jsBackend, nativeBackend } from '../lib/backend/index';
+import { jsBackend, nativeBackend } from '../lib/testing';
 import type { Backend } from '../lib/backend/types';
 import type { Tensor } from '../lib/tensor';
 import { loadTf, pythonHas, runPython, type Tf } from './peers';

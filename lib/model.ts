@@ -4,7 +4,7 @@
  * `0.weight`), and exposes the explicit training loop pieces: forward, backward, zeroGrad, train/eval.
  */
 import type { Backend, BackendName } from './backend/types';
-import { resolveBackend } from './backend/index';
+import { checkBackend } from './backend/index';
 import { Layer } from './layers/layer';
 import { Block, Container, withPath } from './layers/containers';
 import { Generator } from './random';
@@ -48,6 +48,8 @@ function setBackend(l: Layer, b: Backend): void {
 export class Sequential {
   readonly layers: Layer[];
   private arena: ParamArena | null = null;
+  /** The backend given to the model (and so to its layers and arena), if any. */
+  readonly backend: Backend | undefined;
   private rng: Generator;
   private _training = true;
   inputShape: readonly number[] | null = null;
@@ -74,10 +76,8 @@ export class Sequential {
       | (Layer & { needsInputGrad?: boolean })
       | undefined;
     if (first && 'needsInputGrad' in first) first.needsInputGrad = inputGrad;
-    if (args.backend !== undefined) {
-      const b = resolveBackend(args.backend);
-      for (const l of this.layers) setBackend(l, b);
-    }
+    this.backend = checkBackend(args.backend);
+    if (this.backend) for (const l of this.layers) setBackend(l, this.backend);
     if (args.inputShape !== undefined) this.build(args.inputShape);
   }
 
@@ -124,7 +124,7 @@ export class Sequential {
     const grad = new Float32Array(total);
     let off = 0;
     for (const l of this.layers) off = l.bindArena(data, grad, off);
-    this.arena = { data, grad, views };
+    this.arena = this.backend ? { data, grad, views, backend: this.backend } : { data, grad, views };
   }
 
   /** Forward through every layer. Builds the model from the first batch's shape if needed. */

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Backend, Capabilities } from './types';
 import { VERSION } from '../version';
+import { threadsChanged } from './threads';
 
 /** The package root (the folder holding minibatch's package.json), found from this file. */
 export function packageRoot(): string {
@@ -112,11 +113,19 @@ export function loadAddon(dir: string | undefined = process.env.MINIBATCH_ADDON 
   return withWaitPolicy(() => nodeGypBuild(root) as NativeAddon);
 }
 
+/** Addon exports that are not kernels of the contract (reached through lib/testing.ts). */
+const TEST_HOOKS = new Set(['nativeInfo', 'gemmRef', 'normReference', 'copyBuffer', 'fmaPeak']);
+
+/** The Backend over the addon: its kernels under the contract's names, nothing else. */
 export function createNativeBackend(addon: NativeAddon = loadAddon()): Backend {
   const addonPath = loadedFrom ?? undefined;
   const b = Object.create(null) as Record<string, unknown>;
-  for (const key of Object.keys(addon)) b[key] = addon[key];
+  for (const key of Object.keys(addon)) if (!TEST_HOOKS.has(key)) b[key] = addon[key];
   b.name = 'native';
+  b.setNumThreads = (n: number): void => {
+    addon.setNumThreads(n);
+    threadsChanged();
+  };
   b.capabilities = (): Capabilities => {
     const info = addon.nativeInfo();
     return {

@@ -12,7 +12,7 @@
  * the batch shape is known.
  */
 import type { Backend, BackendName } from '../backend/types';
-import { resolveBackend } from '../backend/index';
+import { checkBackend, getBackend } from '../backend/index';
 import { Generator } from '../random';
 import { fromConfig as initializerFromConfig } from '../init';
 import type { Initializer, InitContext } from '../init';
@@ -68,7 +68,7 @@ export abstract class Layer {
   /** The class name as it appears in configs ('Linear', 'Conv2d', ...). */
   abstract readonly className: string;
   readonly name: string;
-  backend: Backend;
+  private explicitBackend: Backend | undefined;
   /** true in training mode (the default), false after eval(). */
   training = true;
   /** Per-sample input and output shapes, set by build(). */
@@ -85,7 +85,15 @@ export abstract class Layer {
   constructor(args: LayerArgs = {}, cls?: string) {
     if (args.name !== undefined && (typeof args.name !== 'string' || args.name.length === 0)) fail('type', 'non-empty string', `name of ${cls ?? this.constructor.name}`, describe(args.name));
     this.name = args.name ?? autoName(cls ?? this.constructor.name);
-    this.backend = resolveBackend(args.backend);
+    this.explicitBackend = checkBackend(args.backend);
+  }
+
+  /** The backend given to this layer, else the current one (looked up at each call). */
+  get backend(): Backend {
+    return this.explicitBackend ?? getBackend();
+  }
+  set backend(b: Backend) {
+    this.explicitBackend = checkBackend(b);
   }
 
   get built(): boolean {

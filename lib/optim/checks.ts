@@ -3,8 +3,6 @@
  * libraries, hyper-parameter ranges, parameter arenas and loaded state buffers.
  */
 import type { ParamArena } from '../params';
-import type { Backend, BackendName } from '../backend/types';
-import { resolveBackend } from '../backend/index';
 import { checkNumber, checkOptions, describe, fail, isDetached } from '../validate';
 
 /** One arena, or several (layers used standalone). */
@@ -89,12 +87,6 @@ export function checkParams(params: unknown, name = 'params'): ParamArena[] {
     return params.map((a, i) => checkArena(a, `${name}[${i}]`));
   }
   return [checkArena(params, name)];
-}
-
-export function checkBackendOption(b: unknown): Backend {
-  if (b === undefined || typeof b === 'string') return resolveBackend(b as BackendName | undefined);
-  if (b !== null && typeof b === 'object' && typeof (b as Backend).sgdStep === 'function') return b as Backend;
-  return fail('type', "'js', 'native' or a Backend", 'backend', describe(b));
 }
 
 /** A plain array of numbers of the given length, as a Float32Array (for loading state). */

@@ -16,6 +16,7 @@ namespace {
 struct Grouped {
   Conv2dShape p;
   int64_t groups;
+  size_t xs, ys, ws;  // element counts of x, y and w (checked products)
 };
 
 Grouped grouped_params(const Napi::CallbackInfo& info, size_t i) {
@@ -49,19 +50,18 @@ Grouped grouped_params(const Napi::CallbackInfo& info, size_t i) {
   if (eh <= 0 || ew <= 0) range_error(env, "a non-empty convolution output", "p", geom);
   if (p.oh != eh) range_error(env, "outH " + std::to_string(eh) + " (" + geom + ")", "outH", std::to_string(p.oh));
   if (p.ow != ew) range_error(env, "outW " + std::to_string(ew) + " (" + geom + ")", "outW", std::to_string(p.ow));
-  const double n = (double)p.n;
-  check_count(env, n * p.cin * p.h * p.w, "p", geom);
-  check_count(env, n * p.cout * p.oh * p.ow, "p", geom);
-  check_count(env, (double)p.cout * p.cin * p.kh * p.kw, "p", geom);
+  g.xs = mul(env, "x", {p.n, p.cin, p.h, p.w});
+  g.ys = mul(env, "y", {p.n, p.cout, p.oh, p.ow});
+  g.ws = mul(env, "w", {p.cout, p.cin / g.groups, p.kh, p.kw});
   return g;
 }
 
 Napi::Value GroupedConv2dForward(const Napi::CallbackInfo& info) {
   Grouped g = grouped_params(info, 4);
   const Conv2dShape& p = g.p;
-  float* y = f32(info, 0, "y", mul(p.n * p.cout, p.oh * p.ow));
-  const float* x = f32(info, 1, "x", mul(p.n * p.cin, p.h * p.w));
-  const float* w = f32(info, 2, "w", mul(p.cout * (p.cin / g.groups), p.kh * p.kw));
+  float* y = f32(info, 0, "y", g.ys);
+  const float* x = f32(info, 1, "x", g.xs);
+  const float* w = f32(info, 2, "w", g.ws);
   const float* bias = f32_opt(info, 3, "bias", (size_t)p.cout);
   conv2d_grouped_forward(y, x, w, bias, p, g.groups);
   return info.Env().Undefined();
@@ -70,12 +70,12 @@ Napi::Value GroupedConv2dForward(const Napi::CallbackInfo& info) {
 Napi::Value GroupedConv2dBackward(const Napi::CallbackInfo& info) {
   Grouped g = grouped_params(info, 6);
   const Conv2dShape& p = g.p;
-  float* dx = f32_opt(info, 0, "dx", mul(p.n * p.cin, p.h * p.w));
-  float* dw = f32(info, 1, "dw", mul(p.cout * (p.cin / g.groups), p.kh * p.kw));
+  float* dx = f32_opt(info, 0, "dx", g.xs);
+  float* dw = f32(info, 1, "dw", g.ws);
   float* db = f32_opt(info, 2, "db", (size_t)p.cout);
-  const float* x = f32(info, 3, "x", mul(p.n * p.cin, p.h * p.w));
-  const float* w = f32(info, 4, "w", mul(p.cout * (p.cin / g.groups), p.kh * p.kw));
-  const float* dy = f32(info, 5, "dy", mul(p.n * p.cout, p.oh * p.ow));
+  const float* x = f32(info, 3, "x", g.xs);
+  const float* w = f32(info, 4, "w", g.ws);
+  const float* dy = f32(info, 5, "dy", g.ys);
   conv2d_grouped_backward(dx, dw, db, x, w, dy, p, g.groups);
   return info.Env().Undefined();
 }

@@ -85,6 +85,10 @@ export interface Pool2dParams {
   padW: number;
   outH: number;
   outW: number;
+  /** outH/outW are PyTorch's ceil-mode sizes (the glue checks the formula). Default false. */
+  ceilMode?: boolean;
+  /** Average pooling: the padding inside a window counts in the divisor. Default true. */
+  countIncludePad?: boolean;
 }
 
 export type LabelArray = Int32Array | Uint8Array;

@@ -61,7 +61,7 @@ export { Sequential } from './model';
 export type { SequentialArgs, StateDict, StateEntry } from './model';
 export {
   Optimizer, SGD, Adam, AdamW, RMSProp, clipGradNorm, clipGradValue,
-  LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearWarmup, SequentialLR,
+  LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearWarmup, SequentialLR, ReduceLROnPlateau, OneCycleLR,
 } from './optim';
 export { fit, evaluate, predict, EarlyStopping, NonFiniteLossError } from './train';
 export type { FitOptions, History, Callback, TrainContext, Logs, LossFn, OptimizerLike, EvaluateOptions, EarlyStoppingOptions } from './train';
@@ -74,7 +74,7 @@ export {
 export type { SaveOptions, LoadOptions, Checkpoint, LoadReport, TrainerState, LayerClass, ModelCheckpointOptions, OnnxOptions } from './io';
 export type {
   Params, OptimizerState, SGDOptions, AdamOptions, RMSPropOptions, StepLROptions, ExponentialLROptions,
-  CosineAnnealingLROptions, LinearWarmupOptions, SequentialLROptions,
+  CosineAnnealingLROptions, LinearWarmupOptions, SequentialLROptions, ReduceLROnPlateauOptions, OneCycleLROptions,
 } from './optim';
 export { CrossEntropyLoss, MSELoss, BCEWithLogitsLoss, MultiMarginLoss } from './losses';
 export type { Loss, ClassTargets, CrossEntropyLossArgs, ElementwiseLossArgs, MultiMarginLossArgs } from './losses';

@@ -129,9 +129,10 @@ async function runEpoch(model: Sequential, c: FitConfig, p: Plan, step: TrainSte
   for (let s = 0; s < p.stepsPerEpoch; s++) {
     const from = s * p.batchSize;
     const to = Math.min(from + p.batchSize, nTrain);
+    const m = to - from;
+    for (const cb of c.callbacks) await cb.onBatchBegin?.(s, { size: m });
     const { x: bx, y: by } = batcher.batch(p.trainIdx, from, to);
     const r = step(bx, by, { epoch, step: s, globalStep: firstStep + s });
-    const m = to - from;
     lossSum += r.loss * m;
     correct += r.correct;
     seen += m;

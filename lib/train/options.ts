@@ -2,11 +2,12 @@
  * fit's options, checked and given their defaults before anything changes.
  */
 import { checkBool, checkInt, checkNumber, checkOptions, describe, fail } from '../validate';
+import { schedulerCallback } from './scheduler';
 import type { Callback, FitOptions, LossFn, Metric, OptimizerLike, ProgressStream, Targets } from './types';
 
 const FIT_KEYS = [
   'epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'loss', 'optimizer', 'metrics',
-  'callbacks', 'seed', 'dropLast', 'verbose', 'output', 'resume',
+  'callbacks', 'seed', 'dropLast', 'verbose', 'output', 'resume', 'scheduler', 'schedulerStep',
 ] as const;
 
 /** fit's options with their defaults; batchSize stays optional (its default needs the data). */
@@ -71,10 +72,16 @@ export function parseFitOptions(options: FitOptions): FitConfig {
     optimizer: opt,
     metrics,
     accuracy: metrics.includes('accuracy'),
-    callbacks: options.callbacks ?? [],
+    callbacks: [...checkCallbacks(options.callbacks), ...schedulerCallback(options.scheduler, options.schedulerStep, opt)],
     output: options.output ?? process.stdout,
     resume: options.resume,
   };
+}
+
+function checkCallbacks(v: unknown): Callback[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) fail('type', 'array of callbacks', 'callbacks', describe(v));
+  return v as Callback[];
 }
 
 export { checkMetrics };

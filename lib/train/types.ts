@@ -55,6 +55,8 @@ export interface Callback {
   onTrainEnd?(logs: Logs | null): void | Promise<void>;
   onEpochBegin?(epoch: number): void | Promise<void>;
   onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
+  /** Before each step; `size` is the number of samples in the batch. */
+  onBatchBegin?(batch: number, logs: { size: number }): void | Promise<void>;
   onBatchEnd?(batch: number, logs: { loss: number; size: number }): void | Promise<void>;
   /** Set by a callback to end training after the current epoch. */
   stopTraining?: boolean;
@@ -67,7 +69,20 @@ export interface ProgressStream {
   columns?: number;
 }
 
+/** A learning-rate schedule fit can step: a closed-form LRScheduler or ReduceLROnPlateau. */
+export interface SchedulerLike {
+  step(metric?: number): void;
+}
+
 export interface FitOptions {
+  /**
+   * A learning-rate schedule of the optimizer, stepped by fit after each epoch (default) or each
+   * batch (schedulerStep: 'batch', e.g. OneCycleLR). ReduceLROnPlateau is stepped each epoch with
+   * its monitored log (default valLoss, or loss when there is no validation data).
+   */
+  scheduler?: SchedulerLike;
+  /** When fit steps the scheduler: 'epoch' (default) or 'batch'. */
+  schedulerStep?: 'epoch' | 'batch';
   /** Passes over the training data. Default 1. */
   epochs?: number;
   /** Samples per step: 1 is SGD, N is full-batch descent. Default 32 (or N when smaller). */

@@ -17,12 +17,13 @@ export interface TrainContext {
  * A loss as lib/losses.ts defines them: forward returns the mean loss of a batch, backward its
  * gradient with respect to the input. `targets` (the stock losses set it) says what targets the
  * loss takes, so the trainer checks the whole y once, before the first step changes anything:
- * 'classes' for one class index per row, 'sameShape' for a tensor of the output's shape.
+ * 'classes' for one class index per row, 'sameShape' for a tensor of the output's shape,
+ * 'classesOrProbabilities' for either (CrossEntropyLoss: indices or class probabilities).
  */
 export interface LossFn {
   forward(input: Tensor, target: any): number;
   backward(): Tensor;
-  readonly targets?: 'classes' | 'sameShape';
+  readonly targets?: 'classes' | 'sameShape' | 'classesOrProbabilities';
 }
 
 /**

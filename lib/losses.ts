@@ -14,15 +14,24 @@
 import { probabilityCe, weightedClassCe } from './loss_ce';
 import type { Backend, BackendName, LabelArray } from './backend/types';
 import { checkBackend, getBackend } from './backend/index';
-import { checkFiniteData, toTensor, type NestedArray, type Tensor } from './tensor';
+import { checkFiniteData, sameShape, toTensor, type NestedArray, type Tensor } from './tensor';
 import { checkLabels, checkNumber, checkOptions, describe, fail, formatShape } from './validate';
 
 /** Class indices: one integer in [0, C) per row. */
-export type ClassTargets = Int32Array | Uint8Array | number[];
+export type Labels = Int32Array | Uint8Array | number[];
 
-export interface Loss<T> {
+/**
+ * The one loss interface, of the stock losses and of the trainer: forward returns the mean loss of
+ * a batch (and keeps what backward needs), backward the gradient with respect to the input.
+ * `targets` (the stock losses set it) says what targets the loss takes, so fit checks the whole y
+ * once, before the first step changes anything: 'classes' for one class index per row, 'sameShape'
+ * for a tensor of the output's shape, 'classesOrProbabilities' for either (CrossEntropyLoss: class
+ * indices, or class probabilities of the output's shape).
+ */
+export interface Loss<T = any> {
   forward(input: Tensor | NestedArray, target: T): number;
   backward(): Tensor;
+  readonly targets?: 'classes' | 'sameShape' | 'classesOrProbabilities';
 }
 
 function input2d(x: unknown, who: string): Tensor {
@@ -85,7 +94,7 @@ export interface CrossEntropyLossArgs {
  * against class probabilities [N, C] (a tensor with rows summing to 1, e.g. soft labels): mean of
  * −Σ_j q_ij log softmax(x_i)_j. Weights and probability targets run in TypeScript (loss_ce.ts).
  */
-export class CrossEntropyLoss implements Loss<ClassTargets | Tensor | NestedArray> {
+export class CrossEntropyLoss implements Loss<Labels | Tensor | NestedArray> {
   /** The targets this loss takes (the trainer checks y against it up front). */
   readonly targets = 'classesOrProbabilities' as const;
   readonly labelSmoothing: number;
@@ -105,7 +114,7 @@ export class CrossEntropyLoss implements Loss<ClassTargets | Tensor | NestedArra
     this.backendOpt = checkBackend(args.backend);
   }
 
-  forward(input: Tensor | NestedArray, target: ClassTargets | Tensor | NestedArray): number {
+  forward(input: Tensor | NestedArray, target: Labels | Tensor | NestedArray): number {
     const x = input2d(input, 'CrossEntropyLoss');
     const [n, c] = x.shape;
     if (this.weight && this.weight.length !== c) fail('range', `${this.weight.length} classes (the length of weight)`, 'input', `shape ${formatShape(x.shape)}`);
@@ -119,7 +128,7 @@ export class CrossEntropyLoss implements Loss<ClassTargets | Tensor | NestedArra
       this.state = null;
       return loss;
     }
-    const labels = checkLabels(target as ClassTargets, 'target', n, c);
+    const labels = checkLabels(target as Labels, 'target', n, c);
     if (this.weight) {
       const dx = this.grad.get(n * c);
       const loss = weightedClassCe(dx, x.data, labels, n, c, this.weight, this.labelSmoothing);
@@ -183,8 +192,7 @@ function sameShapeTarget(input: unknown, target: unknown): [Tensor, Tensor] {
   const x = toTensor(input, 'input');
   checkFiniteData(x, 'input');
   const t = toTensor(target, 'target');
-  const same = t.shape.length === x.shape.length && t.shape.every((d, i) => d === x.shape[i]);
-  if (!same) fail('range', `target of shape ${formatShape(x.shape)} (the input's shape)`, 'target', `shape ${formatShape(t.shape)}`);
+  if (!sameShape(t.shape, x.shape)) fail('range', `target of shape ${formatShape(x.shape)} (the input's shape)`, 'target', `shape ${formatShape(t.shape)}`);
   checkFiniteData(t, 'target');
   return [x, t];
 }
@@ -285,7 +293,7 @@ export interface MultiMarginLossArgs {
  * Gradient of each active term m = margin − x_y + x_j > 0: +p·m^(p−1)/(C·N) on x_j, the same
  * subtracted from x_y.
  */
-export class MultiMarginLoss implements Loss<ClassTargets> {
+export class MultiMarginLoss implements Loss<Labels> {
   /** The targets this loss takes (the trainer checks y against it up front). */
   readonly targets = 'classes' as const;
   readonly margin: number;
@@ -302,7 +310,7 @@ export class MultiMarginLoss implements Loss<ClassTargets> {
     checkBackend(args.backend);
   }
 
-  forward(input: Tensor | NestedArray, target: ClassTargets): number {
+  forward(input: Tensor | NestedArray, target: Labels): number {
     const x = input2d(input, 'MultiMarginLoss');
     const [n, c] = x.shape;
     const labels = checkLabels(target, 'target', n, c);

@@ -107,7 +107,6 @@ export function loadAddon(dir: string | undefined = process.env.MINIBATCH_ADDON 
     return withWaitPolicy(() => require(file) as NativeAddon);
   }
   const root = packageRoot();
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
   const nodeGypBuild = require('node-gyp-build') as { (d: string): any; resolve(d: string): string };
   loadedFrom = nodeGypBuild.resolve(root);
   return withWaitPolicy(() => nodeGypBuild(root) as NativeAddon);

@@ -5,10 +5,9 @@
 import { Layer, LayerArgs } from './layer';
 import type { ActivationKind } from '../backend/types';
 import { Generator } from '../random';
-import { Initializer, torchDefault, uniform } from '../init';
+import { Initializer, checkInit, torchDefault, uniform } from '../init';
 import type { Tensor } from '../tensor';
 import { checkInt, checkNumber, checkOptions, describe, fail } from '../validate';
-import { checkInit } from './linear';
 
 abstract class Elementwise extends Layer {
   protected abstract readonly kind: ActivationKind;
@@ -156,7 +155,7 @@ export class Maxout extends Layer {
     this.backend.gemm(false, true, n, rows, this.inFeatures, 1, x.data, w.data, 0, z);
     this.backend.biasAdd(z, b.data, n, rows, 1);
     const y = this.out('y', [n, this.outFeatures]);
-    const argmax = this.scratchInt('argmax', n * this.outFeatures);
+    const argmax = this.scratch('argmax', n * this.outFeatures, 'int32');
     this.backend.maxoutForward(y.data, argmax, z, n, this.outFeatures, this.pieces);
     return y;
   }
@@ -166,7 +165,7 @@ export class Maxout extends Layer {
     const n = x.shape[0];
     const rows = this.outFeatures * this.pieces;
     const dz = this.scratch('dz', n * rows);
-    const argmax = this.scratchInt('argmax', n * this.outFeatures);
+    const argmax = this.scratch('argmax', n * this.outFeatures, 'int32');
     this.backend.maxoutBackward(dz, argmax, dy.data, n, this.outFeatures, this.pieces);
     const [w, b] = this.paramList;
     this.backend.gemm(true, false, rows, this.inFeatures, n, 1, dz, x.data, 1, w.grad);

@@ -13,9 +13,9 @@
  * check and the input-gradient hint go down the tree. Build errors name the path to the layer at
  * fault (`block[1]`), which the model prefixes with `layers[i]`.
  */
-import { Layer, LayerArgs, Param, StateBuffer, sameShape } from './layer';
+import { Layer, LayerArgs, Param, StateBuffer } from './layer';
 import { Generator } from '../random';
-import type { Tensor } from '../tensor';
+import { sameShape, type Tensor } from '../tensor';
 import { checkOptions, describe, fail } from '../validate';
 
 /** Something with a `layers` array that is not itself a Layer (a Sequential model used as a block). */

@@ -57,8 +57,7 @@ void backward_coefs(float* dgamma, float* dbeta, float* k1, float* k2, float* k3
 void batch_norm_forward(float* y, float* mean, float* var, float* rstd, const float* x, const float* gamma,
                         const float* beta, int64_t n, int64_t c, int64_t inner, float eps) {
   const Prims& P = prims();
-  const int nt = threads_for(n * c * inner);
-  (void)nt;  // unused without OpenMP
+  [[maybe_unused]] const int nt = threads_for(n * c * inner);  // unused without OpenMP in some paths
   const double count = (double)(n * inner);
   if (inner == 1) {
     // x is [n, c]: each thread owns tiles of kTile columns and walks all rows (contiguous per row).
@@ -107,8 +106,7 @@ void batch_norm_forward(float* y, float* mean, float* var, float* rstd, const fl
 void batch_norm_inference(float* y, const float* x, const float* running_mean, const float* running_var,
                           const float* gamma, const float* beta, int64_t n, int64_t c, int64_t inner, float eps) {
   const Prims& P = prims();
-  const int nt = threads_for(n * c * inner);
-  (void)nt;  // unused without OpenMP
+  [[maybe_unused]] const int nt = threads_for(n * c * inner);  // unused without OpenMP in some paths
   auto coef = [&](int64_t ch) { return (float)((gamma ? gamma[ch] : 1.f) / std::sqrt((double)running_var[ch] + eps)); };
   if (inner == 1) {
     const int64_t tiles = (c + kTile - 1) / kTile;
@@ -150,8 +148,7 @@ void batch_norm_inference(float* y, const float* x, const float* running_mean, c
 void batch_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* mean,
                          const float* rstd, const float* gamma, int64_t n, int64_t c, int64_t inner) {
   const Prims& P = prims();
-  const int nt = threads_for(n * c * inner);
-  (void)nt;  // unused without OpenMP
+  [[maybe_unused]] const int nt = threads_for(n * c * inner);  // unused without OpenMP in some paths
   const double count = (double)(n * inner);
   if (inner == 1) {
     const int64_t tiles = (c + kTile - 1) / kTile;

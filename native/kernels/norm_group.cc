@@ -21,8 +21,7 @@ using namespace norm_detail;
 void group_norm_forward(float* y, float* mean, float* rstd, const float* x, const float* gamma, const float* beta,
                         int64_t n, int64_t c, int64_t inner, int64_t groups, float eps) {
   const Prims& P = prims();
-  const int nt = threads_for(n * c * inner);
-  (void)nt;  // unused without OpenMP
+  [[maybe_unused]] const int nt = threads_for(n * c * inner);  // unused without OpenMP in some paths
   const int64_t cg = c / groups, len = cg * inner;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)

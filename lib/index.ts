@@ -65,6 +65,8 @@ export type {
 } from './optim';
 
 // ---- trainer
+export { ArrayDataset } from './data/dataset';
+export type { Dataset, Batch, Sample, BatchIterable, DataSource } from './data/dataset';
 export { fit, evaluate, predict, EarlyStopping, NonFiniteLossError } from './train';
 export type {
   FitOptions, History, Callback, TrainContext, Logs, Metric, Targets, OptimizerLike, EvaluateOptions, Evaluation,

@@ -3,6 +3,7 @@
  */
 import { checkBool, checkInt, checkNumber, checkOptions, describe, fail } from '../validate';
 import { schedulerCallback } from './scheduler';
+import { isDataSource } from '../data/dataset';
 import type { Callback, FitOptions, LossFn, Metric, OptimizerLike, ProgressStream, Targets } from './types';
 
 const FIT_KEYS = [
@@ -58,7 +59,7 @@ export function parseFitOptions(options: FitOptions): FitConfig {
   if (!opt || typeof opt.step !== 'function' || typeof opt.zeroGrad !== 'function') fail('type', 'optimizer (e.g. new SGD(model.parameters(), { lr }))', 'optimizer', describe(opt));
   const metrics = checkMetrics(options.metrics);
   const vd = options.validationData;
-  if (vd !== undefined && (!Array.isArray(vd) || vd.length !== 2)) fail('type', '[x, y] pair', 'validationData', describe(vd));
+  if (vd !== undefined && !isDataSource(vd) && (!Array.isArray(vd) || (vd as unknown[]).length !== 2)) fail('type', '[x, y] pair or a dataset', 'validationData', describe(vd));
   return {
     epochs: checkInt(options.epochs ?? 1, 'epochs', 1),
     batchSize: options.batchSize,
@@ -67,7 +68,7 @@ export function parseFitOptions(options: FitOptions): FitConfig {
     seed: checkInt(options.seed ?? 0, 'seed', 0),
     verbose,
     split,
-    validationData: vd,
+    validationData: vd !== undefined && isDataSource(vd) ? ([vd, undefined] as unknown as [unknown, Targets]) : (vd as [unknown, Targets] | undefined),
     loss,
     optimizer: opt,
     metrics,

@@ -84,7 +84,7 @@ export interface FitOptions {
   /** Fraction in [0, 1) held out for validation, taken after one seeded shuffle. Default 0. */
   validationSplit?: number;
   /** Explicit validation data [x, y] (takes precedence over validationSplit). */
-  validationData?: [unknown, Targets];
+  validationData?: [unknown, Targets] | import('../data/dataset').DataSource;
   /** The loss. Required. */
   loss: LossFn;
   /** The optimizer over model.parameters(). Required. */

@@ -91,6 +91,13 @@ export function atomicWrite(file: string, data: Uint8Array): void {
     // does not exist yet
   }
   if (st && st.isDirectory()) fail('range', 'a file path', 'path', `'${file}', which is a folder`);
+  let dirStat: fs.Stats | null = null;
+  try {
+    dirStat = fs.statSync(dir);
+  } catch {
+    // reported below
+  }
+  if (!dirStat || !dirStat.isDirectory()) fail('range', 'a path in an existing folder', 'path', `'${file}' (no folder ${dir})`);
   removeStaleTemporaries(dir, base);
   const tmp = path.join(dir, temporaryName(base));
   let fd: number | null = null;

@@ -64,8 +64,10 @@ export function encodeModel(model: Sequential, options: SaveOptions = {}): Buffe
   });
   if (Object.keys(rng).length) meta.minibatch_rng = JSON.stringify(rng);
   if (options.optimizer !== undefined) meta.minibatch_optimizer = optimizerToTensors(options.optimizer, model, tensors);
-  if (options.scheduler !== undefined) meta.minibatch_scheduler = JSON.stringify(schedulerConfig(options.scheduler, options.optimizer));
-  if (options.scheduler !== undefined && options.optimizer === undefined) fail('range', 'the optimizer of the schedule as well', 'optimizer', 'undefined');
+  if (options.scheduler !== undefined) {
+    if (options.optimizer === undefined) fail('range', 'the optimizer of the schedule as well', 'optimizer', 'undefined');
+    meta.minibatch_scheduler = JSON.stringify(schedulerConfig(options.scheduler, options.optimizer));
+  }
   if (options.preprocess !== undefined) meta.minibatch_preprocess = preprocessToTensors(options.preprocess, tensors);
   if (options.trainer !== undefined) meta.minibatch_trainer = trainerToTensors(options.trainer, tensors);
   if (options.extra !== undefined) {

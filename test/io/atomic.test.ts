@@ -60,7 +60,7 @@ describe('concurrent saves', () => {
   }, 60_000);
 
   it('two processes saving one path: every file a reader sees is whole', async () => {
-    const tally = await hammer('processes', [['write', 'TARGET', '1', '120', '16384'], ['write', 'TARGET', '2', '120', '16384']]);
+    const tally = await hammer('processes', [['write', 'TARGET', '1', '120', '16384', 'wait'], ['write', 'TARGET', '2', '120', '16384', 'wait']]);
     const { ok = 0, missing = 0, ...bad } = tally;
     expect(bad).toEqual({});
     expect(ok).toBeGreaterThan(20);
@@ -73,11 +73,12 @@ describe('kill -9 during saves', () => {
     const d = path.join(dir, 'kill');
     fs.mkdirSync(d);
     const target = path.join(d, 'model.safetensors');
+    expect((await run(['write', target, '0', '1', '16']).done).code).toBe(0);
     let leftovers = 0;
     for (let round = 0; round < 30; round++) {
       const w = run(['forever', target, String(1 << 18)]); // 1 MiB per save
       await new Promise<void>((resolve) => w.child.stdout!.once('data', () => resolve()));
-      await new Promise((r) => setTimeout(r, 5 + ((round * 37) % 40)));
+      await new Promise((r) => setTimeout(r, 15 + ((round * 37) % 50)));
       w.child.kill('SIGKILL');
       await w.done;
       expect(check(target)).toBe('ok');

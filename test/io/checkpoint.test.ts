@@ -180,6 +180,24 @@ describe('loadCheckpoint: optimizer, schedule, preprocessing, extra', () => {
     const plain = loadCheckpoint(file('plain.safetensors'));
     expect(plain.optimizer).toBeUndefined();
     expect(plain.metadata.minibatch_format).toBe('1');
+    // a file whose optimizer part is damaged is refused with a message naming it
+    const raw = fs.readFileSync(file('sgd.safetensors'));
+    const hacked = (from: string, to: string) => {
+      const hlen = Number(raw.readBigUInt64LE(0));
+      const header = JSON.parse(raw.toString('utf8', 8, 8 + hlen));
+      header.__metadata__.minibatch_optimizer = header.__metadata__.minibatch_optimizer.replace(from, to);
+      const tensors: Record<string, { shape: number[]; data: Float32Array | BigInt64Array }> = {};
+      for (const [k, v] of Object.entries(header) as [string, any][]) {
+        if (k === '__metadata__') continue;
+        const bytes = raw.subarray(8 + hlen + v.data_offsets[0], 8 + hlen + v.data_offsets[1]);
+        const copy = new Uint8Array(bytes).buffer;
+        tensors[k] = { shape: v.shape, data: v.dtype === 'I64' ? new BigInt64Array(copy) : new Float32Array(copy) };
+      }
+      fs.writeFileSync(file('hacked.safetensors'), encodeSafetensors(tensors, header.__metadata__));
+      return file('hacked.safetensors');
+    };
+    expect(() => loadCheckpoint(hacked('"kind":"SGD"', '"kind":"Lion"'))).toThrow(`Expected an optimizer kind (SGD, Adam, AdamW, RMSProp) for ${file('hacked.safetensors')} minibatch_optimizer.kind but received 'Lion' of type string`);
+    expect(() => loadCheckpoint(hacked('"momentum":0.9', '"momentum":-1'))).toThrow(RangeError);
     const other = new SGD(mlp().parameters(), { lr: 0.1 });
     expect(() => saveModel(m, file('x.safetensors'), { optimizer: other })).toThrow(
       "Expected an optimizer over the model's parameters (new SGD(model.parameters(), ...)) for optimizer but received an optimizer over other parameters",
@@ -239,6 +257,7 @@ describe('loadWeights and bad inputs', () => {
     expect(() => saveModel(null as never, file('n.safetensors'))).toThrow('Expected Sequential model for model but received null');
     expect(() => saveModel(a, 42 as never)).toThrow('Expected file path string for path but received 42 of type number');
     expect(() => saveModel(a, dir)).toThrow(/which is a folder/);
+    expect(() => saveModel(a, file('no/such/m.safetensors'))).toThrow(`Expected a path in an existing folder for path but received '${file('no/such/m.safetensors')}' (no folder ${file('no/such')})`);
     expect(() => saveModel(a, file('o.safetensors'), { optimiser: 1 } as never)).toThrow(/did you mean 'optimizer'/);
     expect(() => saveModel(new Sequential([new ReLU()]), file('u.safetensors'))).toThrow(/a model that is not built/);
     expect(() => saveModel(a, file('e.safetensors'), { extra: { f: 1n } })).toThrow(TypeError);

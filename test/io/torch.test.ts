@@ -81,8 +81,8 @@ describe.skipIf(missing !== null)('We wrote it (needs /usr/bin/python3 with torc
       const io = path.join(dir, `${k}.io.safetensors`);
       fs.writeFileSync(io, encodeSafetensors({ input: x, logits: { shape: [10, logits.length / 10], data: logits } }));
       const r = spawnSync(PY, [path.join(fixtures, 'check_torch.py'), ckpt, io], { encoding: 'utf8', timeout: 60_000 });
-      expect(r.stderr).toBe('');
-      const { maxRel: rel, shape } = JSON.parse(r.stdout);
+      expect(r.status, r.stderr).toBe(0);
+      const { maxRel: rel, shape } = JSON.parse(r.stdout.trim().split('\n').pop()!);
       expect(shape).toEqual([10, logits.length / 10]);
       expect(rel).toBeLessThanOrEqual(1e-5);
     }
@@ -92,7 +92,7 @@ describe.skipIf(missing !== null)('We wrote it (needs /usr/bin/python3 with torc
     const m = loadModel(path.join(fixtures, 'torch_cnn.safetensors'));
     const out = path.join(dir, 'more.safetensors');
     const r = spawnSync(PY, [path.join(__dirname, '..', '..', 'examples', 'to_pytorch.py'), path.join(fixtures, 'torch_cnn.safetensors'), '--steps', '3', '--out', out], { encoding: 'utf8', timeout: 60_000 });
-    expect(r.status).toBe(0);
+    expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/3 steps, last loss/);
     const back = loadModel(out);
     expect(back.getConfig()).toEqual({ ...m.getConfig(), layers: back.getConfig().layers });

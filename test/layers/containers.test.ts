@@ -2,11 +2,14 @@
 // PyTorch: nested state-dict keys, forward, input and parameter gradients and SGD steps of a
 // two-block ResNet and an Inception-style block; numerical gradient checks; configs; fit; errors.
 import { describe, it, expect } from 'vitest';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { backends, fixture, randn } from '../helpers';
 import { gradCheck } from '../gradcheck';
 import {
   Sequential, Linear, ReLU, Flatten, BatchNorm2d, Conv2d, MaxPool2d, CrossEntropyLoss, SGD, fit, tensor,
-  Residual, Concat, Identity, Softmax, GlobalAvgPool2d, AdaptiveAvgPool2d, sequentialFromConfig, Block,
+  Residual, Concat, Identity, Softmax, GlobalAvgPool2d, AdaptiveAvgPool2d, sequentialFromConfig, Block, saveModel, loadModel,
 } from '../../lib/index';
 import type { Backend } from '../../lib/backend/types';
 
@@ -146,6 +149,23 @@ describe('containers: structure', () => {
     model.eval();
     copy.eval();
     close(copy.forward(x).data, model.forward(x).data, 0, 0, 'rebuilt model');
+  });
+
+  it('saveModel / loadModel keep nested containers and a depthwise conv', () => {
+    const model = new Sequential([
+      conv(1, 4, 3, { padding: 'same' }), new ReLU(),
+      new Residual([new Conv2d({ inChannels: 4, outChannels: 4, kernelSize: 3, padding: 1, groups: 4 }), new BatchNorm2d({ numFeatures: 4 })]),
+      new Concat([new Identity(), conv(4, 2, 1)]), new GlobalAvgPool2d(), new Linear({ inFeatures: 6, outFeatures: 3 }),
+    ], { inputShape: [1, 6, 6], seed: 5 });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mb-containers-'));
+    const file = path.join(dir, 'm.safetensors');
+    saveModel(model, file);
+    const back = loadModel(file);
+    const x = tensor(randn(2 * 36, 6), [2, 1, 6, 6]);
+    model.eval();
+    close(back.forward(x).data, model.forward(x).data, 0, 0, 'reloaded');
+    expect(Object.keys(back.stateDict())).toEqual(Object.keys(model.stateDict()));
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('fit trains a residual model', async () => {

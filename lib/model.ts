@@ -6,6 +6,7 @@
 import type { Backend, BackendName } from './backend/types';
 import { checkBackend } from './backend/index';
 import { Layer, withDeferredArena } from './layers/layer';
+import { Block, Container, withPath } from './layers/containers';
 import { Generator } from './random';
 import type { ParamArena, ParamView } from './params';
 import { Tensor, sameShape, sizeOf, toTensor, type TensorLike } from './tensor';
@@ -50,6 +51,12 @@ export interface SharedState {
   readonly buffers: SharedArrayBuffer;
 }
 
+/** Sets the backend of a layer and, in a container, of every layer inside. */
+function setBackend(l: Layer, b: Backend): void {
+  l.backend = b;
+  if (l instanceof Container) for (const c of l.children()) setBackend(c, b);
+}
+
 export class Sequential {
   readonly layers: Layer[];
   private arena: ParamArena | null = null;
@@ -64,24 +71,29 @@ export class Sequential {
   inputShape: readonly number[] | null = null;
   outputShape: readonly number[] | null = null;
 
-  constructor(layers: Layer[], args: SequentialArgs = {}) {
+  constructor(layers: Array<Layer | Sequential>, args: SequentialArgs = {}) {
     checkOptions(args, ['inputShape', 'seed', 'backend', 'inputGrad'], 'Sequential');
     if (!Array.isArray(layers) || layers.length === 0) fail('type', 'non-empty array of layers', 'layers', describe(layers));
-    layers.forEach((l, i) => {
-      if (!(l instanceof Layer)) fail('type', 'Layer', `layers[${i}]`, describe(l));
+    layers = layers.map((l, i) => {
+      if (l instanceof Sequential) {
+        if (l.built) fail('range', 'an unbuilt Sequential (its layers join this model)', `layers[${i}]`, 'a built Sequential');
+        return new Block(l.layers);
+      }
+      if (!(l instanceof Layer)) fail('type', 'Layer or Sequential', `layers[${i}]`, describe(l));
+      return l;
     });
     if (new Set(layers).size !== layers.length) throw new RangeError('Expected distinct layer objects for layers but received the same layer twice');
-    this.layers = layers;
+    this.layers = layers as Layer[];
     this.rng = new Generator(checkInt(args.seed ?? 0, 'seed', 0));
     // The first layer with parameters (after shape-only layers such as Flatten) skips its input
     // gradient unless the caller wants the gradient with respect to the model's input.
     const inputGrad = args.inputGrad === undefined ? false : checkBool(args.inputGrad, 'inputGrad');
-    const first = layers.find((l) => 'needsInputGrad' in l || l.parameterCount() > 0 || !SHAPE_ONLY.has(l.className)) as
+    const first = this.layers.find((l) => 'needsInputGrad' in l || l.parameterCount() > 0 || !SHAPE_ONLY.has(l.className)) as
       | (Layer & { needsInputGrad?: boolean })
       | undefined;
     if (first && 'needsInputGrad' in first) first.needsInputGrad = inputGrad;
     this.backend = checkBackend(args.backend);
-    if (this.backend) for (const l of layers) l.backend = this.backend;
+    if (this.backend) for (const l of this.layers) setBackend(l, this.backend);
     if (args.inputShape !== undefined) this.build(args.inputShape);
   }
 
@@ -105,7 +117,13 @@ export class Sequential {
     // layers built here are bound into this model's arena at once: no arena of their own first
     try {
       withDeferredArena(() => {
-        for (const l of this.layers) shape = l.build(shape, this.rng);
+        this.layers.forEach((l, i) => {
+          try {
+            shape = l.build(shape, this.rng);
+          } catch (e) {
+            throw l instanceof Container ? withPath(e, `layers[${i}]`) : e;
+          }
+        });
       });
     } catch (e) {
       for (const l of this.layers) if (l.built) l.paramArena(); // the layers built so far get their own arenas
@@ -239,9 +257,11 @@ export class Sequential {
   summary(): string {
     if (!this.built) throw new Error('Sequential: not built yet; summary() needs the input shape (build(inputShape) first)');
     const rows: string[][] = [['#', 'layer', 'output shape', 'params']];
-    this.layers.forEach((l, i) => {
-      rows.push([String(i), `${l.className} (${l.name})`, formatShape(['N' as unknown as number, ...l.outputShape!]), String(l.parameterCount())]);
-    });
+    const add = (l: Layer, key: string, depth: number) => {
+      rows.push([key, `${'  '.repeat(depth)}${l.className} (${l.name})`, formatShape(['N' as unknown as number, ...l.outputShape!]), String(l.parameterCount())]);
+      if (l instanceof Container) for (const [k, c] of l.childEntries()) add(c, `${key}.${k}`, depth + 1);
+    };
+    this.layers.forEach((l, i) => add(l, String(i), 0));
     const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
     const line = (r: string[]) => r.map((s, c) => (c === 3 ? s.padStart(w[c]) : s.padEnd(w[c]))).join('  ');
     const sep = '-'.repeat(w.reduce((a, b) => a + b + 2, -2));

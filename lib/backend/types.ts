@@ -66,6 +66,11 @@ export interface Conv2dParams {
   outW: number;
 }
 
+/** Grouped convolution geometry: weight [cOut, cIn / groups, kH, kW]; groups divides cIn and cOut. */
+export interface GroupedConv2dParams extends Conv2dParams {
+  groups: number;
+}
+
 /** Pooling geometry, input [n, c, h, w], output [n, c, outH, outW]. Padding is implicit -inf (max) or 0 (avg). */
 export interface Pool2dParams {
   n: number;
@@ -80,6 +85,10 @@ export interface Pool2dParams {
   padW: number;
   outH: number;
   outW: number;
+  /** outH/outW are PyTorch's ceil-mode sizes (the glue checks the formula). Default false. */
+  ceilMode?: boolean;
+  /** Average pooling: the padding inside a window counts in the divisor. Default true. */
+  countIncludePad?: boolean;
 }
 
 export type LabelArray = Int32Array | Uint8Array;
@@ -159,6 +168,17 @@ export interface Backend {
   conv2dBackward(
     dx: Float32Array | null, dw: Float32Array, db: Float32Array | null,
     x: Float32Array, w: Float32Array, dy: Float32Array, workspace: Float32Array, p: Conv2dParams,
+  ): void;
+
+  /**
+   * Grouped (depthwise when groups = cIn) convolution, computed directly: y [n, cOut, outH, outW]
+   * from x [n, cIn, h, w] and w [cOut, cIn / groups, kH, kW], plus bias [cOut] (may be null).
+   */
+  groupedConv2dForward(y: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, p: GroupedConv2dParams): void;
+  /** dx overwritten (null to skip), dw += and db += (null to skip) for groupedConv2dForward. */
+  groupedConv2dBackward(
+    dx: Float32Array | null, dw: Float32Array, db: Float32Array | null,
+    x: Float32Array, w: Float32Array, dy: Float32Array, p: GroupedConv2dParams,
   ): void;
 
   // ------------------------------------------------------------- pooling

@@ -2,11 +2,13 @@
  * fit's options, checked and given their defaults before anything changes.
  */
 import { checkBool, checkInt, checkNumber, checkOptions, describe, fail } from '../validate';
+import { schedulerCallback } from './scheduler';
+import { isDataSource } from '../data/dataset';
 import type { Callback, FitOptions, LossFn, Metric, OptimizerLike, ProgressStream, Targets } from './types';
 
 export const FIT_KEYS = [
   'epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'loss', 'optimizer', 'metrics',
-  'callbacks', 'seed', 'dropLast', 'verbose', 'output', 'resume', 'offThread',
+  'callbacks', 'seed', 'dropLast', 'verbose', 'output', 'resume', 'offThread', 'scheduler', 'schedulerStep',
 ] as const;
 
 /** fit's options with their defaults; batchSize stays optional (its default needs the data). */
@@ -57,7 +59,7 @@ export function parseFitOptions(options: FitOptions): FitConfig {
   if (!opt || typeof opt.step !== 'function' || typeof opt.zeroGrad !== 'function') fail('type', 'optimizer (e.g. new SGD(model.parameters(), { lr }))', 'optimizer', describe(opt));
   const metrics = checkMetrics(options.metrics);
   const vd = options.validationData;
-  if (vd !== undefined && (!Array.isArray(vd) || vd.length !== 2)) fail('type', '[x, y] pair', 'validationData', describe(vd));
+  if (vd !== undefined && !isDataSource(vd) && (!Array.isArray(vd) || (vd as unknown[]).length !== 2)) fail('type', '[x, y] pair or a dataset', 'validationData', describe(vd));
   return {
     epochs: checkInt(options.epochs ?? 1, 'epochs', 1),
     batchSize: options.batchSize,
@@ -66,15 +68,21 @@ export function parseFitOptions(options: FitOptions): FitConfig {
     seed: checkInt(options.seed ?? 0, 'seed', 0),
     verbose,
     split,
-    validationData: vd,
+    validationData: vd !== undefined && isDataSource(vd) ? ([vd, undefined] as unknown as [unknown, Targets]) : (vd as [unknown, Targets] | undefined),
     loss,
     optimizer: opt,
     metrics,
     accuracy: metrics.includes('accuracy'),
-    callbacks: options.callbacks ?? [],
+    callbacks: [...checkCallbacks(options.callbacks), ...schedulerCallback(options.scheduler, options.schedulerStep, opt)],
     output: options.output ?? process.stdout,
     resume: options.resume,
   };
+}
+
+function checkCallbacks(v: unknown): Callback[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) fail('type', 'array of callbacks', 'callbacks', describe(v));
+  return v as Callback[];
 }
 
 export { checkMetrics };

@@ -22,7 +22,9 @@ bool max_pool2x2_backward_plane_avx512(float* dx, const int32_t* am, const float
 namespace {
 
 inline bool is_2x2_s2(const Pool2dShape& p) {
-  return p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 && p.ph == 0 && p.pw == 0;
+  // whole windows only (a ceil-mode output's last row or column would be a partial window)
+  return p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 && p.ph == 0 && p.pw == 0 && 2 * p.oh <= p.h &&
+         2 * p.ow <= p.w;
 }
 
 // The SIMD plane kernels for 2×2 stride 2, or null on the scalar path.
@@ -45,6 +47,15 @@ PlaneBwd plane_bwd_2x2() {
   if (simd_level() >= Simd::Avx2) return max_pool2x2_backward_plane_avx2;
 #endif
   return nullptr;
+}
+
+// The divisor of window (oh, ow) of average pooling (see Pool2dShape::count_include_pad).
+inline float avg_divisor(const Pool2dShape& p, int64_t oh, int64_t ow, int64_t h0, int64_t h1, int64_t w0,
+                         int64_t w1) {
+  if (!p.count_include_pad) return (float)((h1 - h0) * (w1 - w0));
+  const int64_t hs = oh * p.sh - p.ph, ws = ow * p.sw - p.pw;
+  const int64_t he = std::min<int64_t>(hs + p.kh, p.h + p.ph), we = std::min<int64_t>(ws + p.kw, p.w + p.pw);
+  return (float)((he - hs) * (we - ws));
 }
 
 // Clipped window [lo, hi) along one axis for output index o.
@@ -73,7 +84,7 @@ void max_pool2d_forward(float* y, int32_t* argmax, const float* x, const Pool2dS
       simd(yp, ap, xp, p.h, p.w, p.oh, p.ow);
       continue;
     }
-    if (p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 && p.ph == 0 && p.pw == 0) {
+    if (is_2x2_s2(p)) {
       // The common 2×2 / stride 2 case: every window is whole; the same rule (first maximum in
       // row-major order, a NaN wins) as selects instead of branches.
       for (int64_t oh = 0; oh < p.oh; oh++) {
@@ -157,7 +168,6 @@ bool max_pool2d_backward(float* dx, const int32_t* argmax, const float* dy, cons
 
 void avg_pool2d_forward(float* y, const float* x, const Pool2dShape& p) {
   const int64_t planes = p.n * p.c, in = p.h * p.w, out = p.oh * p.ow;
-  const float div = (float)(p.kh * p.kw);
   const int nt = threads_for(planes * (in + out), kStreamGrain);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && planes > 1)
@@ -178,7 +188,7 @@ void avg_pool2d_forward(float* y, const float* x, const Pool2dShape& p) {
           const float* r = xp + ih * p.w;
           for (int64_t iw = w0; iw < w1; iw++) s += r[iw];
         }
-        yp[oh * p.ow + ow] = s / div;
+        yp[oh * p.ow + ow] = s / avg_divisor(p, oh, ow, h0, h1, w0, w1);
       }
     }
   }
@@ -186,7 +196,6 @@ void avg_pool2d_forward(float* y, const float* x, const Pool2dShape& p) {
 
 void avg_pool2d_backward(float* dx, const float* dy, const Pool2dShape& p) {
   const int64_t planes = p.n * p.c, in = p.h * p.w, out = p.oh * p.ow;
-  const float div = (float)(p.kh * p.kw);
   const int nt = threads_for(planes * (in + out), kStreamGrain);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && planes > 1)
@@ -203,7 +212,7 @@ void avg_pool2d_backward(float* dx, const float* dy, const Pool2dShape& p) {
       for (int64_t ow = 0; ow < p.ow; ow++) {
         int64_t w0, w1;
         window(ow, p.sw, p.pw, p.kw, p.w, w0, w1);
-        const float g = gp[oh * p.ow + ow] / div;
+        const float g = gp[oh * p.ow + ow] / avg_divisor(p, oh, ow, h0, h1, w0, w1);
         for (int64_t ih = h0; ih < h1; ih++) {
           float* r = dp + ih * p.w;
           for (int64_t iw = w0; iw < w1; iw++) r[iw] += g;

@@ -60,10 +60,14 @@ export {
   LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearWarmup, SequentialLR,
 } from './optim';
 export { fit, evaluate, predict, EarlyStopping, NonFiniteLossError } from './train';
-export type { FitOptions, History, Callback, Logs, LossFn, OptimizerLike, EvaluateOptions, EarlyStoppingOptions } from './train';
+export type { FitOptions, History, Callback, TrainContext, Logs, LossFn, OptimizerLike, EvaluateOptions, EarlyStoppingOptions } from './train';
 export { activationStats, formatStats } from './diagnostics';
 export type { LayerStats } from './diagnostics';
-export { saveModel, loadModel, encodeSafetensors, decodeSafetensors } from './io';
+export {
+  saveModel, loadModel, loadCheckpoint, loadWeights, encodeSafetensors, decodeSafetensors,
+  registerLayer, registeredLayers, layerFromConfig, sequentialFromConfig, ModelCheckpoint, exportOnnx, encodeOnnx,
+} from './io';
+export type { SaveOptions, LoadOptions, Checkpoint, LoadReport, TrainerState, LayerClass, ModelCheckpointOptions, OnnxOptions } from './io';
 export type {
   Params, OptimizerState, SGDOptions, AdamOptions, RMSPropOptions, StepLROptions, ExponentialLROptions,
   CosineAnnealingLROptions, LinearWarmupOptions, SequentialLROptions,

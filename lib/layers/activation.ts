@@ -5,13 +5,27 @@
 import { Layer, LayerArgs } from './layer';
 import type { ActivationKind } from '../backend/types';
 import { Generator } from '../random';
-import { Initializer, checkInit, torchDefault, uniform } from '../init';
+import { Initializer, checkInit, initConfigs, torchDefault, uniform } from '../init';
 import type { Tensor } from '../tensor';
 import { checkInt, checkNumber, checkOptions, describe, fail } from '../validate';
 
 abstract class Elementwise extends Layer {
   protected abstract readonly kind: ActivationKind;
-  protected alpha = 0;
+  /** The slope or scale of the negative part (LeakyReLU, ELU); 0 and not an option elsewhere. */
+  protected readonly alpha: number;
+  private readonly hasAlpha: boolean;
+
+  /** Checks the options (alpha only where defaultAlpha is given) before anything is built. */
+  protected constructor(args: LayerArgs & { alpha?: number }, cls: string, defaultAlpha?: number) {
+    checkOptions(args, defaultAlpha === undefined ? ['name', 'backend'] : ['alpha', 'name', 'backend'], cls);
+    super(args, cls);
+    this.hasAlpha = defaultAlpha !== undefined;
+    this.alpha = defaultAlpha === undefined ? 0 : checkNumber(args?.alpha ?? defaultAlpha, 'alpha');
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return this.hasAlpha ? { ...super.getConfig(), alpha: this.alpha } : super.getConfig();
+  }
 
   protected buildImpl(inputShape: number[]): number[] {
     return inputShape;
@@ -37,7 +51,6 @@ export class ReLU extends Elementwise {
   readonly className: string = 'ReLU';
   protected readonly kind = 'relu' as const;
   constructor(args: LayerArgs = {}) {
-    checkOptions(args, ['name', 'backend'], 'ReLU');
     super(args, 'ReLU');
   }
 }
@@ -51,12 +64,7 @@ export class LeakyReLU extends Elementwise {
   readonly className: string = 'LeakyReLU';
   protected readonly kind = 'leaky_relu' as const;
   constructor(args: LeakyReLUArgs = {}) {
-    checkOptions(args, ['alpha', 'name', 'backend'], 'LeakyReLU');
-    super(args, 'LeakyReLU');
-    this.alpha = checkNumber(args.alpha ?? 0.01, 'alpha');
-  }
-  override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), alpha: this.alpha };
+    super(args, 'LeakyReLU', 0.01);
   }
 }
 
@@ -69,12 +77,7 @@ export class ELU extends Elementwise {
   readonly className: string = 'ELU';
   protected readonly kind = 'elu' as const;
   constructor(args: ELUArgs = {}) {
-    checkOptions(args, ['alpha', 'name', 'backend'], 'ELU');
-    super(args, 'ELU');
-    this.alpha = checkNumber(args.alpha ?? 1, 'alpha');
-  }
-  override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), alpha: this.alpha };
+    super(args, 'ELU', 1);
   }
 }
 
@@ -83,7 +86,6 @@ export class Sigmoid extends Elementwise {
   readonly className: string = 'Sigmoid';
   protected readonly kind = 'sigmoid' as const;
   constructor(args: LayerArgs = {}) {
-    checkOptions(args, ['name', 'backend'], 'Sigmoid');
     super(args, 'Sigmoid');
   }
 }
@@ -93,7 +95,6 @@ export class Tanh extends Elementwise {
   readonly className: string = 'Tanh';
   protected readonly kind = 'tanh' as const;
   constructor(args: LayerArgs = {}) {
-    checkOptions(args, ['name', 'backend'], 'Tanh');
     super(args, 'Tanh');
   }
 }
@@ -176,13 +177,7 @@ export class Maxout extends Layer {
   }
 
   override getConfig(): Record<string, unknown> {
-    return {
-      ...super.getConfig(),
-      inFeatures: this.inFeatures,
-      outFeatures: this.outFeatures,
-      pieces: this.pieces,
-      weightInit: this.weightInit.getConfig(),
-      ...(this.biasInit ? { biasInit: this.biasInit.getConfig() } : {}),
-    };
+    const own = { inFeatures: this.inFeatures, outFeatures: this.outFeatures, pieces: this.pieces };
+    return { ...super.getConfig(), ...own, ...initConfigs(this.weightInit, this.biasInit) };
   }
 }

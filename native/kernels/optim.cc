@@ -136,7 +136,7 @@ void rmsprop_chunk(float* param, float* sq, float* buf, const float* grad, int64
   }
 }
 
-[[maybe_unused]] bool use_avx2() {
+bool use_avx2() {
 #ifdef MB_HAVE_AVX2_TU
   return simd_level() >= Simd::Avx2;
 #else
@@ -168,9 +168,7 @@ void rmsprop_step_ref(float* param, float* sq, float* buf, const float* grad, in
 void sgd_step(float* param, float* buf, const float* grad, int64_t n, double lr, double momentum,
               double dampening, double weight_decay, bool nesterov, bool first_step) {
   const SgdConsts c = sgd_consts(lr, momentum, dampening, weight_decay, nesterov, first_step);
-#ifdef MB_HAVE_AVX2_TU
-  const bool avx2 = use_avx2();
-#endif
+  [[maybe_unused]] const bool avx2 = use_avx2();
   for_chunks(n, [&](int64_t lo, int64_t len) {
     float* b = c.use_momentum ? buf + lo : nullptr;
 #ifdef MB_HAVE_AVX2_TU
@@ -183,9 +181,7 @@ void sgd_step(float* param, float* buf, const float* grad, int64_t n, double lr,
 void adam_step(float* param, float* m, float* v, const float* grad, int64_t n, double lr, double beta1,
                double beta2, double eps, double weight_decay, bool decoupled, int64_t step) {
   const AdamConsts c = adam_consts(lr, beta1, beta2, eps, weight_decay, decoupled, step);
-#ifdef MB_HAVE_AVX2_TU
-  const bool avx2 = use_avx2();
-#endif
+  [[maybe_unused]] const bool avx2 = use_avx2();
   for_chunks(n, [&](int64_t lo, int64_t len) {
 #ifdef MB_HAVE_AVX2_TU
     if (avx2) return adam_chunk_avx2(param + lo, m + lo, v + lo, grad + lo, len, c);
@@ -197,9 +193,7 @@ void adam_step(float* param, float* m, float* v, const float* grad, int64_t n, d
 void rmsprop_step(float* param, float* sq, float* buf, const float* grad, int64_t n, double lr, double alpha,
                   double eps, double weight_decay, double momentum) {
   const RmspropConsts c = rmsprop_consts(lr, alpha, eps, weight_decay, momentum);
-#ifdef MB_HAVE_AVX2_TU
-  const bool avx2 = use_avx2();
-#endif
+  [[maybe_unused]] const bool avx2 = use_avx2();
   for_chunks(n, [&](int64_t lo, int64_t len) {
     float* b = c.use_momentum ? buf + lo : nullptr;
 #ifdef MB_HAVE_AVX2_TU

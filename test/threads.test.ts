@@ -3,6 +3,8 @@
 // convolution kernels alone give identical bits over a sweep of shapes. Also: the library's
 // OpenMP wait policy is applied only when the user set none of the OpenMP variables.
 import { describe, it, expect, afterAll } from 'vitest';
+import { spawnSync } from 'child_process';
+import * as path from 'path';
 import { native, randn } from './helpers';
 import {
   Sequential, Linear, ReLU, Flatten, BatchNorm1d, BatchNorm2d, Conv2d, MaxPool2d, CrossEntropyLoss, SGD,
@@ -120,6 +122,17 @@ describe('OpenMP wait policy', () => {
     expect(waitPolicyEnv({ GOMP_SPINCOUNT: '300000' })).toEqual({});
     expect(waitPolicyEnv({ KMP_BLOCKTIME: '200' })).toEqual({});
     expect(waitPolicyEnv({ PATH: '/bin' })).not.toEqual({});
+  });
+  it('says when it could not apply: the addon first loaded in a worker thread', () => {
+    const code =
+      "const { Worker } = require('worker_threads');" +
+      "const w = new Worker(\"require('tsx/cjs'); const m = require('./lib/index.ts'); require('worker_threads').parentPort.postMessage(m.capabilities().waitPolicy)\", { eval: true });" +
+      'w.on("message", (p) => { console.log(p); process.exit(0); });';
+    const env = { ...process.env };
+    for (const k of ['OMP_WAIT_POLICY', 'GOMP_SPINCOUNT', 'KMP_BLOCKTIME', 'KMP_LIBRARY']) delete env[k];
+    const r = spawnSync(process.execPath, ['-e', code], { cwd: path.join(__dirname, '..'), encoding: 'utf8', env });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toMatch(/^runtime default \(.*worker thread/);
   });
   it('is reported by capabilities() and leaves process.env as it was', () => {
     const caps = capabilities() as any;

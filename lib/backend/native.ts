@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { isMainThread } from 'worker_threads';
 import type { Backend, Capabilities } from './types';
 import { VERSION } from '../version';
 import { threadsChanged } from './threads';
@@ -95,7 +96,10 @@ export function describeWaitPolicy(ompEnv: string, env: Record<string, string | 
   const user = USER_WAIT_VARS.filter((k) => env[k] !== undefined).map((k) => `${k}=${env[k]}`);
   if (user.length) return `user (${user.join(' ')})`;
   if (ompEnv) return `library default (${ompEnv})`;
-  return 'runtime default (the OpenMP runtime was loaded before minibatch)';
+  return isMainThread
+    ? 'runtime default (the OpenMP runtime was loaded before minibatch)'
+    : 'runtime default (the OpenMP runtime was loaded before minibatch, or minibatch was first loaded in a ' +
+        'worker thread, whose environment the runtime does not see: load it on the main thread first)';
 }
 
 

@@ -181,7 +181,7 @@ describe('gemm native: large, odd and block-edge sizes against gemmRef', () => {
       [MC - 1, 3 * NR - 1, KC - 1],
       [2 * MC + MR + 1, 2 * NR + 5, 2 * KC + 3],
       [MR + 1, NC + 1, 9],
-      [MC + 1, NC + NR + 3, KC + 1],
+      [MR + 1, NC + NR + 3, KC + 1], // few rows: NC is up to 8192 and the oracle is a naive loop
       [MR - 1, NR - 1, KC_MAX],
     );
   for (const [m, n, k] of shapes.filter((s, i) => shapes.findIndex((t) => t.join() === s.join()) === i))

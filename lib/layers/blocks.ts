@@ -87,7 +87,7 @@ export class Softmax extends Layer {
 abstract class GlobalPool extends Layer {
   private geom: Pool2dParams | null = null;
 
-  protected checkInput(inputShape: number[]): void {
+  protected checkInputShape(inputShape: number[]): void {
     if (inputShape.length !== 3) fail('range', '4-D input of shape [N, C, H, W]', this.label(), `input shape [N, ${inputShape.join(', ')}]`);
   }
   protected params(n: number): Pool2dParams {
@@ -119,7 +119,7 @@ export class GlobalAvgPool2d extends GlobalPool {
     super(args, 'GlobalAvgPool2d');
   }
   protected buildImpl(inputShape: number[]): number[] {
-    this.checkInput(inputShape);
+    this.checkInputShape(inputShape);
     return [inputShape[0]];
   }
 }
@@ -143,7 +143,7 @@ export class AdaptiveAvgPool2d extends GlobalPool {
     super(args, 'AdaptiveAvgPool2d');
   }
   protected buildImpl(inputShape: number[]): number[] {
-    this.checkInput(inputShape);
+    this.checkInputShape(inputShape);
     return [inputShape[0], 1, 1];
   }
   override getConfig(): Record<string, unknown> {

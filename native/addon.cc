@@ -11,6 +11,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mb::glue::InitConv(env, exports);
   mb::glue::InitNorm(env, exports);
   mb::glue::InitOptim(env, exports);
+  mb::glue::InitStats(env, exports);
   return exports;
 }
 

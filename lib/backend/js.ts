@@ -11,6 +11,7 @@ import * as loss from './js/loss';
 import * as conv from './js/conv';
 import * as norm from './js/norm';
 import * as optim from './js/optim';
+import * as stats from './js/stats';
 
 export function createJsBackend(): Backend {
   return {
@@ -28,5 +29,6 @@ export function createJsBackend(): Backend {
     ...conv,
     ...norm,
     ...optim,
+    ...stats,
   } as unknown as Backend;
 }

@@ -10,4 +10,5 @@ void InitLoss(Napi::Env env, Napi::Object exports);
 void InitConv(Napi::Env env, Napi::Object exports);
 void InitNorm(Napi::Env env, Napi::Object exports);
 void InitOptim(Napi::Env env, Napi::Object exports);
+void InitStats(Napi::Env env, Napi::Object exports);
 }  // namespace mb::glue

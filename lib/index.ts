@@ -59,8 +59,11 @@ export {
 } from './optim';
 export { fit, evaluate, predict, EarlyStopping, NonFiniteLossError } from './train';
 export type { FitOptions, History, Callback, Logs, LossFn, OptimizerLike, EvaluateOptions, EarlyStoppingOptions } from './train';
-export { activationStats, formatStats } from './diagnostics';
-export type { LayerStats } from './diagnostics';
+export { activationStats, formatStats, StatsRecorder, initExperiment, compareInits, LECTURE_CASES, report, initReport } from './diagnostics';
+export type {
+  LayerStats, StatsRecorderOptions, StatsJSON, StepRecord, LayerStepStats, ParamStepStats, InitExperimentOptions,
+  InitExperimentCase, InitExperimentResult, InitLayerResult, ReportOptions, ReportResult, InitReportOptions,
+} from './diagnostics';
 export { saveModel, loadModel, encodeSafetensors, decodeSafetensors } from './io';
 export type {
   Params, OptimizerState, SGDOptions, AdamOptions, RMSPropOptions, StepLROptions, ExponentialLROptions,

@@ -8,3 +8,7 @@ export { StatsRecorder, chooseRange } from './recorder';
 export type { StatsRecorderOptions, StatsJSON, StepRecord, LayerStepStats, ParamStepStats } from './recorder';
 export { initExperiment, compareInits, LECTURE_CASES } from './experiment';
 export type { InitExperimentOptions, InitExperimentCase, InitExperimentResult, InitLayerResult, InitName } from './experiment';
+export { report } from './report';
+export type { ReportOptions, ReportResult } from './report';
+export { initReport } from './init-report';
+export type { InitReportOptions } from './init-report';

@@ -89,7 +89,7 @@ describe('older setting: 10 layers × 500, batch 1000', () => {
         if (ref.std > 1e-3) expect(Math.abs(l.std / ref.std - 1), `${r.label} layer ${i + 1} std ${l.std} vs numpy ${ref.std}`).toBeLessThan(deep);
         else expect(l.std).toBeLessThan(2e-3);
         const f = r.activation === 'tanh' ? l.saturated! : l.dead!;
-        expect(Math.abs(f - ref.frac), `${r.label} layer ${i + 1} fraction`).toBeLessThan(0.05);
+        expect(Math.abs(f - ref.frac), `${r.label} layer ${i + 1} fraction ${f} vs numpy ${ref.frac}`).toBeLessThan(c.activation === 'relu' && !c.batchNorm ? 0.1 : 0.02);
       });
     }
   });

@@ -39,8 +39,8 @@ export function initReport(results: InitExperimentResult | InitExperimentResult[
     title: 'Per layer',
     text: 'Std of each layer\'s activations, and the fraction of tanh units saturated (|y| > 0.99) or of ReLU units dead (zero for the whole batch).',
     charts: [
-      { title: 'Activation std', xLabel: 'layer', yLabel: 'std', x, series: perLayer('std') },
-      { title: 'Saturated (tanh) or dead (ReLU) fraction', xLabel: 'layer', yLabel: 'fraction', x, series: perLayer('frac') },
+      { title: 'Activation std', xLabel: 'layer', yLabel: 'std', x, series: perLayer('std'), integerX: true },
+      { title: 'Saturated (tanh) or dead (ReLU) fraction', xLabel: 'layer', yLabel: 'fraction', x, series: perLayer('frac'), integerX: true },
     ],
   };
   const panels: Section[] = x.map((_, li) => ({
@@ -59,8 +59,8 @@ export function initReport(results: InitExperimentResult | InitExperimentResult[
           x: Array.from({ length: bins }, (_, j) => r.hist.lo + (j + 0.5) * w),
           series: [{ label: 'fraction', values: r.hist.counts.map((v) => v / total) }],
           steps: true,
-          width: 300,
-          height: 180,
+          width: 228,
+          height: 170,
         };
       }),
   }));

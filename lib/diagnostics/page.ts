@@ -27,6 +27,8 @@ export interface ChartSpec {
   logY?: boolean;
   /** Draw as steps (histograms). */
   steps?: boolean;
+  /** Whole-number x ticks (epochs, layers). */
+  integerX?: boolean;
   /** Size in CSS pixels. Default 480 × 260. */
   width?: number;
   height?: number;
@@ -66,7 +68,7 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 6p
 .meta { color: #666; } .text { color: #444; max-width: 70em; }
 .note { background: #fff4d6; border-left: 4px solid #e0a800; padding: 6px 10px; margin: 6px 0; max-width: 70em; }
 .charts { display: flex; flex-wrap: wrap; gap: 18px; }
-.chart { width: 480px; } .chart .u-legend { font-size: 11px; } .chart h3 { font-size: 13px; margin: 6px 0 2px; font-weight: 600; }
+.chart { width: 480px; } .chart h3 { overflow-wrap: anywhere; } .chart .u-legend { font-size: 11px; } .chart h3 { font-size: 13px; margin: 6px 0 2px; font-weight: 600; }
 `;
 
 const CLIENT = `
@@ -84,14 +86,17 @@ const CLIENT = `
       var series = [{ label: c.xLabel }].concat(c.series.map(function (s, k) {
         var o = { label: s.label, stroke: s.color || PALETTE[k % PALETTE.length], width: 1.5, spanGaps: false, points: { show: c.x.length < 40 } };
         if (s.dash) { o.dash = [6, 4]; o.points = { show: false }; }
-        if (c.steps) o.paths = uPlot.paths.stepped({ align: 1 });
+        if (c.steps) { o.paths = uPlot.paths.stepped({ align: 1 }); o.points = { show: false }; }
         return o;
       }));
       var opts = {
         width: c.width || 480, height: c.height || 260, series: series,
-        scales: { x: { time: false }, y: c.logY ? { distr: 3 } : {} },
-        axes: [{ label: c.xLabel }, { label: c.yLabel || '' }],
-        legend: { live: false }
+        scales: { x: { time: false }, y: c.logY ? { distr: 3, log: 10 } : c.steps ? { range: function (u, mn, mx) { return [0, mx > 0 ? mx * 1.05 : 1]; } } : {} },
+        axes: [
+          c.integerX ? { label: c.xLabel, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] } : { label: c.xLabel },
+          c.logY ? { label: c.yLabel || '', size: 60, values: function (u, vals) { return vals.map(function (v) { return v == null ? '' : v.toExponential(0); }); } } : { label: c.yLabel || '', size: 60 }
+        ],
+        legend: { live: false, show: c.series.length > 1 }
       };
       new uPlot(opts, data, el);
       drawn++;

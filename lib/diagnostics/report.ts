@@ -104,7 +104,7 @@ function historySection(h: unknown, src: string, notes: string[]): Section {
   const get = (k: string) => numbers(m[k], `history.history.${k}`, src, n, epochs);
   const line = (title: string, y: string, parts: [string, Num[] | null][]) => {
     const series: Series[] = parts.filter((p) => p[1] !== null).map(([label, values]) => ({ label, values: fit(values!, epochs.length) }));
-    if (series.length) sec.charts.push({ title, xLabel: 'epoch', yLabel: y, x: epochs, series });
+    if (series.length) sec.charts.push({ title, xLabel: 'epoch', yLabel: y, x: epochs, series, integerX: true });
   };
   const loss = get('loss');
   if (!loss) n.push(`No history.history.loss in ${src}.`);

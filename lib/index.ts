@@ -59,10 +59,10 @@ export {
 } from './optim';
 export { fit, evaluate, predict, EarlyStopping, NonFiniteLossError } from './train';
 export type { FitOptions, History, Callback, Logs, LossFn, OptimizerLike, EvaluateOptions, EarlyStoppingOptions } from './train';
-export { activationStats, formatStats, StatsRecorder, initExperiment, compareInits, LECTURE_CASES, report, initReport } from './diagnostics';
+export { activationStats, formatStats, StatsRecorder, initExperiment, compareInits, LECTURE_CASES, report, initReport, saveRun, loadRun } from './diagnostics';
 export type {
   LayerStats, StatsRecorderOptions, StatsJSON, StepRecord, LayerStepStats, ParamStepStats, InitExperimentOptions,
-  InitExperimentCase, InitExperimentResult, InitLayerResult, ReportOptions, ReportResult, InitReportOptions,
+  InitExperimentCase, InitExperimentResult, InitLayerResult, ReportOptions, ReportResult, InitReportOptions, RunFile,
 } from './diagnostics';
 export { saveModel, loadModel, encodeSafetensors, decodeSafetensors } from './io';
 export type {

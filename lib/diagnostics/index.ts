@@ -12,3 +12,5 @@ export { report } from './report';
 export type { ReportOptions, ReportResult } from './report';
 export { initReport } from './init-report';
 export type { InitReportOptions } from './init-report';
+export { saveRun, loadRun } from './run-file';
+export type { RunFile } from './run-file';

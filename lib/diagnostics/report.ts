@@ -23,8 +23,10 @@ export interface ReportOptions {
    * the recorded layers is noted on the page.
    */
   model?: { getConfig(): Record<string, unknown> } | Record<string, unknown>;
-  /** Where the data came from, for the notes (a file name). Default 'history' / 'stats'. */
+  /** Where the data came from, for the notes (a file name). Default 'the data given'. */
   source?: string;
+  /** Notes to show besides the ones the report finds (e.g. from reading a file). */
+  notes?: string[];
 }
 
 export interface ReportResult {
@@ -259,10 +261,10 @@ function histogramChart(l: StatsLayerInfo, li: number, records: StepRecord[]): C
 
 /** Builds the training report from a fit history and StatsRecorder statistics (either may be null). */
 export function report(history: unknown, stats: unknown, options: ReportOptions = {}): ReportResult {
-  checkReportOptions(options, ['out', 'title', 'model', 'source'], 'report');
+  checkReportOptions(options, ['out', 'title', 'model', 'source', 'notes'], 'report');
   const src = options.source ?? 'the data given';
   const s = stats instanceof StatsRecorder ? stats.toJSON() : stats;
-  const notes: string[] = [];
+  const notes: string[] = Array.isArray(options.notes) ? options.notes.map(String) : [];
   const sections = [historySection(history, src, notes), ...statsSections(s, src, options.model)];
   const shown = sections.filter((x) => x.charts.length || x.notes?.length);
   const all = shown.flatMap((x) => x.notes ?? []);

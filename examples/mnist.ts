@@ -5,14 +5,19 @@
  * at the end; the training run watches a validation split of the training set.
  *
  *   npx tsx examples/mnist.ts [--backend js|native] [--model cnn|mlp] [--epochs N] [--batch-size N]
- *                             [--lr X] [--threads N] [--seed N]
+ *                             [--lr X] [--threads N] [--seed N] [--report report.html]
+ *
+ * Statistics are recorded every 50 steps (StatsRecorder) and the run ends with report.html (the
+ * training report page: losses, accuracy, learning rate, activations, gradients and update
+ * ratios) and run.json (the same data, for `minibatch report run.json`) in the current folder.
  */
 import { parseArgs } from 'util';
 import {
   Sequential, Conv2d, BatchNorm2d, BatchNorm1d, ReLU, MaxPool2d, Flatten, Linear, CrossEntropyLoss, Adam,
   CosineAnnealingLR, fit, evaluate, setBackend, setNumThreads, capabilities, ChannelNormalizer, activationStats,
-  formatStats, tensor,
+  formatStats, tensor, StatsRecorder, report, saveRun,
 } from '../lib/index';
+import * as path from 'path';
 import { loadMnist } from './mnist-data';
 
 async function main(): Promise<void> {
@@ -26,6 +31,7 @@ async function main(): Promise<void> {
       threads: { type: 'string' },
       seed: { type: 'string', default: '0' },
       stats: { type: 'boolean', default: false },
+      report: { type: 'string', default: 'report.html' },
     },
   });
   if (values.backend !== 'js' && values.backend !== 'native') throw new Error(`--backend must be js or native, got ${values.backend}`);
@@ -82,7 +88,8 @@ async function main(): Promise<void> {
   const stepsPerEpoch = Math.ceil((data.nTrain * 0.9) / batchSize);
   const schedule = new CosineAnnealingLR(optimizer, { tMax: epochs * stepsPerEpoch });
   const loss = new CrossEntropyLoss();
-  await fit(model, xTrain, data.yTrain, {
+  const recorder = new StatsRecorder(model, { every: 50, optimizer });
+  const history = await fit(model, xTrain, data.yTrain, {
     epochs,
     batchSize,
     validationSplit: 0.1,
@@ -90,8 +97,13 @@ async function main(): Promise<void> {
     optimizer,
     metrics: ['accuracy'],
     seed,
-    callbacks: [{ onBatchEnd: () => schedule.step() }],
+    callbacks: [recorder, { onBatchEnd: () => schedule.step() }],
   });
+  const reportPath = path.resolve(values.report!);
+  const runPath = path.join(path.dirname(reportPath), 'run.json');
+  saveRun(runPath, history, recorder, model);
+  report(history, recorder, { out: reportPath, model, title: `MNIST ${values.model}: training report` });
+  console.log(`report: ${reportPath} (statistics every 50 steps; data in ${runPath})`);
   if (values.stats) {
     model.eval();
     console.log('\nper-layer activation statistics (eval mode, 256 test digits):');

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The report pages in a real browser: Debian's headless Chromium (driven by playwright-core with
 // executablePath) opens each file from disk and must see no console errors, no network request
 // other than the file itself, and every chart drawn (a canvas with painted pixels); a screenshot
@@ -69,7 +70,7 @@ describe.skipIf(!CHROMIUM)('report pages in headless Chromium', () => {
       await page.waitForFunction(() => document.body.getAttribute('data-drawn') !== null, null, { timeout: 15_000 });
       const info = await page.evaluate(() => {
         const charts = Array.from(document.querySelectorAll('.chart'));
-        const painted = charts.map((c) => {
+        const painted = charts.map((c: Element) => {
           const cv = c.querySelector('canvas') as HTMLCanvasElement | null;
           if (!cv || cv.width === 0 || cv.height === 0) return 0;
           const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;

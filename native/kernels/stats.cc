@@ -1,7 +1,7 @@
 // stats.cc — one-pass buffer statistics (baseline x86-64 code: scalar bodies and dispatch).
-// See stats.h for the slots. The fast tensor_stats differs from the reference only in keeping
-// running partial sums per unit segment (then adding them in order), which shortens the dependency
-// chain; the histogram is a scalar scatter in both.
+// See stats.h for the slots. The fast tensor_stats runs the AVX2 body (stats_avx2.cc: eight values
+// a step, bins counted into four interleaved copies) when the CPU has it and bins <= 1024; its
+// scalar form differs from the reference only in keeping two partial sums per unit segment.
 #include "stats.h"
 
 #include <cmath>
@@ -56,8 +56,58 @@ void tensor_stats_ref(double* out, double* hist, int32_t* unit_nonzero, const fl
       }
 }
 
+#ifdef MB_HAVE_AVX2_TU
+namespace {
+
+// Most bins the AVX2 path keeps on the stack (four uint32 copies each: 16 KiB).
+constexpr int64_t kMaxFastBins = 1024;
+
+void tensor_stats_avx2(double* out, double* hist, int32_t* unit_nonzero, const float* x, int64_t outer,
+                       int64_t units, int64_t inner, double lo, double hi, int64_t bins) {
+  uint32_t hist4[kMaxFastBins * 4];
+  const int64_t nb = hist && bins > 0 ? bins : 0;
+  for (int64_t b = 0; b < nb * 4; b++) hist4[b] = 0;
+  if (unit_nonzero)
+    for (int64_t u = 0; u < units; u++) unit_nonzero[u] = 0;
+  const double scale = nb > 0 && hi > lo ? (double)nb / (hi - lo) : 0;
+  StatAcc acc;
+  acc.mn = std::numeric_limits<float>::infinity();
+  acc.mx = -acc.mn;
+  if (inner == 1) {
+    // dense [N, D]: each row is one run, the nonzero counts add up per feature
+    for (int64_t o = 0; o < outer; o++) stats_run_avx2(acc, hist4, unit_nonzero, x + o * units, units, lo, scale, nb);
+  } else {
+    for (int64_t seg = 0; seg < outer * units; seg++) {
+      const int64_t nz = stats_run_avx2(acc, hist4, nullptr, x + seg * inner, inner, lo, scale, nb);
+      if (unit_nonzero) unit_nonzero[seg % units] += (int32_t)nz;
+    }
+  }
+  init_out(out);
+  out[kStatSum] = acc.sum;
+  out[kStatSumSq] = acc.sumsq;
+  if (acc.mn <= acc.mx) {
+    out[kStatMin] = acc.mn;
+    out[kStatMax] = acc.mx;
+  }
+  out[kStatZeros] = (double)acc.zeros;
+  out[kStatNonFinite] = (double)acc.nonfinite;
+  out[kStatSatTanh] = (double)acc.sat_t;
+  out[kStatSatSigmoid] = (double)acc.sat_s;
+  for (int64_t b = 0; b < nb; b++)
+    hist[b] = (double)hist4[b * 4] + hist4[b * 4 + 1] + hist4[b * 4 + 2] + hist4[b * 4 + 3];
+}
+
+}  // namespace
+#endif
+
 void tensor_stats(double* out, double* hist, int32_t* unit_nonzero, const float* x, int64_t outer,
                   int64_t units, int64_t inner, double lo, double hi, int64_t bins) {
+#ifdef MB_HAVE_AVX2_TU
+  if (simd_level() >= Simd::Avx2 && bins <= kMaxFastBins) {
+    tensor_stats_avx2(out, hist, unit_nonzero, x, outer, units, inner, lo, hi, bins);
+    return;
+  }
+#endif
   init_out(out);
   if (hist)
     for (int64_t b = 0; b < bins; b++) hist[b] = 0;

@@ -38,9 +38,22 @@ void tensor_stats_ref(double* out, double* hist, int32_t* unit_nonzero, const fl
 void param_stats(double* out, const float* w, const float* prev, const float* g, int64_t n);
 void param_stats_ref(double* out, const float* w, const float* prev, const float* g, int64_t n);
 
+// Running totals of one tensor_stats call (the fast paths add runs of contiguous values into it).
+struct StatAcc {
+  double sum = 0, sumsq = 0;
+  float mn, mx;
+  int64_t zeros = 0, nonfinite = 0, sat_t = 0, sat_s = 0;
+};
+
 #ifdef MB_HAVE_AVX2_TU
 // Σ a², or Σ (a - b)² when b is not null, with 4-lane double accumulators (stats_avx2.cc).
 double sum_sq_avx2(const float* a, const float* b, int64_t n);
+// Adds the statistics of p[0..len) to acc; bin counts go to hist4 [bins][4] (four interleaved copies,
+// so neighbouring values in one bin do not wait on each other) when bins > 0. With nz_per_value,
+// nz_per_value[i] += (p[i] != 0). Returns how many of the len values are nonzero. Bins are computed
+// in double exactly as tensor_stats_ref computes them.
+int64_t stats_run_avx2(StatAcc& acc, uint32_t* hist4, int32_t* nz_per_value, const float* p, int64_t len,
+                       double lo, double scale, int64_t bins);
 #endif
 
 }  // namespace mb

@@ -78,6 +78,25 @@ describe('native against js on random data', () => {
     expect(res[1].hist.reduce((a, b) => a + b, 0)).toBe(x.length);
     expect(Array.from(res[1].nz)).toEqual(Array.from(res[0].nz));
   });
+  it('dense rows with NaN inside full vectors, and more than 1024 bins, agree too', () => {
+    const [outer, units] = [9, 45];
+    const x = randn(outer * units, 8, -1, 1);
+    for (let i = 0; i < x.length; i += 5) x[i] = 0;
+    x[17] = NaN;
+    x[100] = -Infinity;
+    for (const bins of [16, 2000]) {
+      const res = [0, 1].map((k) => {
+        const out = new Float64Array(8);
+        const hist = new Float64Array(bins);
+        const nz = new Int32Array(units);
+        backends[k][1].tensorStats(out, hist, nz, x, outer, units, 1, -1, 1, bins);
+        return [Array.from(out.subarray(2)), Array.from(hist), Array.from(nz), out[0]] as const;
+      });
+      expect(res[1].slice(0, 3)).toEqual(res[0].slice(0, 3));
+      expect(Math.abs((res[1][3] as number) - (res[0][3] as number))).toBeLessThan(1e-9);
+      expect(res[1][0][3]).toBe(2); // non-finite
+    }
+  });
   it('an empty batch gives zero counts and infinite bounds', () => {
     const out = new Float64Array(8);
     native.tensorStats(out, new Float64Array(4), null, new Float32Array(0), 0, 3, 1, 0, 1, 4);

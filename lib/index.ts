@@ -16,7 +16,9 @@ export type {
   Pool2dParams,
   LabelArray,
 } from './backend/types';
-export { getBackend, setBackend, jsBackend, nativeBackend } from './backend/index';
+export { getBackend, setBackend } from './backend/index';
+/** Raw backends and test hooks: unchecked, not the public contract (see lib/testing.ts). */
+export * as testing from './testing';
 export { VERSION as version } from './version';
 export { tensor, toTensor, sizeOf } from './tensor';
 export type { Tensor, TensorLike, NestedArray } from './tensor';

@@ -12,7 +12,7 @@
  * Sums are accumulated in double precision; the logistic and softmax forms are the stable ones.
  */
 import type { Backend, BackendName, LabelArray } from './backend/types';
-import { resolveBackend } from './backend/index';
+import { checkBackend, getBackend } from './backend/index';
 import { checkFiniteData, toTensor, type NestedArray, type Tensor } from './tensor';
 import { checkLabels, checkNumber, checkOptions, describe, fail, formatShape } from './validate';
 
@@ -22,12 +22,6 @@ export type ClassTargets = Int32Array | Uint8Array | number[];
 export interface Loss<T> {
   forward(input: Tensor | NestedArray, target: T): number;
   backward(): Tensor;
-}
-
-function checkBackendOption(b: unknown): BackendName | Backend | undefined {
-  if (b === undefined || b === 'js' || b === 'native') return b;
-  if (b !== null && typeof b === 'object' && typeof (b as Backend).softmaxCrossEntropy === 'function') return b as Backend;
-  return fail('type', "'js', 'native' or a Backend object", 'backend', describe(b));
 }
 
 function input2d(x: unknown, who: string): Tensor {
@@ -66,8 +60,10 @@ export interface CrossEntropyLossArgs {
  * mean over the batch of −log softmax(x_i)[y_i]. Gradient: (softmax(x) − onehot(y)) / N.
  */
 export class CrossEntropyLoss implements Loss<ClassTargets> {
+  /** The targets this loss takes (the trainer checks y against it up front). */
+  readonly targets = 'classes' as const;
   readonly labelSmoothing: number;
-  private readonly backendOpt: BackendName | Backend | undefined;
+  private readonly backendOpt: Backend | undefined;
   private probs = new GradBuffer();
   private grad = new GradBuffer();
   private state: { probs: Float32Array; labels: LabelArray; n: number; c: number } | null = null;
@@ -76,7 +72,7 @@ export class CrossEntropyLoss implements Loss<ClassTargets> {
     checkOptions(args, ['labelSmoothing', 'backend'], 'CrossEntropyLoss');
     this.labelSmoothing = args.labelSmoothing === undefined ? 0 : checkNumber(args.labelSmoothing, 'labelSmoothing', 0, 1, 'number in [0, 1)');
     if (this.labelSmoothing >= 1) fail('range', 'number in [0, 1)', 'labelSmoothing', describe(this.labelSmoothing));
-    this.backendOpt = checkBackendOption(args.backend);
+    this.backendOpt = checkBackend(args.backend);
   }
 
   forward(input: Tensor | NestedArray, target: ClassTargets): number {
@@ -84,7 +80,7 @@ export class CrossEntropyLoss implements Loss<ClassTargets> {
     const [n, c] = x.shape;
     const labels = checkLabels(target, 'target', n, c);
     const probs = this.probs.get(n * c);
-    let loss = resolveBackend(this.backendOpt).softmaxCrossEntropy(probs, x.data, labels, n, c);
+    let loss = (this.backendOpt ?? getBackend()).softmaxCrossEntropy(probs, x.data, labels, n, c);
     const eps = this.labelSmoothing;
     if (eps > 0) {
       // Smoothing term: mean over classes of −log p_j = logsumexp(x_i) − mean_j x_ij, per row.
@@ -111,7 +107,7 @@ export class CrossEntropyLoss implements Loss<ClassTargets> {
     if (!this.state) return noForward('CrossEntropyLoss');
     const { probs, labels, n, c } = this.state;
     const dx = this.grad.get(n * c);
-    resolveBackend(this.backendOpt).softmaxCrossEntropyBackward(dx, probs, labels, n, c, 1 / n);
+    (this.backendOpt ?? getBackend()).softmaxCrossEntropyBackward(dx, probs, labels, n, c, 1 / n);
     const eps = this.labelSmoothing;
     if (eps > 0) {
       // target q = (1 − ε)·onehot + ε/C, so dx = (p − q)/N = (p − onehot)/N + ε·(onehot − 1/C)/N.
@@ -145,12 +141,14 @@ function sameShapeTarget(input: unknown, target: unknown): [Tensor, Tensor] {
 
 /** Mean squared error over all elements (torch.nn.MSELoss): mean((x − t)²); gradient 2(x − t)/numel. */
 export class MSELoss implements Loss<Tensor | NestedArray> {
+  /** The targets this loss takes (the trainer checks y against it up front). */
+  readonly targets = 'sameShape' as const;
   private grad = new GradBuffer();
   private state: { x: Tensor; t: Tensor } | null = null;
 
   constructor(args: ElementwiseLossArgs = {}) {
     checkOptions(args, ['backend'], 'MSELoss');
-    checkBackendOption(args.backend);
+    checkBackend(args.backend);
   }
 
   forward(input: Tensor | NestedArray, target: Tensor | NestedArray): number {
@@ -183,12 +181,14 @@ export class MSELoss implements Loss<Tensor | NestedArray> {
  * any real numbers (soft labels in [0, 1] usually).
  */
 export class BCEWithLogitsLoss implements Loss<Tensor | NestedArray> {
+  /** The targets this loss takes (the trainer checks y against it up front). */
+  readonly targets = 'sameShape' as const;
   private grad = new GradBuffer();
   private state: { x: Tensor; t: Tensor } | null = null;
 
   constructor(args: ElementwiseLossArgs = {}) {
     checkOptions(args, ['backend'], 'BCEWithLogitsLoss');
-    checkBackendOption(args.backend);
+    checkBackend(args.backend);
   }
 
   forward(input: Tensor | NestedArray, target: Tensor | NestedArray): number {
@@ -236,6 +236,8 @@ export interface MultiMarginLossArgs {
  * subtracted from x_y.
  */
 export class MultiMarginLoss implements Loss<ClassTargets> {
+  /** The targets this loss takes (the trainer checks y against it up front). */
+  readonly targets = 'classes' as const;
   readonly margin: number;
   readonly p: 1 | 2;
   private grad = new GradBuffer();
@@ -247,7 +249,7 @@ export class MultiMarginLoss implements Loss<ClassTargets> {
     const p = args.p === undefined ? 1 : args.p;
     if (p !== 1 && p !== 2) fail(typeof p === 'number' ? 'range' : 'type', '1 or 2', 'p', describe(p));
     this.p = p;
-    checkBackendOption(args.backend);
+    checkBackend(args.backend);
   }
 
   forward(input: Tensor | NestedArray, target: ClassTargets): number {

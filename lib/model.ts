@@ -4,7 +4,7 @@
  * `0.weight`), and exposes the explicit training loop pieces: forward, backward, zeroGrad, train/eval.
  */
 import type { Backend, BackendName } from './backend/types';
-import { resolveBackend } from './backend/index';
+import { checkBackend } from './backend/index';
 import { Layer } from './layers/layer';
 import { Generator } from './random';
 import type { ParamArena, ParamView } from './params';
@@ -40,6 +40,8 @@ export type StateDict = Record<string, StateEntry>;
 export class Sequential {
   readonly layers: Layer[];
   private arena: ParamArena | null = null;
+  /** The backend given to the model (and so to its layers and arena), if any. */
+  readonly backend: Backend | undefined;
   private rng: Generator;
   private _training = true;
   inputShape: readonly number[] | null = null;
@@ -61,10 +63,8 @@ export class Sequential {
       | (Layer & { needsInputGrad?: boolean })
       | undefined;
     if (first && 'needsInputGrad' in first) first.needsInputGrad = inputGrad;
-    if (args.backend !== undefined) {
-      const b = resolveBackend(args.backend);
-      for (const l of layers) l.backend = b;
-    }
+    this.backend = checkBackend(args.backend);
+    if (this.backend) for (const l of layers) l.backend = this.backend;
     if (args.inputShape !== undefined) this.build(args.inputShape);
   }
 
@@ -105,7 +105,7 @@ export class Sequential {
     const grad = new Float32Array(total);
     let off = 0;
     for (const l of this.layers) off = l.bindArena(data, grad, off);
-    this.arena = { data, grad, views };
+    this.arena = this.backend ? { data, grad, views, backend: this.backend } : { data, grad, views };
   }
 
   /** Forward through every layer. Builds the model from the first batch's shape if needed. */

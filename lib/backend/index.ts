@@ -2,8 +2,15 @@
  * Backend selection: `native` when the addon loads, else `js` with one warning that says why and
  * what to do. MINIBATCH_BACKEND=js|native, or setBackend(), overrides; asking for `native` when it
  * cannot load is an error, not a fallback.
+ *
+ * The rule for layers, models, optimizers, losses and preprocessors: an object given a `backend`
+ * option keeps that backend; one given none uses the current backend at each call, so setBackend()
+ * takes effect everywhere at once, built models included. A Sequential given a backend passes it to
+ * its layers and to its parameter arena, and an optimizer over that arena given no backend of its
+ * own uses it too.
  */
 import type { Backend, BackendName } from './types';
+import { describe, fail } from '../validate';
 import { createJsBackend } from './js';
 import { createNativeBackend, loadAddon } from './native';
 
@@ -68,9 +75,17 @@ export function setBackend(name: BackendName): Backend {
   return current;
 }
 
-/** Resolves an explicit option: a name, a Backend object, or undefined for the current one. */
-export function resolveBackend(b: BackendName | Backend | undefined): Backend {
-  if (b === undefined) return getBackend();
-  if (typeof b === 'string') return checkName(b, 'backend') === 'native' ? nativeBackend() : jsBackend();
-  return b;
+/**
+ * Checks a `backend` option: undefined (use the current backend at each call), 'js', 'native'
+ * (resolved now: an error when the addon cannot load) or a Backend object (one with the contract's
+ * kernels). The one checker every options object uses.
+ */
+export function checkBackend(b: unknown, name = 'backend'): Backend | undefined {
+  if (b === undefined) return undefined;
+  if (b === 'js' || b === 'native') return b === 'native' ? nativeBackend() : jsBackend();
+  const k = b as Partial<Backend> | null;
+  if (k !== null && typeof k === 'object' && typeof k.gemm === 'function' && typeof k.sgdStep === 'function' && typeof k.softmaxCrossEntropy === 'function') {
+    return b as Backend;
+  }
+  return fail('type', "'js', 'native' or a Backend object", name, describe(b));
 }

@@ -9,6 +9,7 @@ import * as gemm from './js/gemm';
 import * as activations from './js/activations';
 import * as loss from './js/loss';
 import * as conv from './js/conv';
+import * as pool from './js/pool';
 import * as norm from './js/norm';
 import * as optim from './js/optim';
 import * as stats from './js/stats';
@@ -27,8 +28,9 @@ export function createJsBackend(): Backend {
     ...activations,
     ...loss,
     ...conv,
+    ...pool,
     ...norm,
     ...optim,
     ...stats,
-  } as unknown as Backend;
+  } satisfies Backend;
 }

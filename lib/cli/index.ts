@@ -5,7 +5,8 @@
  */
 import { parseArgs } from 'util';
 import * as fs from 'fs';
-import { capabilities, getBackend, nativeBackend } from '../index';
+import { capabilities } from '../index';
+import { getBackend, nativeBackend } from '../backend/index';
 import { compareInits, LECTURE_CASES, type InitExperimentCase, type InitExperimentResult } from '../diagnostics/experiment';
 import { initReport } from '../diagnostics/init-report';
 import { report } from '../diagnostics/report';

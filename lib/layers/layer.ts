@@ -12,7 +12,7 @@
  * the batch shape is known.
  */
 import type { Backend, BackendName } from '../backend/types';
-import { resolveBackend } from '../backend/index';
+import { checkBackend, getBackend } from '../backend/index';
 import { Generator } from '../random';
 import type { Initializer, InitContext } from '../init';
 import type { ParamArena, ParamView } from '../params';
@@ -52,7 +52,7 @@ export abstract class Layer {
   /** The class name as it appears in configs ('Linear', 'Conv2d', ...). */
   abstract readonly className: string;
   readonly name: string;
-  backend: Backend;
+  private explicitBackend: Backend | undefined;
   /** true in training mode (the default), false after eval(). */
   training = true;
   /** Per-sample input and output shapes, set by build(). */
@@ -68,7 +68,15 @@ export abstract class Layer {
 
   constructor(args: LayerArgs = {}, cls?: string) {
     this.name = args.name ?? autoName(cls ?? this.constructor.name);
-    this.backend = resolveBackend(args.backend);
+    this.explicitBackend = checkBackend(args.backend);
+  }
+
+  /** The backend given to this layer, else the current one (looked up at each call). */
+  get backend(): Backend {
+    return this.explicitBackend ?? getBackend();
+  }
+  set backend(b: Backend) {
+    this.explicitBackend = checkBackend(b);
   }
 
   get built(): boolean {

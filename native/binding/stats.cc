@@ -41,7 +41,7 @@ Napi::Value TensorStats(const Napi::CallbackInfo& info) {
   const double hi = num_arg(info, 8, "hi");
   const int64_t bins = size_arg(info, 9, "bins", 0);
   if (bins > 0 && !(hi > lo)) range_error(info.Env(), "hi > lo = " + describe(info[7]), "hi", describe(info[8]));
-  const size_t n = mul(mul(outer, units), inner);
+  const size_t n = mul(info.Env(), "outer x units x inner", {outer, units, inner});
   double* out = f64(info, 0, "out", kStatSlots, false);
   double* hist = f64(info, 1, "hist", (size_t)bins, true);
   if (!hist && bins > 0) type_error(info.Env(), "Float64Array when bins > 0", "hist", info[1]);

@@ -4,6 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import { backends, native, fixture, randn } from '../helpers';
 import type { Backend } from '../../lib/backend/types';
+import { nativeAddon } from '../../lib/testing';
 
 interface TCase {
   outer: number; units: number; inner: number; lo: number; hi: number; bins: number;
@@ -11,7 +12,7 @@ interface TCase {
 }
 interface PCase { n: number; w: number[]; prev: number[]; g: number[]; out: number[] }
 const fx = fixture<{ tensor: TCase[]; param: PCase[] }>('stats.json');
-const ref = (native as unknown as { statsReference: Pick<Backend, 'tensorStats' | 'paramStats'> }).statsReference;
+const ref = nativeAddon().statsReference as unknown as Pick<Backend, 'tensorStats' | 'paramStats'>;
 const all: [string, Pick<Backend, 'tensorStats' | 'paramStats'>][] = [...backends, ['native reference', ref]];
 
 function input(c: TCase): Float32Array {

@@ -46,7 +46,6 @@ describe('StatsRecorder in the explicit loop', () => {
       const rec = new StatsRecorder(model, { every: 3, bins: 10, optimizer: opt });
       const { x, y } = data(32, 12, 4, 7);
       const xt = tensor(x, [32, 12]);
-      let before = Float32Array.from(arena.data);
       for (let s = 0; s < 7; s++) {
         opt.zeroGrad();
         const l = loss.forward(model.forward(xt), y);
@@ -97,9 +96,7 @@ describe('StatsRecorder in the explicit loop', () => {
           for (const v of th) expectHist[Math.min(9, Math.max(0, Math.floor((v + 1) * 5)))]++;
           expect(r.layers[1].hist).toEqual(expectHist);
         }
-        before = w0;
       }
-      void before;
       expect(rec.records.map((r) => r.step)).toEqual([0, 3, 6]);
       expect(rec.losses.length).toBe(7);
       const js = rec.toJSON();

@@ -63,7 +63,7 @@ function numbers(v: unknown, field: string, src: string, notes: string[], xs?: n
 
 const ALIASES: Record<string, string> = { val_loss: 'valLoss', acc: 'accuracy', val_acc: 'valAccuracy', val_accuracy: 'valAccuracy' };
 
-function historySection(h: unknown, src: string, notes: string[]): Section {
+function historySection(h: unknown, src: string): Section {
   const sec: Section = { title: 'Training', charts: [], notes: [] };
   const n = sec.notes!;
   if (h === undefined || h === null) {
@@ -113,7 +113,6 @@ function historySection(h: unknown, src: string, notes: string[]): Section {
   line('Loss per epoch', 'loss', [['training', loss], ['validation', get('valLoss')]]);
   line('Accuracy per epoch', 'accuracy', [['training', get('accuracy')], ['validation', get('valAccuracy')]]);
   if (m.lr !== undefined) line('Learning rate per epoch', 'lr', [['lr', get('lr')]]);
-  void notes;
   return sec;
 }
 
@@ -138,18 +137,6 @@ function modelLayers(model: ReportOptions['model']): string[] | null {
 
 function statsSections(s: unknown, src: string, model: ReportOptions['model']): Section[] {
   const training: Section = { title: 'Training steps', charts: [], notes: [] };
-  const acts: Section = {
-    title: 'Activations',
-    text: 'Per-layer output statistics at the recorded steps. Healthy layers keep a steady spread; collapsing std, many saturated tanh/sigmoid units or dead ReLU units are the signs of a bad initialization or learning rate.',
-    charts: [],
-    notes: [],
-  };
-  const grads: Section = {
-    title: 'Gradients and updates',
-    text: 'Gradient norm and update-to-weight ratio ‖Δw‖/‖w‖ of each parameter at the recorded steps; a ratio near 1e-3 (dashed) is the sign of a good learning rate.',
-    charts: [],
-    notes: [],
-  };
   const n = training.notes!;
   if (s === undefined || s === null) {
     n.push(`No statistics in ${src}: record them with a StatsRecorder to see activations, gradients and update ratios.`);
@@ -191,7 +178,17 @@ function statsSections(s: unknown, src: string, model: ReportOptions['model']): 
   const lr = records.map((r) => (typeof r.lr === 'number' && Number.isFinite(r.lr) ? r.lr : null));
   if (lr.some((v) => v !== null)) training.charts.push({ title: 'Learning rate', xLabel: 'step', yLabel: 'lr', x: steps, series: [{ label: 'lr', values: lr }] });
   else n.push(`No learning rate in stats.records of ${src} (give the StatsRecorder the optimizer to record it).`);
+  return [training, activationSection(layers, records, steps, src), gradientSection(params, records, steps, src)];
+}
 
+/** Per-layer std, mean, dead / saturated fractions and histograms over the recorded steps. */
+function activationSection(layers: StatsLayerInfo[], records: StepRecord[], steps: number[], src: string): Section {
+  const acts: Section = {
+    title: 'Activations',
+    text: 'Per-layer output statistics at the recorded steps. Healthy layers keep a steady spread; collapsing std, many saturated tanh/sigmoid units or dead ReLU units are the signs of a bad initialization or learning rate.',
+    charts: [],
+    notes: [],
+  };
   const field = (li: number, k: string): Num[] =>
     records.map((r) => {
       const v = (r.layers[li] as unknown as Record<string, unknown> | undefined)?.[k];
@@ -220,7 +217,17 @@ function statsSections(s: unknown, src: string, model: ReportOptions['model']): 
     const c = histogramChart(l, li, records);
     if (c) acts.charts.push(c);
   });
+  return acts;
+}
 
+/** Gradient norms and update ratios per parameter (log axes, the 1e-3 guide line). */
+function gradientSection(params: string[], records: StepRecord[], steps: number[], src: string): Section {
+  const grads: Section = {
+    title: 'Gradients and updates',
+    text: 'Gradient norm and update-to-weight ratio ‖Δw‖/‖w‖ of each parameter at the recorded steps; a ratio near 1e-3 (dashed) is the sign of a good learning rate.',
+    charts: [],
+    notes: [],
+  };
   const pfield = (pi: number, k: 'gradNorm' | 'updateRatio'): Num[] =>
     records.map((r) => {
       const v = r.params[pi]?.[k];
@@ -237,7 +244,7 @@ function statsSections(s: unknown, src: string, model: ReportOptions['model']): 
       series: [...params.map((p, i) => ({ label: p, values: pfield(i, 'updateRatio') })), { label: '1e-3', values: steps.map(() => 1e-3), dash: true, color: '#000' }],
     });
   } else grads.notes!.push(`No parameters listed in stats.params of ${src}.`);
-  return [training, acts, grads];
+  return grads;
 }
 
 function histogramChart(l: StatsLayerInfo, li: number, records: StepRecord[]): ChartSpec | null {
@@ -265,7 +272,7 @@ export function report(history: unknown, stats: unknown, options: ReportOptions 
   const src = options.source ?? 'the data given';
   const s = stats instanceof StatsRecorder ? stats.toJSON() : stats;
   const notes: string[] = Array.isArray(options.notes) ? options.notes.map(String) : [];
-  const sections = [historySection(history, src, notes), ...statsSections(s, src, options.model)];
+  const sections = [historySection(history, src), ...statsSections(s, src, options.model)];
   const shown = sections.filter((x) => x.charts.length || x.notes?.length);
   const all = shown.flatMap((x) => x.notes ?? []);
   const charts = shown.reduce((a, x) => a + x.charts.length, 0);

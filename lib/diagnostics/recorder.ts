@@ -97,7 +97,7 @@ export class StatsRecorder implements Callback {
   readonly losses: number[] = [];
   private readonly fixedRange: [number, number] | null;
   private readonly optimizer: { lr: number } | null;
-  private backend: Backend | null = null;
+  private ready = false;
   private slots: LayerSlot[] = [];
   private views: { name: string; shape: number[]; w: Float32Array; g: Float32Array; prev: Float32Array }[] = [];
   private prev: Float32Array | null = null;
@@ -140,7 +140,7 @@ export class StatsRecorder implements Callback {
    */
   step(loss?: number): boolean {
     if (loss !== undefined && typeof loss !== 'number') fail('type', 'number or undefined', 'loss', describe(loss));
-    if (!this.backend) {
+    if (!this.ready) {
       if (!this.model.built) throw new Error('StatsRecorder: the model is not built yet; call step() after a forward and backward pass');
       this.setup();
     }
@@ -158,7 +158,7 @@ export class StatsRecorder implements Callback {
 
   // ------------------------------------------------------------------ fit callback
   onTrainBegin(): void {
-    if (!this.backend && this.model.built) this.setup();
+    if (!this.ready && this.model.built) this.setup();
     if (this.stepCount % this.every === 0 && this.prev) {
       this.prev.set(this.model.parameters().data);
       this.havePrev = true;
@@ -192,7 +192,7 @@ export class StatsRecorder implements Callback {
 
   private setup(): void {
     const arena = this.model.parameters();
-    this.backend = this.model.layers[0].backend;
+    this.ready = true;
     this.prev = new Float32Array(arena.data.length);
     this.views = arena.views.map((v) => ({
       name: v.name,
@@ -213,7 +213,7 @@ export class StatsRecorder implements Callback {
   }
 
   private record(step: number, loss: number | undefined): void {
-    const b = this.backend!;
+    const b = this.model.layers[0].backend; // the model's backend at this step
     const rec: StepRecord = { step, epoch: this.epoch, layers: [], params: [] };
     if (loss !== undefined) rec.loss = loss;
     if (this.optimizer) rec.lr = this.optimizer.lr;

@@ -60,13 +60,17 @@ export {
   LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearWarmup, SequentialLR,
 } from './optim';
 export { fit, evaluate, predict, EarlyStopping, NonFiniteLossError } from './train';
-export type { FitOptions, History, Callback, Logs, LossFn, OptimizerLike, EvaluateOptions, EarlyStoppingOptions } from './train';
+export type { FitOptions, History, Callback, TrainContext, Logs, LossFn, OptimizerLike, EvaluateOptions, EarlyStoppingOptions } from './train';
 export { activationStats, formatStats, StatsRecorder, initExperiment, compareInits, LECTURE_CASES, report, initReport, saveRun, loadRun } from './diagnostics';
 export type {
   LayerStats, StatsRecorderOptions, StatsJSON, StepRecord, LayerStepStats, ParamStepStats, InitExperimentOptions,
   InitExperimentCase, InitExperimentResult, InitLayerResult, ReportOptions, ReportResult, InitReportOptions, RunFile,
 } from './diagnostics';
-export { saveModel, loadModel, encodeSafetensors, decodeSafetensors } from './io';
+export {
+  saveModel, loadModel, loadCheckpoint, loadWeights, encodeSafetensors, decodeSafetensors,
+  registerLayer, registeredLayers, layerFromConfig, sequentialFromConfig, ModelCheckpoint, exportOnnx, encodeOnnx,
+} from './io';
+export type { SaveOptions, LoadOptions, Checkpoint, LoadReport, TrainerState, LayerClass, ModelCheckpointOptions, OnnxOptions } from './io';
 export type {
   Params, OptimizerState, SGDOptions, AdamOptions, RMSPropOptions, StepLROptions, ExponentialLROptions,
   CosineAnnealingLROptions, LinearWarmupOptions, SequentialLROptions,

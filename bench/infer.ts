@@ -7,8 +7,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Flatten, Linear, tensor, exportOnnx, nativeBackend,
+  Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Flatten, Linear, tensor, exportOnnx,
 } from '../lib/index';
+import { nativeBackend } from '../lib/backend/index';
 import { loadTf, Tf } from './peers';
 import { performance } from 'perf_hooks';
 import { fmt, table, time } from './util';

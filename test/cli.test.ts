@@ -8,6 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { main } from '../lib/cli/index';
 import { saveRun } from '../lib/index';
+import type { History } from '../lib/index';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'minibatch-cli-'));
 
@@ -63,7 +64,7 @@ describe('minibatch command line', () => {
 
   it('report turns a run file into a page; a bad file names it', async () => {
     const file = path.join(tmp, 'run.json');
-    saveRun(file, { epoch: [0, 1], history: { loss: [1, 0.7] } }, null);
+    saveRun(file, { epoch: [0, 1], history: { loss: [1, 0.7] } } as unknown as History, null);
     const out = path.join(tmp, 'r.html');
     const r = await cli('report', file, '-o', out);
     expect(r.code).toBe(0);

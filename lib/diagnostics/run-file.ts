@@ -11,7 +11,8 @@ import { describe, fail } from '../validate';
 export interface RunFile {
   format: 'minibatch-run';
   version: 1;
-  history: History | null;
+  /** The history's per-epoch numbers (the trainer's resume state is left out: it belongs in a checkpoint). */
+  history: Pick<History, 'epoch' | 'history'> | null;
   stats: StatsJSON | null;
   model?: Record<string, unknown>;
 }
@@ -25,7 +26,7 @@ export function saveRun(
   const run: RunFile = {
     format: 'minibatch-run',
     version: 1,
-    history,
+    history: history ? { epoch: history.epoch, history: history.history } : null,
     stats: stats instanceof StatsRecorder ? stats.toJSON() : stats,
   };
   if (model) run.model = model.getConfig();

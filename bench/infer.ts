@@ -9,7 +9,7 @@ import * as path from 'path';
 import {
   Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Flatten, Linear, tensor, exportOnnx,
 } from '../lib/index';
-import { nativeBackend } from '../lib/backend/index';
+import { nativeBackend } from '../lib/testing';
 import { loadTf, Tf } from './peers';
 import { performance } from 'perf_hooks';
 import { fmt, table, time } from './util';

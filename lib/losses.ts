@@ -13,15 +13,23 @@
  */
 import type { Backend, BackendName, LabelArray } from './backend/types';
 import { checkBackend, getBackend } from './backend/index';
-import { checkFiniteData, toTensor, type NestedArray, type Tensor } from './tensor';
+import { checkFiniteData, sameShape, toTensor, type NestedArray, type Tensor } from './tensor';
 import { checkLabels, checkNumber, checkOptions, describe, fail, formatShape } from './validate';
 
 /** Class indices: one integer in [0, C) per row. */
-export type ClassTargets = Int32Array | Uint8Array | number[];
+export type Labels = Int32Array | Uint8Array | number[];
 
-export interface Loss<T> {
+/**
+ * The one loss interface, of the stock losses and of the trainer: forward returns the mean loss of
+ * a batch (and keeps what backward needs), backward the gradient with respect to the input.
+ * `targets` (the stock losses set it) says what targets the loss takes, so fit checks the whole y
+ * once, before the first step changes anything: 'classes' for one class index per row, 'sameShape'
+ * for a tensor of the output's shape.
+ */
+export interface Loss<T = any> {
   forward(input: Tensor | NestedArray, target: T): number;
   backward(): Tensor;
+  readonly targets?: 'classes' | 'sameShape';
 }
 
 function input2d(x: unknown, who: string): Tensor {
@@ -59,7 +67,7 @@ export interface CrossEntropyLossArgs {
  * Softmax cross-entropy over class scores [N, C] and class indices [N] (torch.nn.CrossEntropyLoss):
  * mean over the batch of −log softmax(x_i)[y_i]. Gradient: (softmax(x) − onehot(y)) / N.
  */
-export class CrossEntropyLoss implements Loss<ClassTargets> {
+export class CrossEntropyLoss implements Loss<Labels> {
   /** The targets this loss takes (the trainer checks y against it up front). */
   readonly targets = 'classes' as const;
   readonly labelSmoothing: number;
@@ -75,7 +83,7 @@ export class CrossEntropyLoss implements Loss<ClassTargets> {
     this.backendOpt = checkBackend(args.backend);
   }
 
-  forward(input: Tensor | NestedArray, target: ClassTargets): number {
+  forward(input: Tensor | NestedArray, target: Labels): number {
     const x = input2d(input, 'CrossEntropyLoss');
     const [n, c] = x.shape;
     const labels = checkLabels(target, 'target', n, c);
@@ -133,8 +141,7 @@ function sameShapeTarget(input: unknown, target: unknown): [Tensor, Tensor] {
   const x = toTensor(input, 'input');
   checkFiniteData(x, 'input');
   const t = toTensor(target, 'target');
-  const same = t.shape.length === x.shape.length && t.shape.every((d, i) => d === x.shape[i]);
-  if (!same) fail('range', `target of shape ${formatShape(x.shape)} (the input's shape)`, 'target', `shape ${formatShape(t.shape)}`);
+  if (!sameShape(t.shape, x.shape)) fail('range', `target of shape ${formatShape(x.shape)} (the input's shape)`, 'target', `shape ${formatShape(t.shape)}`);
   checkFiniteData(t, 'target');
   return [x, t];
 }
@@ -235,7 +242,7 @@ export interface MultiMarginLossArgs {
  * Gradient of each active term m = margin − x_y + x_j > 0: +p·m^(p−1)/(C·N) on x_j, the same
  * subtracted from x_y.
  */
-export class MultiMarginLoss implements Loss<ClassTargets> {
+export class MultiMarginLoss implements Loss<Labels> {
   /** The targets this loss takes (the trainer checks y against it up front). */
   readonly targets = 'classes' as const;
   readonly margin: number;
@@ -252,7 +259,7 @@ export class MultiMarginLoss implements Loss<ClassTargets> {
     checkBackend(args.backend);
   }
 
-  forward(input: Tensor | NestedArray, target: ClassTargets): number {
+  forward(input: Tensor | NestedArray, target: Labels): number {
     const x = input2d(input, 'MultiMarginLoss');
     const [n, c] = x.shape;
     const labels = checkLabels(target, 'target', n, c);

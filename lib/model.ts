@@ -8,7 +8,7 @@ import { checkBackend } from './backend/index';
 import { Layer } from './layers/layer';
 import { Generator } from './random';
 import type { ParamArena, ParamView } from './params';
-import { Tensor, sizeOf, toTensor } from './tensor';
+import { Tensor, sameShape, sizeOf, toTensor } from './tensor';
 import { loadWeights } from './io/checkpoint';
 import { checkBool, checkInt, checkOptions, describe, fail, formatShape } from './validate';
 
@@ -80,7 +80,7 @@ export class Sequential {
   build(inputShape: readonly number[]): readonly number[] {
     if (!Array.isArray(inputShape)) fail('type', 'array of positive integers', 'inputShape', describe(inputShape));
     if (this.built) {
-      if (formatShape(inputShape) !== formatShape(this.inputShape!)) {
+      if (!sameShape(inputShape, this.inputShape!)) {
         fail('range', `input shape ${formatShape(this.inputShape!)} (the model is built)`, 'inputShape', formatShape(inputShape));
       }
       return this.outputShape!;
@@ -209,7 +209,7 @@ export class Sequential {
       const t = targets.get(k);
       if (!t) continue;
       const e = sd[k];
-      if (!e || !Array.isArray(e.shape) || formatShape(e.shape) !== formatShape(t.shape)) {
+      if (!e || !Array.isArray(e.shape) || !sameShape(e.shape, t.shape)) {
         fail('range', `shape ${formatShape(t.shape)}`, `stateDict['${k}']`, e && Array.isArray(e.shape) ? `shape ${formatShape(e.shape)}` : describe(e));
       }
       if (!e.data || e.data.length !== sizeOf(t.shape)) fail('range', `${sizeOf(t.shape)} values`, `stateDict['${k}']`, describe(e.data));

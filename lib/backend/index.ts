@@ -9,8 +9,8 @@
  * its layers and to its parameter arena, and an optimizer over that arena given no backend of its
  * own uses it too.
  */
-import type { Backend, BackendName } from './types';
-import { describe, fail } from '../validate';
+import type { Backend, BackendName, Capabilities } from './types';
+import { checkInt, describe, fail } from '../validate';
 import { createJsBackend } from './js';
 import { createNativeBackend, loadAddon } from './native';
 
@@ -88,4 +88,20 @@ export function checkBackend(b: unknown, name = 'backend'): Backend | undefined 
     return b as Backend;
   }
   return fail('type', "'js', 'native' or a Backend object", name, describe(b));
+}
+
+/** What the library runs on: backend, SIMD level chosen at run time, OpenMP, threads, version. */
+export function capabilities(): Capabilities {
+  return getBackend().capabilities();
+}
+
+/** Threads the native kernels use from now on (in the calling thread; a worker has its own). */
+export function setNumThreads(n: number): void {
+  checkInt(n, 'n', 1, 1024);
+  getBackend().setNumThreads(n);
+}
+
+/** Threads the native kernels use (1 for js). */
+export function getNumThreads(): number {
+  return getBackend().getNumThreads();
 }

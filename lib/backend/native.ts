@@ -46,7 +46,6 @@ export function loadAddon(dir: string | undefined = process.env.MINIBATCH_ADDON 
     return require(file) as NativeAddon;
   }
   const root = packageRoot();
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
   const nodeGypBuild = require('node-gyp-build') as { (d: string): any; resolve(d: string): string };
   loadedFrom = nodeGypBuild.resolve(root);
   return nodeGypBuild(root) as NativeAddon;

@@ -7,9 +7,8 @@
  * checks shapes, owns the workspace and the output buffers, and keeps them between steps.
  */
 import { Layer, LayerArgs } from './layer';
-import { checkInit } from './linear';
 import { Generator } from '../random';
-import { Initializer, torchDefault, uniform } from '../init';
+import { Initializer, checkInit, torchDefault, uniform } from '../init';
 import type { Backend, Conv2dParams } from '../backend/types';
 import { threadChanges } from '../backend/threads';
 import type { Tensor } from '../tensor';

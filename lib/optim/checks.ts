@@ -9,41 +9,9 @@ import { checkNumber, checkOptions, describe, fail, isDetached } from '../valida
 export type Params = ParamArena | readonly ParamArena[];
 
 
-/** Names people reach for from other libraries, mapped to ours for the error hint. */
-const ALIASES: Record<string, string> = {
-  learningRate: 'lr',
-  learning_rate: 'lr',
-  rate: 'lr',
-  weight_decay: 'weightDecay',
-  decay: 'weightDecay',
-  l2: 'weightDecay',
-  beta1: 'betas',
-  beta2: 'betas',
-  beta_1: 'betas',
-  beta_2: 'betas',
-  epsilon: 'eps',
-  rho: 'alpha',
-  step_size: 'stepSize',
-  T_max: 'tMax',
-  eta_min: 'etaMin',
-  total_iters: 'warmupSteps',
-  totalIters: 'warmupSteps',
-  warmup_steps: 'warmupSteps',
-  start_factor: 'startFactor',
-};
-
+/** Checks an options object (undefined is none) and returns it as a record. */
 export function checkOpts(opts: unknown, known: readonly string[], name: string): Record<string, unknown> {
   if (opts === undefined) return {};
-  if (opts !== null && typeof opts === 'object' && !Array.isArray(opts)) {
-    for (const key of Object.keys(opts)) {
-      const alias = ALIASES[key];
-      if (!known.includes(key) && alias !== undefined && known.includes(alias)) {
-        throw new TypeError(
-          `Expected one of ${known.map((k) => `'${k}'`).join(', ')} for an option of ${name} but received '${key}' (did you mean '${alias}'?)`,
-        );
-      }
-    }
-  }
   checkOptions(opts, known, name);
   return opts as Record<string, unknown>;
 }

@@ -8,7 +8,7 @@ import { checkBackend } from './backend/index';
 import { Layer } from './layers/layer';
 import { Generator } from './random';
 import type { ParamArena, ParamView } from './params';
-import { Tensor, sameShape, sizeOf, toTensor } from './tensor';
+import { Tensor, sameShape, sizeOf, toTensor, type TensorLike } from './tensor';
 import { loadWeights } from './io/checkpoint';
 import { checkBool, checkInt, checkOptions, describe, fail, formatShape } from './validate';
 
@@ -110,7 +110,7 @@ export class Sequential {
   }
 
   /** Forward through every layer. Builds the model from the first batch's shape if needed. */
-  forward(input: unknown): Tensor {
+  forward(input: TensorLike): Tensor {
     let x = toTensor(input, 'input');
     if (!this.built) this.build(x.shape.slice(1));
     for (const l of this.layers) x = l.forward(x);
@@ -118,7 +118,7 @@ export class Sequential {
   }
 
   /** Backward through every layer in reverse; parameter gradients accumulate. Returns dx. */
-  backward(gradOutput: unknown): Tensor {
+  backward(gradOutput: TensorLike): Tensor {
     let g = toTensor(gradOutput, 'gradient');
     for (let i = this.layers.length - 1; i >= 0; i--) g = this.layers[i].backward(g);
     return g;

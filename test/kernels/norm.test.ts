@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { backends, js, native, randn, rng, expectClose, fixture } from '../helpers';
 import type { Backend } from '../../lib/backend/types';
 import { loadAddon } from '../../lib/backend/native';
+import { centralDifference } from '../gradcheck';
 
 const fx = fixture('norm.json');
 const addon = loadAddon();
@@ -273,15 +274,7 @@ describe('numerics', () => {
       js.groupNormBackward(F(dx), F(dgamma), F(dbeta), F(w), F(x), F(mean), F(rstd), F(gamma), n, c, inner, groups);
     }
     const h = 1e-6;
-    const numeric = (arr: Float64Array, i: number): number => {
-      const keep = arr[i];
-      arr[i] = keep + h;
-      const up = loss(x, gamma, beta);
-      arr[i] = keep - h;
-      const down = loss(x, gamma, beta);
-      arr[i] = keep;
-      return (up - down) / (2 * h);
-    };
+    const numeric = (arr: Float64Array, i: number): number => centralDifference(() => loss(x, gamma, beta), arr, i, h);
     const nx = Float64Array.from(x, (_, i) => numeric(x, i));
     const ng = Float64Array.from(gamma, (_, i) => numeric(gamma, i));
     const nb = Float64Array.from(beta, (_, i) => numeric(beta, i));

@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { capabilities } from '../lib/index';
 
-const FAMILIES = ['gemm', 'activations', 'conv', 'pool', 'norm', 'train', 'infer', 'scale', 'threads', 'mnist', 'serve', 'resnet'];
+const FAMILIES = ['gemm', 'activations', 'conv', 'pool', 'norm', 'train', 'infer', 'scale', 'threads', 'mnist', 'serve', 'resnet', 'stats'];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -5,8 +5,12 @@
  * at the end; the training run watches a validation split of the training set.
  *
  *   npx tsx examples/mnist.ts [--backend js|native] [--model cnn|mlp] [--epochs N] [--batch-size N]
- *                             [--lr X] [--threads N] [--seed N] [--save model.safetensors]
+ *                             [--lr X] [--threads N] [--seed N] [--report report.html]
+ *                             [--save model.safetensors]
  *
+ * Statistics are recorded every 50 steps (StatsRecorder) and the run ends with report.html (the
+ * training report page: losses, accuracy, learning rate, activations, gradients and update
+ * ratios) and run.json (the same data, for `minibatch report run.json`) in the current folder.
  * --save writes a checkpoint (architecture, weights and the input standardization) that
  * examples/serve.ts serves over HTTP.
  */
@@ -14,8 +18,9 @@ import { parseArgs } from 'util';
 import {
   Sequential, Conv2d, BatchNorm2d, BatchNorm1d, ReLU, MaxPool2d, Flatten, Linear, CrossEntropyLoss, Adam,
   CosineAnnealingLR, fit, evaluate, setBackend, setNumThreads, capabilities, ChannelNormalizer, activationStats,
-  formatStats, tensor, saveModel,
+  formatStats, tensor, StatsRecorder, report, saveRun, saveModel,
 } from '../lib/index';
+import * as path from 'path';
 import { loadMnist } from './mnist-data';
 
 async function main(): Promise<void> {
@@ -29,6 +34,7 @@ async function main(): Promise<void> {
       threads: { type: 'string' },
       seed: { type: 'string', default: '0' },
       stats: { type: 'boolean', default: false },
+      report: { type: 'string', default: 'report.html' },
       save: { type: 'string' },
     },
   });
@@ -86,7 +92,8 @@ async function main(): Promise<void> {
   const stepsPerEpoch = Math.ceil((data.nTrain * 0.9) / batchSize);
   const schedule = new CosineAnnealingLR(optimizer, { tMax: epochs * stepsPerEpoch });
   const loss = new CrossEntropyLoss();
-  await fit(model, xTrain, data.yTrain, {
+  const recorder = new StatsRecorder(model, { every: 50, optimizer });
+  const history = await fit(model, xTrain, data.yTrain, {
     epochs,
     batchSize,
     validationSplit: 0.1,
@@ -94,8 +101,13 @@ async function main(): Promise<void> {
     optimizer,
     metrics: ['accuracy'],
     seed,
-    callbacks: [{ onBatchEnd: () => schedule.step() }],
+    callbacks: [recorder, { onBatchEnd: () => schedule.step() }],
   });
+  const reportPath = path.resolve(values.report!);
+  const runPath = path.join(path.dirname(reportPath), 'run.json');
+  saveRun(runPath, history, recorder, model);
+  report(history, recorder, { out: reportPath, model, title: `MNIST ${values.model}: training report` });
+  console.log(`report: ${reportPath} (statistics every 50 steps; data in ${runPath})`);
   if (values.stats) {
     model.eval();
     console.log('\nper-layer activation statistics (eval mode, 256 test digits):');

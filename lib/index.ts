@@ -89,8 +89,11 @@ export { InferencePool } from './async/pool';
 export type { InferencePoolOptions, PoolStats } from './async/pool';
 
 // ---- diagnostics
-export { activationStats, formatStats } from './diagnostics';
-export type { LayerStats } from './diagnostics';
+export { activationStats, formatStats, StatsRecorder, initExperiment, compareInits, LECTURE_CASES, report, initReport, saveRun, loadRun } from './diagnostics';
+export type {
+  LayerStats, StatsRecorderOptions, StatsJSON, StepRecord, LayerStepStats, ParamStepStats, InitExperimentOptions,
+  InitExperimentCase, InitExperimentResult, InitLayerResult, ReportOptions, ReportResult, InitReportOptions, RunFile,
+} from './diagnostics';
 
 // ---- checkpoints (whole-model safetensors files, the layer registry, the codec) and ONNX export
 export {

@@ -13,6 +13,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mb::glue::InitPool(env, exports);
   mb::glue::InitNorm(env, exports);
   mb::glue::InitOptim(env, exports);
+  mb::glue::InitStats(env, exports);
   return exports;
 }
 

@@ -35,6 +35,7 @@ describe('the backend contract', () => {
     expect(keys(nativeBackend())).not.toContain('gemmRef');
     expect(nativeAddon().gemmRef).toBeTypeOf('function');
     expect(nativeAddon().normReference.batchNormForward).toBeTypeOf('function');
+    expect(nativeAddon().statsReference.tensorStats).toBeTypeOf('function');
     expect(nativeAddon().copyBuffer).toBeTypeOf('function');
   });
 });

@@ -1,5 +1,6 @@
 // The install story, proven: prebuild, pack, install the tarball into an empty project with the
-// compilers disabled, and show that the prebuilt binary is the one loaded (CommonJS and ESM).
+// compilers disabled, and show that the prebuilt binary is the one loaded (CommonJS and ESM) and
+// that the `minibatch` command runs from the install.
 import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -17,7 +18,7 @@ describe('install from a packed tarball', () => {
   it('loads the prebuilt binary and compiles nothing', () => {
     // 1. a copy of the package sources (so the prebuild never touches this checkout's build/)
     const src = fs.mkdtempSync(path.join(os.tmpdir(), 'minibatch-src-'));
-    for (const f of ['package.json', 'binding.gyp', 'CMakeLists.txt', 'tsconfig.json', 'README.md', 'native', 'lib', 'scripts']) {
+    for (const f of ['package.json', 'binding.gyp', 'CMakeLists.txt', 'tsconfig.json', 'README.md', 'native', 'lib', 'scripts', 'bin']) {
       fs.cpSync(path.join(root, f), path.join(src, f), { recursive: true });
     }
     fs.symlinkSync(path.join(root, 'node_modules'), path.join(src, 'node_modules'), 'dir');
@@ -58,6 +59,11 @@ describe('install from a packed tarball', () => {
       proj,
     ).trim();
     expect(esm).toBe('native function');
+    // the command line works from the install, and its pages carry the charting library
+    const bin = path.join(proj, 'node_modules', '.bin', 'minibatch');
+    expect(sh(bin, ['info'], proj)).toMatch(/backend: +native/);
+    sh(bin, ['init-experiment', '--layers', '2', '--width', '16', '--batch', '8', '-o', 'init.html'], proj);
+    expect(fs.readFileSync(path.join(proj, 'init.html'), 'utf8')).toContain('uPlot');
     // types ship with it
     expect(fs.existsSync(path.join(installed, 'dist', 'cjs', 'index.d.ts'))).toBe(true);
     expect(fs.existsSync(path.join(installed, 'dist', 'esm', 'index.d.ts'))).toBe(true);

@@ -13,6 +13,7 @@ import * as convGrouped from './js/conv_grouped';
 import * as pool from './js/pool';
 import * as norm from './js/norm';
 import * as optim from './js/optim';
+import * as stats from './js/stats';
 
 export function createJsBackend(): Backend {
   return {
@@ -32,5 +33,6 @@ export function createJsBackend(): Backend {
     ...pool,
     ...norm,
     ...optim,
+    ...stats,
   } satisfies Backend;
 }

@@ -252,4 +252,22 @@ export interface Backend {
     param: Float32Array, grad: Float32Array, sq: Float32Array, momentumBuf: Float32Array, n: number,
     lr: number, alpha: number, eps: number, weightDecay: number, momentum: number,
   ): void;
+
+  // ---------------------------------------------------------- statistics
+  /**
+   * One pass over x viewed as [outer, units, inner] (dense: [N, D, 1], conv: [N, C, H·W]).
+   * out [8] is overwritten with: sum and sum of squares of the finite values, their min and max
+   * (+inf / -inf if none), the count of zeros, of NaN/±inf values (left out of every other slot),
+   * of |x| > 0.99 (tanh saturation) and of x < 0.01 or x > 0.99 (sigmoid saturation).
+   * hist [bins] (null when bins is 0) is overwritten with counts of the finite values in equal bins
+   * over [lo, hi): values below lo count in the first bin, values at or above hi in the last.
+   * unitNonzero [units] (or null) is overwritten with each unit's count of nonzero values.
+   * Sums in double, in one fixed order.
+   */
+  tensorStats(
+    out: Float64Array, hist: Float64Array | null, unitNonzero: Int32Array | null, x: Float32Array,
+    outer: number, units: number, inner: number, lo: number, hi: number, bins: number,
+  ): void;
+  /** out [3] overwritten with Σ w², Σ (w − prev)² (0 when prev is null) and Σ g² (0 when g is null) over n values. */
+  paramStats(out: Float64Array, w: Float32Array, prev: Float32Array | null, g: Float32Array | null, n: number): void;
 }

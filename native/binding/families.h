@@ -12,4 +12,5 @@ void InitConvGrouped(Napi::Env env, Napi::Object exports);
 void InitPool(Napi::Env env, Napi::Object exports);
 void InitNorm(Napi::Env env, Napi::Object exports);
 void InitOptim(Napi::Env env, Napi::Object exports);
+void InitStats(Napi::Env env, Napi::Object exports);
 }  // namespace mb::glue

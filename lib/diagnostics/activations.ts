@@ -4,9 +4,9 @@
  * saturated and how many ReLU units are dead. Bad initialization shows up as activations collapsing
  * to zero or saturating with depth; BatchNorm shows up as unit-variance pre-activations.
  */
-import type { Sequential } from './model';
-import type { Tensor } from './tensor';
-import { toTensor } from './tensor';
+import type { Sequential } from '../model';
+import type { Tensor } from '../tensor';
+import { toTensor } from '../tensor';
 
 export interface LayerStats {
   index: number;

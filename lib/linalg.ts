@@ -68,71 +68,87 @@ function tridiagonalize(w: Float64Array, n: number, diag: Float64Array, off: Flo
   const betas = new Float64Array(n);
   const p = new Float64Array(n);
   for (let k = 0; k + 2 < n; k++) {
-    const s = k + 1; // first row of the trailing block
-    // x is column k below the diagonal; v is stored in row k, columns s.. (the unused upper triangle).
-    let scale = 0;
-    for (let i = s; i < n; i++) scale += Math.abs(w[i * n + k]);
-    if (scale === 0) {
-      betas[k] = 0;
-      off[k] = 0;
-      continue;
-    }
-    let sq = 0;
-    for (let i = s; i < n; i++) {
-      const x = w[i * n + k] / scale;
-      sq += x * x;
-    }
-    const x0 = w[s * n + k];
-    const norm = scale * Math.sqrt(sq);
-    const alpha = x0 >= 0 ? -norm : norm;
-    // v = x − α·e₁, β = 2 / (vᵀv) = 1 / (norm·(norm + |x0|))
-    const v0 = x0 - alpha;
-    const beta = 1 / (norm * (norm + Math.abs(x0)));
-    const row = k * n;
-    w[row + s] = v0;
-    for (let i = s + 1; i < n; i++) w[row + i] = w[i * n + k];
-    const v = w.subarray(row, row + n); // v[i] for i in [s, n)
+    const beta = householderColumn(w, n, k, off);
     betas[k] = beta;
-    off[k] = alpha;
-
-    // p = β·A₂₂·v from the lower triangle of A₂₂ alone: row i contributes A[i][j]·v[j] to p[i] and,
-    // by symmetry, A[i][j]·v[i] to p[j] (j < i); both walks are contiguous.
-    p.fill(0, s, n);
-    for (let i = s; i < n; i++) {
-      const ri = i * n;
-      const vi = v[i];
-      let acc = w[ri + i] * vi;
-      for (let j = s; j < i; j++) {
-        const aij = w[ri + j];
-        acc += aij * v[j];
-        p[j] += aij * vi;
-      }
-      p[i] += acc;
-    }
-    let ptv = 0;
-    for (let i = s; i < n; i++) {
-      p[i] *= beta;
-      ptv += p[i] * v[i];
-    }
-    // u = p − (β/2)(pᵀv)·v, stored over p
-    const half = 0.5 * beta * ptv;
-    for (let i = s; i < n; i++) p[i] -= half * v[i];
-    // A₂₂ −= v·uᵀ + u·vᵀ, lower triangle only
-    for (let i = s; i < n; i++) {
-      const ri = i * n;
-      const vi = v[i];
-      const ui = p[i];
-      for (let j = s; j <= i; j++) w[ri + j] -= vi * p[j] + ui * v[j];
-    }
+    if (beta !== 0) reflectTrailing(w, n, k, beta, p);
   }
   for (let i = 0; i < n; i++) diag[i] = w[i * n + i];
   if (n >= 2) off[n - 2] = w[(n - 1) * n + (n - 2)];
   off[n - 1] = 0;
+  return accumulateQ(w, n, betas, p);
+}
 
-  // Q = H₀·H₁·…·H_{n−3}, accumulated right to left so each product touches only its trailing block.
+/**
+ * The reflector of step k: x = A[k+1:, k] (column k below the diagonal) gives α (stored in
+ * off[k]) and v = x − α·e₁, stored in row k, columns k+1.. (the unused upper triangle). Returns
+ * β = 2 / (vᵀv), 0 when x is already zero.
+ */
+function householderColumn(w: Float64Array, n: number, k: number, off: Float64Array): number {
+  const s = k + 1; // first row of the trailing block
+  let scale = 0;
+  for (let i = s; i < n; i++) scale += Math.abs(w[i * n + k]);
+  if (scale === 0) {
+    off[k] = 0;
+    return 0;
+  }
+  let sq = 0;
+  for (let i = s; i < n; i++) {
+    const x = w[i * n + k] / scale;
+    sq += x * x;
+  }
+  const x0 = w[s * n + k];
+  const norm = scale * Math.sqrt(sq);
+  const alpha = x0 >= 0 ? -norm : norm;
+  // v = x − α·e₁, β = 2 / (vᵀv) = 1 / (norm·(norm + |x0|))
+  const row = k * n;
+  w[row + s] = x0 - alpha;
+  for (let i = s + 1; i < n; i++) w[row + i] = w[i * n + k];
+  off[k] = alpha;
+  return 1 / (norm * (norm + Math.abs(x0)));
+}
+
+/** A₂₂ ← H·A₂₂·H for the reflector of step k (v in row k of w), lower triangle only; `p` is scratch. */
+function reflectTrailing(w: Float64Array, n: number, k: number, beta: number, p: Float64Array): void {
+  const s = k + 1;
+  const v = w.subarray(k * n, k * n + n); // v[i] for i in [s, n)
+  // p = β·A₂₂·v from the lower triangle of A₂₂ alone: row i contributes A[i][j]·v[j] to p[i] and,
+  // by symmetry, A[i][j]·v[i] to p[j] (j < i); both walks are contiguous.
+  p.fill(0, s, n);
+  for (let i = s; i < n; i++) {
+    const ri = i * n;
+    const vi = v[i];
+    let acc = w[ri + i] * vi;
+    for (let j = s; j < i; j++) {
+      const aij = w[ri + j];
+      acc += aij * v[j];
+      p[j] += aij * vi;
+    }
+    p[i] += acc;
+  }
+  let ptv = 0;
+  for (let i = s; i < n; i++) {
+    p[i] *= beta;
+    ptv += p[i] * v[i];
+  }
+  // u = p − (β/2)(pᵀv)·v, stored over p
+  const half = 0.5 * beta * ptv;
+  for (let i = s; i < n; i++) p[i] -= half * v[i];
+  // A₂₂ −= v·uᵀ + u·vᵀ, lower triangle only
+  for (let i = s; i < n; i++) {
+    const ri = i * n;
+    const vi = v[i];
+    const ui = p[i];
+    for (let j = s; j <= i; j++) w[ri + j] -= vi * p[j] + ui * v[j];
+  }
+}
+
+/**
+ * Q = H₀·H₁·…·H_{n−3} from the reflectors stored in the rows of w, accumulated right to left so
+ * each product touches only its trailing block. `t` is scratch.
+ */
+function accumulateQ(w: Float64Array, n: number, betas: Float64Array, t: Float64Array): Float64Array {
   const q = new Float64Array(n * n);
   for (let i = 0; i < n; i++) q[i * n + i] = 1;
-  const t = p;
   for (let k = n - 3; k >= 0; k--) {
     const beta = betas[k];
     if (beta === 0) continue;

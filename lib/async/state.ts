@@ -4,11 +4,16 @@
  * between two steps.
  */
 import type { Sequential, StateDict } from '../model';
-import type { Channel } from './host';
 import { describe, fail } from '../validate';
 
+/** What snapshot() needs of a worker's channel (host.ts's Channel; kept structural so the
+ * published declarations do not reach worker_threads' types). */
+interface TrainingChannel {
+  request<T>(msg: Record<string, unknown>): Promise<T>;
+}
+
 const busy = new WeakSet<Sequential>();
-const channels = new WeakMap<Sequential, Channel>();
+const channels = new WeakMap<Sequential, TrainingChannel>();
 
 export function markBusy(model: Sequential): void {
   if (busy.has(model)) throw new Error('minibatch: this model is already being trained off the main thread; await that fit first');
@@ -20,7 +25,7 @@ export function unmarkBusy(model: Sequential): void {
 export function isBusy(model: Sequential): boolean {
   return busy.has(model);
 }
-export function setTrainingChannel(model: Sequential, c: Channel | null): void {
+export function setTrainingChannel(model: Sequential, c: TrainingChannel | null): void {
   if (c) channels.set(model, c);
   else channels.delete(model);
 }

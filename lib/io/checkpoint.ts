@@ -52,7 +52,7 @@ function modelTensors(model: Sequential): Tensors {
 }
 
 /** The bytes saveModel writes (exported for tests and for saving elsewhere than a file). */
-export function encodeModel(model: Sequential, options: SaveOptions = {}): Buffer {
+export function encodeModel(model: Sequential, options: SaveOptions = {}): Uint8Array {
   if (!(model instanceof Sequential)) fail('type', 'Sequential model', 'model', describe(model));
   checkOptions(options, ['optimizer', 'scheduler', 'preprocess', 'trainer', 'extra'], 'saveModel');
   if (!model.built) fail('range', 'a built model (give inputShape, call build(inputShape) or train it first)', 'model', 'a model that is not built');
@@ -94,7 +94,7 @@ export function saveModel(model: Sequential, path: string, options: SaveOptions 
 }
 
 /** Reads a file, with errors that name it. */
-export function readCheckpointFile(path: unknown): Buffer {
+export function readCheckpointFile(path: unknown): Uint8Array {
   const p = checkPath(path, 'path');
   let st: fs.Stats;
   try {

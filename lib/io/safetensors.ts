@@ -66,7 +66,7 @@ function checkWriteShape(shape: unknown, length: number, name: string): number[]
  * Encodes tensors (and string metadata) as safetensors bytes. Tensors are laid out in the order of
  * their keys; the header is padded with spaces so the data starts on an 8-byte boundary.
  */
-export function encodeSafetensors(tensors: Record<string, WritableTensor>, metadata: Record<string, string> = {}): Buffer {
+export function encodeSafetensors(tensors: Record<string, WritableTensor>, metadata: Record<string, string> = {}): Uint8Array {
   if (tensors === null || typeof tensors !== 'object' || Array.isArray(tensors)) fail('type', 'object of tensors { name: { shape, data } }', 'tensors', describe(tensors));
   if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) fail('type', 'object of string values', 'metadata', describe(metadata));
   const metaKeys = Object.keys(metadata);

@@ -55,11 +55,10 @@ inline std::string describe(const Napi::Value& v) {
   throw Napi::RangeError::New(env, "Expected " + what + " for " + name + " but received " + got);
 }
 
-inline bool is_detached(const Napi::TypedArray& ta) {
+inline bool is_detached([[maybe_unused]] const Napi::TypedArray& ta) {
 #if NAPI_VERSION >= 7
   return ta.ArrayBuffer().IsDetached();
 #else
-  (void)ta;
   return false;
 #endif
 }

@@ -126,13 +126,11 @@ void col2im_channel(float* xc, const float* cols, int64_t ld, const Conv2dShape&
 
 // im2col / col2im of samples x[0..s) into / from one cols block [K, s·P] (sample j at column j·P),
 // the (sample, channel) pairs split statically over `nthreads` threads.
-void im2col_block(float* cols, const float* x, int64_t s, const Conv2dShape& p, int nthreads) {
+void im2col_block(float* cols, const float* x, int64_t s, const Conv2dShape& p, [[maybe_unused]] int nthreads) {
   const int64_t P = pdim(p), ld = s * P, rows = p.kh * p.kw * ld, plane = p.h * p.w, pairs = s * p.cin;
   nthreads = std::min(nthreads, threads_for(p.cin * rows, kStreamGrain));  // small images: one thread
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nthreads) schedule(static) if (nthreads > 1 && pairs > 1)
-#else
-  (void)nthreads;
 #endif
   for (int64_t q = 0; q < pairs; q++) {
     const int64_t j = q / p.cin, c = q % p.cin;
@@ -140,13 +138,11 @@ void im2col_block(float* cols, const float* x, int64_t s, const Conv2dShape& p, 
   }
 }
 
-void col2im_block(float* dx, const float* cols, int64_t s, const Conv2dShape& p, int nthreads) {
+void col2im_block(float* dx, const float* cols, int64_t s, const Conv2dShape& p, [[maybe_unused]] int nthreads) {
   const int64_t P = pdim(p), ld = s * P, rows = p.kh * p.kw * ld, plane = p.h * p.w, pairs = s * p.cin;
   nthreads = std::min(nthreads, threads_for(p.cin * rows, kStreamGrain));
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nthreads) schedule(static) if (nthreads > 1 && pairs > 1)
-#else
-  (void)nthreads;
 #endif
   for (int64_t q = 0; q < pairs; q++) {
     const int64_t j = q / p.cin, c = q % p.cin;
@@ -291,12 +287,10 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* bias,
 }
 
 // db[co] += Σ_n Σ_p dy[n, co, p]: rows summed in float, samples in double, per channel.
-static void bias_grad(float* db, const float* dy, const Conv2dShape& p, int nt) {
+static void bias_grad(float* db, const float* dy, const Conv2dShape& p, [[maybe_unused]] int nt) {
   const int64_t P = pdim(p), ys = p.cout * P;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && p.cout > 1 && p.n * ys > 32768)
-#else
-  (void)nt;
 #endif
   for (int64_t co = 0; co < p.cout; co++) {
     double acc = 0;

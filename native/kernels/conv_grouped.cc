@@ -27,11 +27,9 @@ void conv2d_grouped_forward(float* y, const float* x, const float* w, const floa
                             int64_t groups) {
   const int64_t cg = p.cin / groups, og = p.cout / groups, in = p.h * p.w, out = p.oh * p.ow;
   const int64_t planes = p.n * p.cout, taps = cg * p.kh * p.kw;
-  const int nt = threads_for(planes * out * taps, kStreamGrain);
+  [[maybe_unused]] const int nt = threads_for(planes * out * taps, kStreamGrain);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && planes > 1)
-#else
-  (void)nt;
 #endif
   for (int64_t pl = 0; pl < planes; pl++) {
     const int64_t n = pl / p.cout, co = pl % p.cout, g = co / og;
@@ -64,7 +62,7 @@ void conv2d_grouped_backward(float* dx, float* dw, float* db, const float* x, co
                              const Conv2dShape& p, int64_t groups) {
   const int64_t cg = p.cin / groups, og = p.cout / groups, in = p.h * p.w, out = p.oh * p.ow;
   const int64_t khw = p.kh * p.kw;
-  const int nt = threads_for(p.n * p.cout * out * cg * khw, kStreamGrain);
+  [[maybe_unused]] const int nt = threads_for(p.n * p.cout * out * cg * khw, kStreamGrain);
   // dw, db: one output channel per iteration, summed over n, rows and columns in a fixed order.
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && p.cout > 1)

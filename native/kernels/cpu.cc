@@ -84,7 +84,7 @@ namespace {
 
 // Deterministic cache parameters (cpuid leaf 4 on Intel, 0x8000001D on AMD): level, type and size of
 // each cache. Returns false when the leaf is not there.
-bool caches_from_cpuid(CacheSizes& c) {
+bool caches_from_cpuid([[maybe_unused]] CacheSizes& c) {
 #if defined(MB_X86) && !defined(_MSC_VER)
   unsigned a, b, cx, d;
   __cpuid(0, a, b, cx, d);
@@ -114,12 +114,11 @@ bool caches_from_cpuid(CacheSizes& c) {
   }
   return any && c.l1d > 0 && c.l2 > 0;
 #else
-  (void)c;
   return false;
 #endif
 }
 
-bool caches_from_sysconf(CacheSizes& c) {
+bool caches_from_sysconf([[maybe_unused]] CacheSizes& c) {
 #if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE)
   const long l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE), l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
 #ifdef _SC_LEVEL3_CACHE_SIZE
@@ -133,7 +132,6 @@ bool caches_from_sysconf(CacheSizes& c) {
   c.l3 = l3 > 0 ? l3 : 0;
   return true;
 #else
-  (void)c;
   return false;
 #endif
 }
@@ -175,7 +173,7 @@ float fma_chains_scalar(int64_t iters, float seed) {
 }
 
 // Flops of one iteration of the probe at level s, and the probe itself.
-double probe(Simd s, int64_t iters, float* sink) {
+double probe([[maybe_unused]] Simd s, int64_t iters, float* sink) {
 #ifdef MB_HAVE_AVX512_TU
   if (s == Simd::Avx512) {
     *sink += fma_chains_avx512(iters, 1.f + *sink * 1e-30f);
@@ -188,7 +186,6 @@ double probe(Simd s, int64_t iters, float* sink) {
     return 12.0 * 8 * 2;
   }
 #endif
-  (void)s;
   *sink += fma_chains_scalar(iters, 1.f + *sink * 1e-30f);
   return 8.0 * 2;
 }
@@ -239,11 +236,9 @@ int num_threads() {
 #endif
 }
 
-void set_num_threads(int n) {
+void set_num_threads([[maybe_unused]] int n) {
 #ifdef _OPENMP
   if (n >= 1) omp_set_num_threads(n);
-#else
-  (void)n;
 #endif
 }
 

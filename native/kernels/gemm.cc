@@ -299,12 +299,10 @@ void sgemm_small(bool transA, bool transB, int64_t m, int64_t n, int64_t k, floa
 constexpr int64_t kDotRows = 3;
 void sgemm_dots(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda, const float* B,
                 int64_t ldb, float beta, float* C, int64_t ldc, int nthreads) {
-  int threads = nthreads > 0 ? nthreads : num_threads();
+  [[maybe_unused]] int threads = nthreads > 0 ? nthreads : num_threads();
   threads = (int)std::max<int64_t>(1, std::min<int64_t>({(int64_t)threads, n, m * n * k / MNK_PER_THREAD}));
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-#else
-  (void)threads;
 #endif
   for (int64_t j = 0; j < n; j++) {
     const float* b = B + j * ldb;

@@ -69,12 +69,10 @@ inline void window(int64_t o, int64_t s, int64_t pad, int64_t k, int64_t size, i
 
 void max_pool2d_forward(float* y, int32_t* argmax, const float* x, const Pool2dShape& p) {
   const int64_t planes = p.n * p.c, in = p.h * p.w, out = p.oh * p.ow;
-  const int nt = threads_for(planes * (in + out), kStreamGrain);
+  [[maybe_unused]] const int nt = threads_for(planes * (in + out), kStreamGrain);
   const PlaneFwd simd = is_2x2_s2(p) ? plane_fwd_2x2() : nullptr;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && planes > 1)
-#else
-  (void)nt;
 #endif
   for (int64_t pl = 0; pl < planes; pl++) {
     const float* xp = x + pl * in;
@@ -138,13 +136,11 @@ void max_pool2d_forward(float* y, int32_t* argmax, const float* x, const Pool2dS
 
 bool max_pool2d_backward(float* dx, const int32_t* argmax, const float* dy, const Pool2dShape& p) {
   const int64_t planes = p.n * p.c, in = p.h * p.w, out = p.oh * p.ow;
-  const int nt = threads_for(planes * (in + out), kStreamGrain);
+  [[maybe_unused]] const int nt = threads_for(planes * (in + out), kStreamGrain);
   const PlaneBwd simd = is_2x2_s2(p) ? plane_bwd_2x2() : nullptr;
   bool ok = true;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && planes > 1) reduction(&& : ok)
-#else
-  (void)nt;
 #endif
   for (int64_t pl = 0; pl < planes; pl++) {
     float* dp = dx + pl * in;
@@ -168,11 +164,9 @@ bool max_pool2d_backward(float* dx, const int32_t* argmax, const float* dy, cons
 
 void avg_pool2d_forward(float* y, const float* x, const Pool2dShape& p) {
   const int64_t planes = p.n * p.c, in = p.h * p.w, out = p.oh * p.ow;
-  const int nt = threads_for(planes * (in + out), kStreamGrain);
+  [[maybe_unused]] const int nt = threads_for(planes * (in + out), kStreamGrain);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && planes > 1)
-#else
-  (void)nt;
 #endif
   for (int64_t pl = 0; pl < planes; pl++) {
     const float* xp = x + pl * in;
@@ -196,11 +190,9 @@ void avg_pool2d_forward(float* y, const float* x, const Pool2dShape& p) {
 
 void avg_pool2d_backward(float* dx, const float* dy, const Pool2dShape& p) {
   const int64_t planes = p.n * p.c, in = p.h * p.w, out = p.oh * p.ow;
-  const int nt = threads_for(planes * (in + out), kStreamGrain);
+  [[maybe_unused]] const int nt = threads_for(planes * (in + out), kStreamGrain);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && planes > 1)
-#else
-  (void)nt;
 #endif
   for (int64_t pl = 0; pl < planes; pl++) {
     float* dp = dx + pl * in;

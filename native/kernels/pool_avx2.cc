@@ -47,8 +47,7 @@ inline void interleave(float* p, int64_t m, __m256 e, __m256 o) {
 
 }  // namespace
 
-void max_pool2x2_plane_avx2(float* y, int32_t* am, const float* x, int64_t h, int64_t w, int64_t oh, int64_t ow) {
-  (void)h;
+void max_pool2x2_plane_avx2(float* y, int32_t* am, const float* x, int64_t /*h*/, int64_t w, int64_t oh, int64_t ow) {
   const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
   const __m256i w1 = _mm256_set1_epi32((int32_t)w), w2 = _mm256_set1_epi32((int32_t)w + 1), one = _mm256_set1_epi32(1);
   for (int64_t i = 0; i < oh; i++) {

@@ -20,8 +20,7 @@ inline void masks(int64_t n, __mmask16& lo, __mmask16& hi, __mmask16& out) {
 
 }  // namespace
 
-void max_pool2x2_plane_avx512(float* y, int32_t* am, const float* x, int64_t h, int64_t w, int64_t oh, int64_t ow) {
-  (void)h;
+void max_pool2x2_plane_avx512(float* y, int32_t* am, const float* x, int64_t /*h*/, int64_t w, int64_t oh, int64_t ow) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   const __m512i w1 = _mm512_set1_epi32((int32_t)w), w2 = _mm512_set1_epi32((int32_t)w + 1), one = _mm512_set1_epi32(1);

@@ -1,5 +1,5 @@
 /**
- * Convolution (im2col + a blocked matrix product) in plain TypeScript.
+ * Convolution (im2col + the packed GEMM of gemm.ts) in plain TypeScript.
  *
  * Legend: N batch, Ci input channels, H×W input, Co output channels, KH×KW kernel, OH×OW output,
  * K = Ci·KH·KW (reduction size), P = OH·OW (pixels of one output plane).
@@ -13,6 +13,7 @@
  * Float64Array buffers they compute in double precision, which the tests' finite-difference checks use.
  */
 import type { Conv2dParams } from '../types';
+import { gemm } from './gemm';
 
 type FloatArray = Float32Array | Float64Array;
 
@@ -21,113 +22,17 @@ function isPointwise(p: Conv2dParams): boolean {
 }
 
 // ----------------------------------------------------------------------------- matrix products
-// Private helpers on row-major matrices addressed by (array, offset).
-
-/** Column block of the i-k-j products: C rows of this many values stay in L1 while A's column streams. */
-const NB = 512;
 
 /**
- * C[m, n] += A[m, k] · B[k, n] with A(i, p) = a[aOff + i·ars + p·acs] (so Aᵀ is ars = 1, acs = m),
- * B and C contiguous row-major. i-k-j order over a column block of C: four rows of C and two rows of
- * B per pass, so each C value is loaded and stored once for eight multiply-adds.
+ * C[m, n] = alpha·op(A)·op(B) + beta·C on row-major views (the backend's GEMM). gemm is typed for
+ * float32 but is generic in the element type (its panels hold doubles), so Float64Array views keep
+ * double precision end to end.
  */
-function matmulAcc(
-  c: FloatArray, cOff: number, a: FloatArray, aOff: number, ars: number, acs: number,
-  b: FloatArray, bOff: number, m: number, n: number, k: number,
+function mm(
+  transA: boolean, transB: boolean, m: number, n: number, k: number,
+  a: FloatArray, b: FloatArray, beta: number, c: FloatArray,
 ): void {
-  for (let j0 = 0; j0 < n; j0 += NB) {
-    const j1 = Math.min(n, j0 + NB);
-    let i = 0;
-    for (; i + 4 <= m; i += 4) {
-      const c0 = cOff + i * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n;
-      const ai = aOff + i * ars;
-      let p = 0;
-      for (; p + 2 <= k; p += 2) {
-        const ap = ai + p * acs, aq = ap + acs;
-        const a0 = a[ap], a1 = a[ap + ars], a2 = a[ap + 2 * ars], a3 = a[ap + 3 * ars];
-        const e0 = a[aq], e1 = a[aq + ars], e2 = a[aq + 2 * ars], e3 = a[aq + 3 * ars];
-        const bp = bOff + p * n, bq = bp + n;
-        for (let j = j0; j < j1; j++) {
-          const u = b[bp + j], v = b[bq + j];
-          c[c0 + j] += a0 * u + e0 * v;
-          c[c1 + j] += a1 * u + e1 * v;
-          c[c2 + j] += a2 * u + e2 * v;
-          c[c3 + j] += a3 * u + e3 * v;
-        }
-      }
-      if (p < k) {
-        const ap = ai + p * acs;
-        const a0 = a[ap], a1 = a[ap + ars], a2 = a[ap + 2 * ars], a3 = a[ap + 3 * ars];
-        const bp = bOff + p * n;
-        for (let j = j0; j < j1; j++) {
-          const u = b[bp + j];
-          c[c0 + j] += a0 * u;
-          c[c1 + j] += a1 * u;
-          c[c2 + j] += a2 * u;
-          c[c3 + j] += a3 * u;
-        }
-      }
-    }
-    for (; i < m; i++) {
-      const c0 = cOff + i * n;
-      const ai = aOff + i * ars;
-      for (let p = 0; p < k; p++) {
-        const a0 = a[ai + p * acs];
-        const bp = bOff + p * n;
-        for (let j = j0; j < j1; j++) c[c0 + j] += a0 * b[bp + j];
-      }
-    }
-  }
-}
-
-/**
- * C[m, n] += A[m, k] · B[n, k]ᵀ (every entry a dot product of two contiguous rows), blocked 4×2 so
- * six row loads feed eight multiply-adds.
- */
-function matmulNTAcc(
-  c: FloatArray, cOff: number, a: FloatArray, aOff: number, b: FloatArray, bOff: number,
-  m: number, n: number, k: number,
-): void {
-  let i = 0;
-  for (; i + 4 <= m; i += 4) {
-    const a0 = aOff + i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
-    const ci = cOff + i * n;
-    let j = 0;
-    for (; j + 2 <= n; j += 2) {
-      const b0 = bOff + j * k, b1 = b0 + k;
-      let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
-      for (let p = 0; p < k; p++) {
-        const x0 = b[b0 + p], x1 = b[b1 + p];
-        const y0 = a[a0 + p], y1 = a[a1 + p], y2 = a[a2 + p], y3 = a[a3 + p];
-        s00 += y0 * x0; s01 += y0 * x1;
-        s10 += y1 * x0; s11 += y1 * x1;
-        s20 += y2 * x0; s21 += y2 * x1;
-        s30 += y3 * x0; s31 += y3 * x1;
-      }
-      c[ci + j] += s00; c[ci + j + 1] += s01;
-      c[ci + n + j] += s10; c[ci + n + j + 1] += s11;
-      c[ci + 2 * n + j] += s20; c[ci + 2 * n + j + 1] += s21;
-      c[ci + 3 * n + j] += s30; c[ci + 3 * n + j + 1] += s31;
-    }
-    for (; j < n; j++) {
-      const b0 = bOff + j * k;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (let p = 0; p < k; p++) {
-        const x0 = b[b0 + p];
-        s0 += a[a0 + p] * x0; s1 += a[a1 + p] * x0; s2 += a[a2 + p] * x0; s3 += a[a3 + p] * x0;
-      }
-      c[ci + j] += s0; c[ci + n + j] += s1; c[ci + 2 * n + j] += s2; c[ci + 3 * n + j] += s3;
-    }
-  }
-  for (; i < m; i++) {
-    const a0 = aOff + i * k;
-    for (let j = 0; j < n; j++) {
-      const b0 = bOff + j * k;
-      let s = 0;
-      for (let p = 0; p < k; p++) s += a[a0 + p] * b[b0 + p];
-      c[cOff + i * n + j] += s;
-    }
-  }
+  gemm(transA, transB, m, n, k, 1, a as Float32Array, b as Float32Array, beta, c as Float32Array);
 }
 
 // ----------------------------------------------------------------------------------- im2col
@@ -228,12 +133,10 @@ export function conv2dForward(
   for (let s = 0; s < p.n; s++) {
     const yOff = s * ys;
     for (let co = 0; co < p.cOut; co++) y.fill(bias ? bias[co] : 0, yOff + co * P, yOff + (co + 1) * P);
-    if (pointwise) {
-      matmulAcc(y, yOff, w, 0, K, 1, x, s * xs, p.cOut, P, K);
-    } else {
-      im2colAt(workspace, x, s * xs, p);
-      matmulAcc(y, yOff, w, 0, K, 1, workspace, 0, p.cOut, P, K);
-    }
+    let cols: FloatArray = workspace;
+    if (pointwise) cols = x.subarray(s * xs, s * xs + K * P);
+    else im2colAt(workspace, x, s * xs, p);
+    mm(false, false, p.cOut, P, K, w, cols, 1, y.subarray(yOff, yOff + ys));
   }
 }
 
@@ -254,22 +157,18 @@ export function conv2dBackward(
     }
   }
   for (let s = 0; s < p.n; s++) {
-    const dyOff = s * ys;
+    const dys = dy.subarray(s * ys, (s + 1) * ys);
     // dW += dY_n · cols_nᵀ
-    if (pointwise) {
-      matmulNTAcc(dw, 0, dy, dyOff, x, s * xs, p.cOut, K, P);
-    } else {
-      im2colAt(workspace, x, s * xs, p);
-      matmulNTAcc(dw, 0, dy, dyOff, workspace, 0, p.cOut, K, P);
-    }
+    let cols: FloatArray = workspace;
+    if (pointwise) cols = x.subarray(s * xs, s * xs + K * P);
+    else im2colAt(workspace, x, s * xs, p);
+    mm(false, true, p.cOut, K, P, dys, cols, 1, dw);
     if (!dx) continue;
-    // dX_n = col2im(Wᵀ · dY_n); Wᵀ(i, q) = w[q·K + i]
+    // dX_n = col2im(Wᵀ · dY_n)
     if (pointwise) {
-      dx.fill(0, s * xs, (s + 1) * xs);
-      matmulAcc(dx, s * xs, w, 0, 1, K, dy, dyOff, K, P, p.cOut);
+      mm(true, false, K, P, p.cOut, w, dys, 0, dx.subarray(s * xs, (s + 1) * xs));
     } else {
-      workspace.fill(0, 0, K * P);
-      matmulAcc(workspace, 0, w, 0, 1, K, dy, dyOff, K, P, p.cOut);
+      mm(true, false, K, P, p.cOut, w, dys, 0, workspace);
       col2imAt(dx, s * xs, workspace, p);
     }
   }

@@ -8,7 +8,7 @@ import { resolveBackend } from './backend/index';
 import { Layer } from './layers/layer';
 import { Generator } from './random';
 import type { ParamArena, ParamView } from './params';
-import { Tensor, sizeOf, toTensor } from './tensor';
+import { Tensor, checkFiniteData, sizeOf, toTensor } from './tensor';
 import { checkBool, checkInt, checkOptions, describe, fail, formatShape } from './validate';
 
 /** Layers whose backward only reshapes or masks the gradient: they may precede the first trainable layer. */
@@ -28,6 +28,11 @@ export interface SequentialArgs {
    * Set true to get dx.
    */
   inputGrad?: boolean;
+}
+
+export interface ForwardOptions {
+  /** Reject NaN and infinite inputs (one pass over the input). Default true. */
+  checkFinite?: boolean;
 }
 
 /** A state-dict entry: shape and values (a copy on export). */
@@ -78,6 +83,7 @@ export class Sequential {
   /** Builds every layer for a per-sample input shape and packs the parameter arena. */
   build(inputShape: readonly number[]): readonly number[] {
     if (!Array.isArray(inputShape)) fail('type', 'array of positive integers', 'inputShape', describe(inputShape));
+    if (inputShape.length === 0) fail('range', 'non-empty array of positive integers', 'inputShape', 'an empty array');
     if (this.built) {
       if (formatShape(inputShape) !== formatShape(this.inputShape!)) {
         fail('range', `input shape ${formatShape(this.inputShape!)} (the model is built)`, 'inputShape', formatShape(inputShape));
@@ -108,9 +114,14 @@ export class Sequential {
     this.arena = { data, grad, views };
   }
 
-  /** Forward through every layer. Builds the model from the first batch's shape if needed. */
-  forward(input: unknown): Tensor {
+  /**
+   * Forward through every layer. Builds the model from the first batch's shape if needed. The input
+   * must be finite (a NaN or infinity is an error naming its row) unless `checkFinite: false`.
+   */
+  forward(input: unknown, options: ForwardOptions = {}): Tensor {
+    checkOptions(options, ['checkFinite'], 'forward');
     let x = toTensor(input, 'input');
+    if (options.checkFinite === undefined || checkBool(options.checkFinite, 'checkFinite')) checkFiniteData(x, 'input');
     if (!this.built) this.build(x.shape.slice(1));
     for (const l of this.layers) x = l.forward(x);
     return x;
@@ -124,7 +135,7 @@ export class Sequential {
   }
 
   train(mode = true): this {
-    this._training = mode;
+    this._training = checkBool(mode, 'mode');
     for (const l of this.layers) l.train(mode);
     return this;
   }

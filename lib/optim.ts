@@ -109,8 +109,11 @@ function checkBackendOption(b: unknown): Backend {
   return fail('type', "'js', 'native' or a Backend", 'backend', describe(b));
 }
 
-/** A plain array of numbers of the given length, as a Float32Array (for loading state). */
-function checkNumbers(v: unknown, name: string, length: number): Float32Array {
+/** Saved buffers that hold squares (second moments): never negative. */
+const SQUARE_BUFFERS = new Set(['v', 'sq']);
+
+/** A plain array of finite numbers of the given length, as a Float32Array (for loading state). */
+function checkNumbers(v: unknown, name: string, length: number, nonNegative = false): Float32Array {
   if (!Array.isArray(v) && !(v instanceof Float32Array)) fail('type', 'array of numbers', name, describe(v));
   const a = v as ArrayLike<unknown>;
   if (a.length !== length) fail('range', `array of ${length} numbers`, name, describe(v));
@@ -118,6 +121,7 @@ function checkNumbers(v: unknown, name: string, length: number): Float32Array {
   for (let i = 0; i < length; i++) {
     const x = a[i];
     if (typeof x !== 'number') fail('type', 'number', `${name}[${i}]`, describe(x));
+    if (!Number.isFinite(x) || (nonNegative && x < 0)) fail('range', nonNegative ? 'finite number >= 0' : 'finite number', `${name}[${i}]`, describe(x));
     out[i] = x;
   }
   return out;
@@ -205,7 +209,7 @@ export abstract class Optimizer {
       if (s === null || typeof s !== 'object') fail('type', 'arena state object', name, describe(s));
       const out: Record<string, Float32Array | null> = {};
       for (const [k, v] of Object.entries(s)) {
-        out[k] = v === null ? null : checkNumbers(v, `${name}.${k}`, this.params[i].data.length);
+        out[k] = v === null ? null : checkNumbers(v, `${name}.${k}`, this.params[i].data.length, SQUARE_BUFFERS.has(k));
       }
       return out;
     });
@@ -569,8 +573,11 @@ export abstract class LRScheduler {
     this.baseLr = optimizer.initialLr;
   }
 
-  /** The lr of epoch `epoch` (closed form). */
-  abstract lrAt(epoch: number): number;
+  /** The lr of epoch `epoch` (closed form), an integer >= 0. */
+  lrAt(epoch: number): number {
+    return this.lrOf(checkInt(epoch, 'epoch', 0));
+  }
+  protected abstract lrOf(epoch: number): number;
 
   /** Sets the epoch-0 lr; subclasses call it once their fields are set. */
   protected start(): void {
@@ -621,7 +628,7 @@ export class StepLR extends LRScheduler {
     this.gamma = o.gamma === undefined ? 0.1 : checkNumber(o.gamma, 'gamma', 0);
     this.start();
   }
-  lrAt(epoch: number): number {
+  protected lrOf(epoch: number): number {
     return this.baseLr * this.gamma ** Math.floor(epoch / this.stepSize);
   }
 }
@@ -640,7 +647,7 @@ export class ExponentialLR extends LRScheduler {
     this.gamma = checkNumber(o.gamma, 'gamma', 0);
     this.start();
   }
-  lrAt(epoch: number): number {
+  protected lrOf(epoch: number): number {
     return this.baseLr * this.gamma ** epoch;
   }
 }
@@ -663,7 +670,7 @@ export class CosineAnnealingLR extends LRScheduler {
     this.etaMin = o.etaMin === undefined ? 0 : checkNumber(o.etaMin, 'etaMin', 0);
     this.start();
   }
-  lrAt(epoch: number): number {
+  protected lrOf(epoch: number): number {
     return this.etaMin + ((this.baseLr - this.etaMin) * (1 + Math.cos((Math.PI * epoch) / this.tMax))) / 2;
   }
 }
@@ -693,7 +700,7 @@ export class LinearWarmup extends LRScheduler {
     }
     this.start();
   }
-  lrAt(epoch: number): number {
+  protected lrOf(epoch: number): number {
     const t = Math.min(epoch, this.warmupSteps) / this.warmupSteps;
     return this.baseLr * (this.startFactor + (1 - this.startFactor) * t);
   }
@@ -740,7 +747,7 @@ export class SequentialLR extends LRScheduler {
     return [idx, idx > 0 ? epoch - this.milestones[idx - 1] : epoch];
   }
 
-  lrAt(epoch: number): number {
+  protected lrOf(epoch: number): number {
     const [idx, local] = this.locate(epoch);
     return this.schedulers[idx].lrAt(local);
   }

@@ -15,6 +15,8 @@ import { checkBool, checkInt, checkNumber, checkOptions, describe, fail, formatS
 export interface LossFn {
   forward(input: Tensor, target: any): number;
   backward(): Tensor;
+  /** 'labels' (class indices) or 'values' (a target tensor): when given, fit checks y against it. */
+  readonly targetKind?: 'labels' | 'values';
 }
 /** An optimizer over the model's parameter arena. */
 export interface OptimizerLike {
@@ -93,18 +95,21 @@ interface Dataset {
   targetShape: number[];
 }
 
-function toDataset(xIn: unknown, yIn: unknown, name: string, model: Sequential): Dataset {
-  const x = toTensor(xIn, name === 'training' ? 'x' : `${name} x`);
-  if (x.shape.length < 2) fail('range', 'a batch of samples [N, ...]', `${name} x`, `tensor of shape ${formatShape(x.shape)}`);
+/** `prefix` names the argument in messages: '' for fit's and evaluate's x and y, 'validationData ' for it. */
+function toDataset(xIn: unknown, yIn: unknown, prefix: string, model: Sequential, loss?: LossFn): Dataset {
+  const xName = `${prefix}x`;
+  const x = toTensor(xIn, xName);
+  if (x.shape.length < 2) fail('range', 'a batch of samples [N, ...]', xName, `tensor of shape ${formatShape(x.shape)}`);
   const n = x.shape[0];
   const rowShape = x.shape.slice(1);
   const rowSize = sizeOf(rowShape);
   for (let i = 0; i < x.data.length; i++) {
     if (!Number.isFinite(x.data[i])) {
-      fail('range', 'finite values', `${name} x (row ${Math.floor(i / rowSize)}, index ${i % rowSize})`, describe(x.data[i]));
+      fail('range', 'finite values', `${xName} (row ${Math.floor(i / rowSize)}, index ${i % rowSize})`, describe(x.data[i]));
     }
   }
-  const yName = name === 'training' ? 'y' : `${name} y`;
+  const yName = `${prefix}y`;
+  checkTargetKind(yIn, yName, loss);
   let labels: Int32Array | null = null;
   let targets: Float32Array | null = null;
   let targetShape: number[] = [];
@@ -132,6 +137,67 @@ function toDataset(xIn: unknown, yIn: unknown, name: string, model: Sequential):
 }
 
 /** dst[i] = src[idx[from + i]] for m rows of `size` values (no views allocated per row). */
+/** Whether y holds class labels (integer arrays) rather than target values. */
+function isLabelArray(y: unknown): boolean {
+  return y instanceof Int32Array || y instanceof Uint8Array || (Array.isArray(y) && (y.length === 0 || typeof y[0] === 'number'));
+}
+
+/** A loss that declares what it takes (the stock ones do) gets that kind of y, or fit names y. */
+function checkTargetKind(y: unknown, name: string, loss: LossFn | undefined): void {
+  const kind = (loss as { targetKind?: unknown } | undefined)?.targetKind;
+  const who = (loss as object | undefined)?.constructor?.name ?? 'the loss';
+  if (kind === 'labels' && !isLabelArray(y)) fail('type', `Int32Array, Uint8Array or array of class indices (${who} takes class labels)`, name, describe(y));
+  if (kind === 'values' && isLabelArray(y) && !Array.isArray(y)) fail('type', `tensor of targets (${who} takes values, not class labels)`, name, describe(y));
+  if (ArrayBuffer.isView(y) && isDetached(y)) fail('range', 'an attached buffer', name, 'a detached buffer');
+}
+
+/** Callbacks: an array of objects whose hooks, where present, are functions. */
+function checkCallbacks(v: unknown): Callback[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) fail('type', 'array of callback objects', 'callbacks', describe(v));
+  v.forEach((c, i) => {
+    if (c === null || typeof c !== 'object') fail('type', 'callback object', `callbacks[${i}]`, describe(c));
+    for (const hook of ['onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchEnd'] as const) {
+      const f = (c as Record<string, unknown>)[hook];
+      if (f !== undefined && typeof f !== 'function') fail('type', 'function', `callbacks[${i}].${hook}`, describe(f));
+    }
+  });
+  return v as Callback[];
+}
+
+/** The progress stream: anything with a write method. */
+function checkOutput(v: unknown): NonNullable<FitOptions['output']> {
+  if (v === undefined) return process.stdout;
+  if (v === null || typeof v !== 'object' || typeof (v as { write?: unknown }).write !== 'function') {
+    fail('type', 'writable stream (an object with write())', 'output', describe(v));
+  }
+  return v as NonNullable<FitOptions['output']>;
+}
+
+/** Metric names: an array of 'accuracy'. */
+function checkMetrics(v: unknown): Metric[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) fail('type', "array of metric names (e.g. ['accuracy'])", 'metrics', describe(v));
+  v.forEach((m, i) => {
+    if (m !== 'accuracy') fail('range', "'accuracy'", `metrics[${i}]`, describe(m));
+  });
+  return v as Metric[];
+}
+
+function checkLoss(loss: unknown): LossFn {
+  const l = loss as LossFn | null | undefined;
+  if (!l || typeof l.forward !== 'function' || typeof l.backward !== 'function') fail('type', 'loss (e.g. new CrossEntropyLoss())', 'loss', describe(loss));
+  return l;
+}
+
+function checkModel(model: unknown): Sequential {
+  if (!(model instanceof Sequential)) fail('type', 'Sequential model', 'model', describe(model));
+  return model;
+}
+
+/** An option's value, or its default when the option is absent (null is a value, and checked). */
+const given = <T>(v: T | undefined, d: T): T => (v === undefined ? d : v);
+
 function copyRows(dst: Float32Array, src: Float32Array, idx: Int32Array, from: number, m: number, size: number): void {
   for (let i = 0; i < m; i++) {
     const s = idx[from + i] * size;
@@ -195,29 +261,24 @@ export class NonFiniteLossError extends Error {
 
 /** Trains the model; returns the per-epoch history. */
 export async function fit(model: Sequential, x: unknown, y: Targets, options: FitOptions): Promise<History> {
-  if (!(model instanceof Sequential)) fail('type', 'Sequential model', 'model', describe(model));
+  checkModel(model);
   checkOptions(options, FIT_KEYS, 'fit');
   if (!options) fail('type', 'options object with loss and optimizer', 'fit options', describe(options));
-  const epochs = checkInt(options.epochs ?? 1, 'epochs', 1);
-  const shuffle = checkBool(options.shuffle ?? true, 'shuffle');
-  const dropLast = checkBool(options.dropLast ?? false, 'dropLast');
-  const seed = checkInt(options.seed ?? 0, 'seed', 0);
-  const verbose = options.verbose ?? 1;
+  const epochs = checkInt(given(options.epochs, 1), 'epochs', 1);
+  const shuffle = checkBool(given(options.shuffle, true), 'shuffle');
+  const dropLast = checkBool(given(options.dropLast, false), 'dropLast');
+  const seed = checkInt(given(options.seed, 0), 'seed', 0);
+  const verbose = given(options.verbose, 1);
   if (verbose !== 0 && verbose !== 1 && verbose !== 2) fail('range', '0, 1 or 2', 'verbose', describe(verbose));
-  const split = checkNumber(options.validationSplit ?? 0, 'validationSplit', 0, 1, 'number in [0, 1)');
+  const split = checkNumber(given(options.validationSplit, 0), 'validationSplit', 0, 1, 'number in [0, 1)');
   if (split >= 1) fail('range', 'number in [0, 1)', 'validationSplit', describe(split));
-  const loss = options.loss;
-  if (!loss || typeof loss.forward !== 'function' || typeof loss.backward !== 'function') fail('type', 'loss (e.g. new CrossEntropyLoss())', 'loss', describe(loss));
+  const loss = checkLoss(options.loss);
   const opt = options.optimizer;
   if (!opt || typeof opt.step !== 'function' || typeof opt.zeroGrad !== 'function') fail('type', 'optimizer (e.g. new SGD(model.parameters(), { lr }))', 'optimizer', describe(opt));
-  const metrics = options.metrics ?? [];
-  if (!Array.isArray(metrics)) fail('type', "array of metric names (e.g. ['accuracy'])", 'metrics', describe(metrics));
-  metrics.forEach((m, i) => {
-    if (m !== 'accuracy') fail('range', "'accuracy'", `metrics[${i}]`, describe(m));
-  });
+  const metrics = checkMetrics(options.metrics);
   const withAccuracy = metrics.includes('accuracy');
-  const callbacks = options.callbacks ?? [];
-  const out = options.output ?? process.stdout;
+  const callbacks = checkCallbacks(options.callbacks);
+  const out = checkOutput(options.output);
 
   // Build (from the data's row shape) and validate everything before changing anything.
   const xt = toTensor(x, 'x');
@@ -225,7 +286,11 @@ export async function fit(model: Sequential, x: unknown, y: Targets, options: Fi
     if (xt.shape.length < 2) fail('range', 'a batch of samples [N, ...]', 'x', `tensor of shape ${formatShape(xt.shape)}`);
     model.build(xt.shape.slice(1));
   }
-  const all = toDataset(xt, y, 'training', model);
+  const all = toDataset(xt, y, '', model, loss);
+  const arenaOf = (opt as { params?: unknown }).params;
+  if (Array.isArray(arenaOf) && !arenaOf.includes(model.parameters())) {
+    fail('range', "an optimizer over this model's parameters (new SGD(model.parameters(), ...))", 'optimizer', 'an optimizer over other parameters');
+  }
   if (formatShape(all.rowShape) !== formatShape(model.inputShape!)) {
     fail('range', `samples of shape ${formatShape(model.inputShape!)} (the model's input, first layer ${model.layers[0].className} '${model.layers[0].name}')`, 'x', `tensor of shape ${formatShape(xt.shape)}`);
   }
@@ -241,7 +306,7 @@ export async function fit(model: Sequential, x: unknown, y: Targets, options: Fi
   let valDs: Dataset | null = null;
   if (options.validationData) {
     if (!Array.isArray(options.validationData) || options.validationData.length !== 2) fail('type', '[x, y] pair', 'validationData', describe(options.validationData));
-    valDs = toDataset(options.validationData[0], options.validationData[1], 'validation', model);
+    valDs = toDataset(options.validationData[0], options.validationData[1], 'validationData ', model, loss);
     if (formatShape(valDs.rowShape) !== formatShape(model.inputShape!)) fail('range', `samples of shape ${formatShape(model.inputShape!)}`, 'validationData x', `rows of shape ${formatShape(valDs.rowShape)}`);
     valIdx = new Int32Array(valDs.n).map((_, i) => i);
   } else if (split > 0) {
@@ -253,7 +318,7 @@ export async function fit(model: Sequential, x: unknown, y: Targets, options: Fi
     valDs = all;
   }
   const nTrain = trainIdx.length;
-  const batchSize = checkInt(options.batchSize ?? Math.min(32, nTrain), 'batchSize', 1);
+  const batchSize = checkInt(given(options.batchSize, Math.min(32, nTrain)), 'batchSize', 1);
   if (batchSize > nTrain) fail('range', `integer between 1 and ${nTrain} (the training samples)`, 'batchSize', describe(batchSize));
   const fullBatches = Math.floor(nTrain / batchSize);
   const rest = nTrain - fullBatches * batchSize;
@@ -303,7 +368,7 @@ export async function fit(model: Sequential, x: unknown, y: Targets, options: Fi
       const { x: bx, y: by } = batcher.batch(trainIdx, from, to);
       for (const e of bufferSnap) e.copy.set(e.b.data);
       // --- one step: forward, loss, backward, optimizer ---
-      const outT = model.forward(bx);
+      const outT = model.forward(bx, { checkFinite: false });
       const l = loss.forward(outT, by);
       if (!Number.isFinite(l)) {
         for (const e of bufferSnap) e.b.data.set(e.copy);
@@ -367,7 +432,7 @@ async function evaluateIdx(model: Sequential, ds: Dataset, idx: Int32Array, loss
   for (let from = 0; from < idx.length; from += batchSize) {
     const to = Math.min(from + batchSize, idx.length);
     const { x, y } = batcher.batch(idx, from, to);
-    const out = model.forward(x);
+    const out = model.forward(x, { checkFinite: false });
     lossSum += loss.forward(out, y) * (to - from);
     if (withAccuracy) correct += countCorrect(out, y as Int32Array);
     await nextTick();
@@ -386,21 +451,30 @@ export interface EvaluateOptions {
 
 /** Loss (and metrics) over a dataset, in evaluation mode, batched. */
 export async function evaluate(model: Sequential, x: unknown, y: Targets, options: EvaluateOptions): Promise<{ loss: number; accuracy?: number }> {
+  checkModel(model);
   checkOptions(options, ['loss', 'batchSize', 'metrics'], 'evaluate');
-  if (!model.built) throw new Error('evaluate: the model is not built (train it or call build(inputShape) first)');
-  const ds = toDataset(x, y, 'evaluation', model);
+  const loss = checkLoss(options?.loss);
+  const metrics = checkMetrics(options.metrics);
+  const bs = checkInt(given(options.batchSize, 256), 'batchSize', 1);
+  if (!model.built) fail('range', 'a built model (train it or call build(inputShape) first)', 'model', 'an unbuilt Sequential');
+  const ds = toDataset(x, y, '', model, loss);
   if (formatShape(ds.rowShape) !== formatShape(model.inputShape!)) fail('range', `samples of shape ${formatShape(model.inputShape!)}`, 'x', `rows of shape ${formatShape(ds.rowShape)}`);
-  const bs = checkInt(options.batchSize ?? 256, 'batchSize', 1);
+  if (metrics.includes('accuracy') && !ds.labels) fail('range', 'class labels for the accuracy metric', 'y', 'a target tensor');
   const idx = new Int32Array(ds.n).map((_, i) => i);
-  return evaluateIdx(model, ds, idx, options.loss, bs, options.metrics ?? []);
+  return evaluateIdx(model, ds, idx, loss, bs, metrics);
 }
 
 /** Model outputs for x, in evaluation mode, batched; returns a new tensor [N, ...outputShape]. */
-export async function predict(model: Sequential, x: unknown, { batchSize = 256 } = {}): Promise<Tensor> {
+export async function predict(model: Sequential, x: unknown, options: PredictOptions = {}): Promise<Tensor> {
+  checkModel(model);
+  checkOptions(options, ['batchSize', 'checkFinite'], 'predict');
+  const batchSize = checkInt(given(options.batchSize, 256), 'batchSize', 1);
+  const checkFinite = checkBool(given(options.checkFinite, true), 'checkFinite');
   const xt = toTensor(x, 'x');
+  if (xt.shape.length < 2) fail('range', 'a batch of samples [N, ...]', 'x', `tensor of shape ${formatShape(xt.shape)}`);
+  if (checkFinite) checkFiniteData(xt, 'x');
   if (!model.built) model.build(xt.shape.slice(1));
   if (formatShape(xt.shape.slice(1)) !== formatShape(model.inputShape!)) fail('range', `samples of shape ${formatShape(model.inputShape!)}`, 'x', `tensor of shape ${formatShape(xt.shape)}`);
-  checkInt(batchSize, 'batchSize', 1);
   const n = xt.shape[0];
   const rowSize = xt.data.length / n;
   const outSize = sizeOf(model.outputShape!);
@@ -409,12 +483,19 @@ export async function predict(model: Sequential, x: unknown, { batchSize = 256 }
   model.eval();
   for (let from = 0; from < n; from += batchSize) {
     const to = Math.min(from + batchSize, n);
-    const out = model.forward({ data: xt.data.subarray(from * rowSize, to * rowSize), shape: [to - from, ...model.inputShape!] });
+    const out = model.forward({ data: xt.data.subarray(from * rowSize, to * rowSize), shape: [to - from, ...model.inputShape!] }, { checkFinite: false });
     result.set(out.data, from * outSize);
     await nextTick();
   }
   model.train(wasTraining);
   return { data: result, shape: [n, ...model.outputShape!] };
+}
+
+export interface PredictOptions {
+  /** Rows per forward pass. Default 256. */
+  batchSize?: number;
+  /** Reject NaN and infinite inputs (one pass over x). Default true. */
+  checkFinite?: boolean;
 }
 
 export interface EarlyStoppingOptions {
@@ -445,8 +526,10 @@ export class EarlyStopping implements Callback {
   private readonly restore: boolean;
 
   constructor(private model: Sequential, opts: EarlyStoppingOptions = {}) {
+    checkModel(model);
     checkOptions(opts, ['monitor', 'patience', 'minDelta', 'mode', 'restoreBestWeights'], 'EarlyStopping');
     this.monitor = opts.monitor ?? 'valLoss';
+    if (typeof this.monitor !== 'string') fail('type', "name of a logged quantity (e.g. 'valLoss')", 'monitor', describe(this.monitor));
     this.patience = checkInt(opts.patience ?? 3, 'patience', 0);
     this.minDelta = checkNumber(opts.minDelta ?? 0, 'minDelta', 0);
     this.mode = opts.mode ?? (this.monitor.toLowerCase().includes('acc') ? 'max' : 'min');

@@ -283,7 +283,7 @@ describe('fit: bad input leaves the model unchanged', () => {
       const bad = Float32Array.from(x.data);
       bad[5 * 10 + 3] = NaN;
       return fit(model, tensor(bad, [20, 10]), y, base());
-    }, 'Expected finite values for training x (row 5, index 3) but received NaN of type number'],
+    }, 'Expected finite values for x (row 5, index 3) but received NaN of type number'],
   ];
   for (const [title, go, msg] of cases) {
     it(title, async () => {

@@ -6,6 +6,7 @@
 import type { Backend, BackendName } from './types';
 import { createJsBackend } from './js';
 import { createNativeBackend, loadAddon } from './native';
+import { describe } from '../validate';
 
 let current: Backend | null = null;
 let jsSingleton: Backend | null = null;
@@ -72,5 +73,9 @@ export function setBackend(name: BackendName): Backend {
 export function resolveBackend(b: BackendName | Backend | undefined): Backend {
   if (b === undefined) return getBackend();
   if (typeof b === 'string') return checkName(b, 'backend') === 'native' ? nativeBackend() : jsBackend();
+  const o = b as Partial<Backend> | null;
+  if (o === null || typeof o !== 'object' || (o.name !== 'js' && o.name !== 'native') || typeof o.gemm !== 'function') {
+    throw new TypeError(`Expected 'js', 'native' or a Backend object for backend but received ${describe(b)}`);
+  }
   return b;
 }

@@ -17,7 +17,7 @@ import { Generator } from '../random';
 import type { Initializer, InitContext } from '../init';
 import type { ParamArena, ParamView } from '../params';
 import { Tensor, sizeOf, toTensor } from '../tensor';
-import { checkInt, describe, fail, formatShape } from '../validate';
+import { checkBool, checkInt, describe, fail, formatShape } from '../validate';
 
 export interface LayerArgs {
   /** Name used in messages and summaries. Default: the class name with a running number. */
@@ -67,6 +67,7 @@ export abstract class Layer {
   private lastIn: Tensor | null = null;
 
   constructor(args: LayerArgs = {}, cls?: string) {
+    if (args.name !== undefined && (typeof args.name !== 'string' || args.name === '')) fail('type', 'non-empty string', 'name', describe(args.name));
     this.name = args.name ?? autoName(cls ?? this.constructor.name);
     this.backend = resolveBackend(args.backend);
   }
@@ -137,7 +138,7 @@ export abstract class Layer {
   checkTrainingBatch(_n: number): void {}
 
   train(mode = true): this {
-    this.training = mode;
+    this.training = checkBool(mode, 'mode');
     return this;
   }
   eval(): this {

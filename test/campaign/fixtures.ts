@@ -33,3 +33,9 @@ export function detached(n = 4): Float32Array {
   structuredClone(a.buffer, { transfer: [a.buffer] });
   return a;
 }
+
+export function detachedLabels(n = 4): Int32Array {
+  const a = new Int32Array(n);
+  structuredClone(a.buffer, { transfer: [a.buffer] });
+  return a;
+}

@@ -38,7 +38,7 @@ const ctorCases: Case[] = [
   }),
   ...spoil('BatchNorm2d', (a) => new mb.BatchNorm2d(A(a)), { numFeatures: 4 }, { numFeatures: BAD_POSITIVE_INT.slice(0, 3), eps: BAD_EPS.slice(0, 2), name: BAD_NAME.slice(0, 1) }),
   ...spoil('LayerNorm', (a) => new mb.LayerNorm(A(a)), { normalizedShape: 4 }, {
-    normalizedShape: [[0, 'RangeError'], [[], 'RangeError'], [[2, -1], 'RangeError'], ['4', 'TypeError']], eps: BAD_EPS.slice(0, 3), elementwiseAffine: BAD_BOOL,
+    normalizedShape: [[0, 'RangeError'], [[], 'TypeError'], [[2, -1], 'RangeError'], ['4', 'TypeError']], eps: BAD_EPS.slice(0, 3), elementwiseAffine: BAD_BOOL,
   }),
   ...spoil('GroupNorm', (a) => new mb.GroupNorm(A(a)), { numGroups: 2, numChannels: 4 }, {
     numGroups: [[0, 'RangeError'], [3, 'RangeError'], ['2', 'TypeError']], numChannels: BAD_POSITIVE_INT.slice(0, 3), affine: BAD_BOOL.slice(0, 1),

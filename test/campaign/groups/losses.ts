@@ -1,5 +1,5 @@
 import { type Case, optionCases, BAD_FRACTION, BAD_NONNEG } from '../case';
-import { mb, F, detached } from '../fixtures';
+import { mb, F, detached, detachedLabels } from '../fixtures';
 
 const X = () => ({ data: F(6, 0.5), shape: [2, 3] });
 const classLosses: [string, () => mb.Loss<mb.ClassTargets>][] = [
@@ -30,7 +30,7 @@ const cases: Case[] = [
     { name: `${n}.forward(too few labels)`, run: () => make().forward(X(), [0]), error: 'RangeError', names: 'for target' },
     { name: `${n}.forward(Float32Array labels)`, run: () => make().forward(X(), new Float32Array(2) as never), error: 'TypeError', names: 'for target' },
     { name: `${n}.forward(string labels)`, run: () => make().forward(X(), 'ab' as never), error: 'TypeError', names: 'for target' },
-    { name: `${n}.forward(detached labels)`, run: () => make().forward(X(), new Int32Array(detached(2).buffer)), error: 'RangeError', names: 'for target' },
+    { name: `${n}.forward(detached labels)`, run: () => make().forward(X(), detachedLabels(2)), error: 'RangeError', names: 'for target' },
   ]),
   ...valueLosses.flatMap(([n, make]): Case[] => [
     { name: `${n}.forward(shape mismatch)`, run: () => make().forward(X(), { data: F(4), shape: [2, 2] }), error: 'RangeError', names: 'for target' },

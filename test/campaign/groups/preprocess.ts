@@ -72,6 +72,6 @@ const cases: Case[] = [
   { name: "ZCA({ eps: '1' })", run: () => new mb.ZCA({ eps: '1' as never }), error: 'TypeError', names: 'for eps' },
   { name: 'ZCA option typo', run: () => new mb.ZCA({ epsilon: 1 } as never), error: 'TypeError', names: 'ZCA' },
   { name: 'StandardScaler.inverseTransform(wrong features)', run: () => fitted.StandardScaler().inverseTransform({ data: F(3), shape: [1, 3] }), error: 'RangeError', names: 'for x' },
-  { name: 'PCA.inverseTransform(wrong width)', run: () => fitted.PCA().inverseTransform({ data: F(3), shape: [1, 3] }), error: 'RangeError', names: 'for x' },
+  { name: 'PCA.inverseTransform(wrong width)', run: () => fitted.PCA().inverseTransform({ data: F(3), shape: [1, 3] }), error: 'RangeError', names: 'for y' },
 ];
 export default cases;

@@ -1,5 +1,5 @@
 import { type Case, type ErrorKind, optionCases, BAD_POSITIVE_INT, BAD_BOOL } from '../case';
-import { mb, F, mlp, data, fitArgs, detached } from '../fixtures';
+import { mb, F, mlp, data, fitArgs, detached, detachedLabels } from '../fixtures';
 
 type Bad = readonly (readonly [unknown, ErrorKind])[];
 /** fit with one option spoiled. */
@@ -48,10 +48,10 @@ const cases: Case[] = [
   { name: "fit(y 'abc')", run: () => { const a = fitArgs(); return mb.fit(a.model, a.x, 'abc' as never, a.opts); }, error: 'TypeError', names: 'for y' },
   { name: 'fit(y Float32Array for class labels)', run: () => { const a = fitArgs(); return mb.fit(a.model, a.x, new Float32Array(8) as never, a.opts); }, error: 'TypeError', names: 'for y' },
   { name: 'fit(y Float64Array)', run: () => { const a = fitArgs(); return mb.fit(a.model, a.x, new Float64Array(8) as never, a.opts); }, error: 'TypeError', names: 'for y' },
-  { name: 'fit(y detached)', run: () => { const a = fitArgs(); return mb.fit(a.model, a.x, new Int32Array(detached(8).buffer), a.opts); }, error: 'RangeError', names: 'for y' },
+  { name: 'fit(y detached)', run: () => { const a = fitArgs(); return mb.fit(a.model, a.x, detachedLabels(8), a.opts); }, error: 'RangeError', names: 'for y' },
   { name: 'fit(regression targets with CrossEntropyLoss)', run: () => { const a = fitArgs(); return mb.fit(a.model, a.x, { data: F(24), shape: [8, 3] }, a.opts); }, error: 'TypeError', names: 'for y' },
   { name: 'fit(labels with MSELoss)', run: () => { const a = fitArgs(); return mb.fit(a.model, a.x, a.y, { ...a.opts, loss: new mb.MSELoss() }); }, error: 'TypeError', names: 'for y' },
-  { name: 'fit(accuracy on regression targets)', run: () => { const a = fitArgs(); return mb.fit(a.model, a.x, { data: F(24), shape: [8, 3] }, { ...a.opts, loss: new mb.MSELoss(), metrics: ['accuracy'] }); }, error: 'RangeError', names: 'for metrics' },
+  { name: 'fit(accuracy on regression targets)', run: () => { const a = fitArgs(); return mb.fit(a.model, a.x, { data: F(24), shape: [8, 3] }, { ...a.opts, loss: new mb.MSELoss(), metrics: ['accuracy'] }); }, error: 'RangeError', names: 'for y' },
   { name: 'fit(an optimizer over another model)', run: () => { const a = fitArgs(); return mb.fit(a.model, a.x, a.y, { ...a.opts, optimizer: new mb.SGD(mlp().parameters(), { lr: 0.1 }) }); }, error: 'RangeError', names: 'for optimizer' },
   { name: 'fit(validationData wrong features)', run: () => { const a = fitArgs(); return mb.fit(a.model, a.x, a.y, { ...a.opts, validationData: [{ data: F(6), shape: [2, 3] }, [0, 1]] }); }, error: 'RangeError', names: 'for validationData x' },
   { name: 'fit(validationData labels short)', run: () => { const a = fitArgs(); return mb.fit(a.model, a.x, a.y, { ...a.opts, validationData: [{ data: F(8), shape: [2, 4] }, [0]] }); }, error: 'RangeError', names: 'for validationData y' },
@@ -71,7 +71,7 @@ const cases: Case[] = [
   { name: 'evaluate(null model)', run: () => mb.evaluate(null as never, data().x, data().y, evalOpts()), error: 'TypeError', names: 'for model' },
   { name: "evaluate(metrics ['acc'])", run: () => mb.evaluate(mlp(), data().x, data().y, { ...evalOpts(), metrics: ['acc' as never] }), error: 'RangeError', names: 'for metrics[0]' },
   { name: "evaluate(metrics 'accuracy')", run: () => mb.evaluate(mlp(), data().x, data().y, { ...evalOpts(), metrics: 'accuracy' as never }), error: 'TypeError', names: 'for metrics' },
-  { name: 'evaluate(accuracy on regression targets)', run: () => mb.evaluate(mlp(), data().x, { data: F(24), shape: [8, 3] }, { loss: new mb.MSELoss(), metrics: ['accuracy'] }), error: 'RangeError', names: 'for metrics' },
+  { name: 'evaluate(accuracy on regression targets)', run: () => mb.evaluate(mlp(), data().x, { data: F(24), shape: [8, 3] }, { loss: new mb.MSELoss(), metrics: ['accuracy'] }), error: 'RangeError', names: 'for y' },
   ...optionCases('evaluate', (v) => mb.evaluate(mlp(), data().x, data().y, { ...evalOpts(), batchSize: v as number }), 'batchSize', BAD_POSITIVE_INT.slice(0, 6), 'for batchSize'),
   { name: 'evaluate(options typo)', run: () => mb.evaluate(mlp(), data().x, data().y, { ...evalOpts(), batch: 4 } as never), error: 'TypeError', names: 'evaluate' },
   { name: 'evaluate(x wrong features)', run: () => mb.evaluate(mlp(), { data: F(6), shape: [2, 3] }, [0, 1], evalOpts()), error: 'RangeError', names: 'for x' },

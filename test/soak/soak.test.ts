@@ -22,6 +22,7 @@ describe('soak', () => {
     const grow = (k: 'heap' | 'external' | 'rss') => Math.max(...later.map((s) => s[k])) - warm[k];
     expect(grow('heap')).toBeLessThan(1 * MB);
     expect(grow('external')).toBeLessThan(1 * MB);
-    expect(grow('rss')).toBeLessThan(8 * MB);
+    // Under AddressSanitizer freed memory sits in its quarantine, so RSS grows by design there.
+    if (!/asan/.test(process.env.LD_PRELOAD ?? '')) expect(grow('rss')).toBeLessThan(8 * MB);
   }, 300_000);
 });

@@ -9,6 +9,7 @@ import * as gemm from './js/gemm';
 import * as activations from './js/activations';
 import * as loss from './js/loss';
 import * as conv from './js/conv';
+import * as pool from './js/pool';
 import * as norm from './js/norm';
 import * as optim from './js/optim';
 
@@ -26,6 +27,7 @@ export function createJsBackend(): Backend {
     ...activations,
     ...loss,
     ...conv,
+    ...pool,
     ...norm,
     ...optim,
   } as unknown as Backend;

@@ -1,9 +1,9 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { backends, native, js, randn, expectClose, fixture } from '../helpers';
-import * as jsconvTyped from '../../lib/backend/js/conv';
+import * as jspoolTyped from '../../lib/backend/js/pool';
 
 // The js kernels are typed Float32Array (the contract) but run in double precision on Float64Array.
-const jsconv = jsconvTyped as any;
+const jspool = jspoolTyped as any;
 import type { Pool2dParams } from '../../lib/backend/types';
 
 interface PoolCase {
@@ -111,17 +111,17 @@ describe('pooling numerical gradient (float64 through the js kernels)', () => {
       const g = Float64Array.from(randn(nOut(p), 42));
       const y = new Float64Array(nOut(p)), am = new Int32Array(nOut(p));
       const lossMax = () => {
-        jsconv.maxPool2dForward(y, am, x, p);
+        jspool.maxPool2dForward(y, am, x, p);
         return y.reduce((s, v, i) => s + v * g[i], 0);
       };
       const lossAvg = () => {
-        jsconv.avgPool2dForward(y, x, p);
+        jspool.avgPool2dForward(y, x, p);
         return y.reduce((s, v, i) => s + v * g[i], 0);
       };
       lossMax();
       const dxMax = new Float64Array(nIn(p)), dxAvg = new Float64Array(nIn(p));
-      jsconv.maxPool2dBackward(dxMax, am, g, p);
-      jsconv.avgPool2dBackward(dxAvg, g, p);
+      jspool.maxPool2dBackward(dxMax, am, g, p);
+      jspool.avgPool2dBackward(dxAvg, g, p);
       const eps = 1e-4; // below half the gap between distinct values
       for (const [loss, grad, what] of [[lossMax, dxMax, 'max'], [lossAvg, dxAvg, 'avg']] as const) {
         for (let i = 0; i < x.length; i++) {

@@ -1,13 +1,13 @@
 // Normalization layers against PyTorch's nn modules (both backends): training steps with running
 // statistics, evaluation mode, gradients; numerical gradient checks; errors; state dicts; configs.
 import { describe, it, expect, vi, afterEach } from 'vitest';
-import { backends, expectClose, fixture, maxDiff, randn } from './helpers';
-import { gradCheck } from './gradcheck';
-import { BatchNorm1d, BatchNorm2d, LayerNorm, InstanceNorm2d, GroupNorm, ReLU } from '../lib/index';
-import { Sequential } from '../lib/model';
-import { fit } from '../lib/train';
-import type { Layer } from '../lib/layers/layer';
-import type { Backend } from '../lib/backend/types';
+import { backends, expectClose, fixture, maxDiff, randn } from '../helpers';
+import { gradCheck } from '../gradcheck';
+import { BatchNorm1d, BatchNorm2d, LayerNorm, InstanceNorm2d, GroupNorm, ReLU } from '../../lib/index';
+import { Sequential } from '../../lib/model';
+import { fit } from '../../lib/train';
+import type { Layer } from '../../lib/layers/layer';
+import type { Backend } from '../../lib/backend/types';
 
 interface Step {
   x: number[];

@@ -1,0 +1,85 @@
+/**
+ * Max and average pooling in plain TypeScript (NCHW; padding is implicit -inf for max, 0 for avg,
+ * and average pooling counts the padding, as PyTorch's default count_include_pad).
+ */
+import type { Pool2dParams } from '../types';
+
+// Window (oh, ow) covers rows oh·sh - padH ... + kH - 1 and columns ow·sw - padW ... + kW - 1, clipped.
+
+export function maxPool2dForward(y: Float32Array, argmax: Int32Array, x: Float32Array, p: Pool2dParams): void {
+  const { n, c, h, w, kH, kW, strideH: sh, strideW: sw, padH, padW, outH, outW } = p;
+  const inPlane = h * w, outPlane = outH * outW;
+  for (let pl = 0; pl < n * c; pl++) {
+    const xp = pl * inPlane, yp = pl * outPlane;
+    for (let oh = 0; oh < outH; oh++) {
+      const hs = oh * sh - padH, h0 = Math.max(hs, 0), h1 = Math.min(hs + kH, h);
+      for (let ow = 0; ow < outW; ow++) {
+        const ws = ow * sw - padW, w0 = Math.max(ws, 0), w1 = Math.min(ws + kW, w);
+        let best = -Infinity;
+        let idx = h0 * w + w0;
+        for (let ih = h0; ih < h1; ih++) {
+          const r = xp + ih * w;
+          for (let iw = w0; iw < w1; iw++) {
+            const v = x[r + iw];
+            // PyTorch's rule: a strictly larger value or a NaN takes the place.
+            if (v > best || v !== v) {
+              best = v;
+              idx = ih * w + iw;
+            }
+          }
+        }
+        y[yp + oh * outW + ow] = best;
+        argmax[yp + oh * outW + ow] = idx;
+      }
+    }
+  }
+}
+
+export function maxPool2dBackward(dx: Float32Array, argmax: Int32Array, dy: Float32Array, p: Pool2dParams): void {
+  const inPlane = p.h * p.w, outPlane = p.outH * p.outW;
+  dx.fill(0, 0, p.n * p.c * inPlane);
+  for (let pl = 0; pl < p.n * p.c; pl++) {
+    const xp = pl * inPlane, yp = pl * outPlane;
+    for (let i = 0; i < outPlane; i++) dx[xp + argmax[yp + i]] += dy[yp + i];
+  }
+}
+
+export function avgPool2dForward(y: Float32Array, x: Float32Array, p: Pool2dParams): void {
+  const { n, c, h, w, kH, kW, strideH: sh, strideW: sw, padH, padW, outH, outW } = p;
+  const inPlane = h * w, outPlane = outH * outW, div = kH * kW;
+  for (let pl = 0; pl < n * c; pl++) {
+    const xp = pl * inPlane, yp = pl * outPlane;
+    for (let oh = 0; oh < outH; oh++) {
+      const hs = oh * sh - padH, h0 = Math.max(hs, 0), h1 = Math.min(hs + kH, h);
+      for (let ow = 0; ow < outW; ow++) {
+        const ws = ow * sw - padW, w0 = Math.max(ws, 0), w1 = Math.min(ws + kW, w);
+        let s = 0;
+        for (let ih = h0; ih < h1; ih++) {
+          const r = xp + ih * w;
+          for (let iw = w0; iw < w1; iw++) s += x[r + iw];
+        }
+        y[yp + oh * outW + ow] = s / div;
+      }
+    }
+  }
+}
+
+export function avgPool2dBackward(dx: Float32Array, dy: Float32Array, p: Pool2dParams): void {
+  const { n, c, h, w, kH, kW, strideH: sh, strideW: sw, padH, padW, outH, outW } = p;
+  const inPlane = h * w, outPlane = outH * outW, div = kH * kW;
+  dx.fill(0, 0, n * c * inPlane);
+  for (let pl = 0; pl < n * c; pl++) {
+    const xp = pl * inPlane, yp = pl * outPlane;
+    for (let oh = 0; oh < outH; oh++) {
+      const hs = oh * sh - padH, h0 = Math.max(hs, 0), h1 = Math.min(hs + kH, h);
+      for (let ow = 0; ow < outW; ow++) {
+        const ws = ow * sw - padW, w0 = Math.max(ws, 0), w1 = Math.min(ws + kW, w);
+        const g = dy[yp + oh * outW + ow] / div;
+        for (let ih = h0; ih < h1; ih++) {
+          const r = xp + ih * w;
+          for (let iw = w0; iw < w1; iw++) dx[r + iw] += g;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,107 @@
+/** Adam and AdamW, as torch.optim.Adam and torch.optim.AdamW. */
+import type { Backend, BackendName } from '../backend/types';
+import type { ParamArena } from '../params';
+import { checkNumber, describe, fail } from '../validate';
+import { checkLr, checkOpts, checkPositive, checkUnit, type Params } from './checks';
+import { Optimizer, take } from './optimizer';
+
+export interface AdamOptions {
+  /** Learning rate, >= 0. Default 1e-3. */
+  lr?: number;
+  /** Decay rates of the first and second moments, each in [0, 1). Default [0.9, 0.999]. */
+  betas?: readonly [number, number] | number[];
+  /** Added to the denominator, > 0. Default 1e-8. */
+  eps?: number;
+  /** Adam: L2 penalty added to the gradient; AdamW: decoupled decay (param *= 1 - lr·wd). >= 0.
+   *  Default 0 (Adam), 1e-2 (AdamW). */
+  weightDecay?: number;
+  /** Backend for the update: 'js', 'native' or a Backend. Default: getBackend(). */
+  backend?: BackendName | Backend;
+}
+
+interface AdamHyper {
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+}
+
+const ADAM_KEYS = ['lr', 'betas', 'eps', 'weightDecay', 'backend'];
+
+/** Adam as torch.optim.Adam (weight decay as an L2 term in the gradient). */
+export class Adam extends Optimizer {
+  private h!: AdamHyper;
+  private m: Float32Array[];
+  private v: Float32Array[];
+  protected readonly decoupled: boolean = false;
+
+  constructor(params: Params, options: AdamOptions = {}) {
+    const name = new.target === AdamW ? 'AdamW' : 'Adam';
+    const o = checkOpts(options, ADAM_KEYS, name);
+    super(params, o.backend);
+    this._lr = o.lr === undefined ? 1e-3 : checkLr(o.lr);
+    this.apply(this.parse(o, name));
+    this.m = this.params.map((a) => new Float32Array(a.data.length));
+    this.v = this.params.map((a) => new Float32Array(a.data.length));
+  }
+
+  protected defaultWeightDecay(): number {
+    return 0;
+  }
+
+  get options(): Readonly<AdamHyper> {
+    return { ...this.h, betas: [...this.h.betas] };
+  }
+
+  protected parse(o: Record<string, unknown>, name: string): AdamHyper {
+    checkOpts(o, ADAM_KEYS, name);
+    let betas: [number, number] = [0.9, 0.999];
+    if (o.betas !== undefined) {
+      const b = o.betas;
+      if (!Array.isArray(b) || b.length !== 2) fail('type', '[beta1, beta2] pair of numbers in [0, 1)', 'betas', describe(b));
+      betas = [checkUnit(b[0], 'betas[0]'), checkUnit(b[1], 'betas[1]')];
+    }
+    const eps = o.eps === undefined ? 1e-8 : checkPositive(o.eps, 'eps');
+    const weightDecay = o.weightDecay === undefined ? this.defaultWeightDecay() : checkNumber(o.weightDecay, 'weightDecay', 0);
+    return { betas, eps, weightDecay };
+  }
+
+  protected apply(h: AdamHyper): void {
+    this.h = h;
+  }
+
+  protected hyper(): Record<string, number | number[]> {
+    return { betas: [...this.h.betas], eps: this.h.eps, weightDecay: this.h.weightDecay };
+  }
+
+  protected update(i: number, a: ParamArena): void {
+    const { betas, eps, weightDecay } = this.h;
+    this.backend.adamStep(
+      a.data, a.grad, this.m[i], this.v[i], a.data.length, this._lr, betas[0], betas[1], eps, weightDecay,
+      this.decoupled, this._step,
+    );
+  }
+
+  protected buffers(i: number): Record<string, Float32Array | null> {
+    return { m: this.m[i], v: this.v[i] };
+  }
+
+  protected setBuffers(i: number, b: Record<string, Float32Array | null>): void {
+    const m = take<Float32Array | null>(b, 'm', this.constructor.name, i);
+    const v = take<Float32Array | null>(b, 'v', this.constructor.name, i);
+    this.m[i] = m ?? new Float32Array(this.params[i].data.length);
+    this.v[i] = v ?? new Float32Array(this.params[i].data.length);
+  }
+}
+
+/** AdamW as torch.optim.AdamW: decoupled weight decay, param *= 1 - lr·weightDecay, default 1e-2. */
+export class AdamW extends Adam {
+  protected override readonly decoupled: boolean = true;
+
+  constructor(params: Params, options: AdamOptions = {}) {
+    super(params, options);
+  }
+
+  protected override defaultWeightDecay(): number {
+    return 1e-2;
+  }
+}

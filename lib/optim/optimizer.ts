@@ -1,0 +1,115 @@
+/**
+ * The optimizer base: arenas, backend, lr, step count, zeroGrad and state dicts. Subclasses give
+ * the update and their hyper-parameters and buffers.
+ */
+import type { Backend } from '../backend/types';
+import type { ParamArena } from '../params';
+import { checkInt, describe, fail } from '../validate';
+import { checkBackendOption, checkLr, checkNumbers, checkParams } from './checks';
+
+/** Saved buffers that hold squares (second moments): never negative. */
+const SQUARE_BUFFERS = new Set(['v', 'sq']);
+
+/** The serializable state of an optimizer: plain JSON. */
+export interface OptimizerState {
+  kind: string;
+  /** Steps taken so far. */
+  step: number;
+  /** Hyper-parameters, lr included (restored by loadStateDict, as torch restores param_groups). */
+  options: Record<string, number | boolean | number[]>;
+  /** Per arena, its buffers as plain arrays (null for a buffer not created yet). */
+  state: Record<string, number[] | null>[];
+}
+
+/** What every optimizer shares: arenas, backend, lr, step count, zeroGrad and state dicts. */
+export abstract class Optimizer {
+  readonly params: readonly ParamArena[];
+  readonly backend: Backend;
+  protected _lr = 0;
+  protected _step = 0;
+  /** The lr when the first schedule attached (PyTorch's `initial_lr`); schedules start from it. */
+  initialLr: number | undefined = undefined;
+
+  protected constructor(params: unknown, backend: unknown) {
+    this.params = checkParams(params);
+    this.backend = checkBackendOption(backend);
+  }
+
+  /** The learning rate used by the next step (schedules set it). */
+  get lr(): number {
+    return this._lr;
+  }
+  set lr(v: number) {
+    this._lr = checkLr(v);
+  }
+
+  /** Steps taken so far. */
+  get steps(): number {
+    return this._step;
+  }
+
+  /** One update of every arena from its gradients (one kernel call per arena). */
+  step(): void {
+    this._step++;
+    for (let i = 0; i < this.params.length; i++) this.update(i, this.params[i]);
+  }
+
+  /** Sets every gradient to 0. */
+  zeroGrad(): void {
+    for (const a of this.params) a.grad.fill(0);
+  }
+
+  stateDict(): OptimizerState {
+    return {
+      kind: this.constructor.name,
+      step: this._step,
+      options: { lr: this._lr, ...this.hyper() },
+      state: this.params.map((_, i) =>
+        Object.fromEntries(Object.entries(this.buffers(i)).map(([k, b]) => [k, b === null ? null : Array.from(b)])),
+      ),
+    };
+  }
+
+  /** Restores step count, hyper-parameters and buffers saved by stateDict (checked before anything changes). */
+  loadStateDict(sd: OptimizerState): void {
+    if (sd === null || typeof sd !== 'object') fail('type', 'optimizer state object', 'stateDict', describe(sd));
+    const kind = this.constructor.name;
+    if (sd.kind !== kind) fail('range', `state of a ${kind}`, 'stateDict.kind', describe(sd.kind));
+    const step = checkInt(sd.step, 'stateDict.step', 0);
+    if (sd.options === null || typeof sd.options !== 'object') fail('type', 'options object', 'stateDict.options', describe(sd.options));
+    const { lr, ...rest } = sd.options;
+    const newLr = checkLr(lr, 'stateDict.options.lr');
+    const parsed = this.parse(rest, `${kind} state`);
+    if (!Array.isArray(sd.state) || sd.state.length !== this.params.length) {
+      fail('range', `array of ${this.params.length} arena states`, 'stateDict.state', describe(sd.state));
+    }
+    const loaded = sd.state.map((s, i) => {
+      const name = `stateDict.state[${i}]`;
+      if (s === null || typeof s !== 'object') fail('type', 'arena state object', name, describe(s));
+      const out: Record<string, Float32Array | null> = {};
+      for (const [k, v] of Object.entries(s)) {
+        out[k] = v === null ? null : checkNumbers(v, `${name}.${k}`, this.params[i].data.length, SQUARE_BUFFERS.has(k));
+      }
+      return out;
+    });
+    // Everything checked: apply.
+    this._lr = newLr;
+    this._step = step;
+    this.apply(parsed);
+    loaded.forEach((b, i) => this.setBuffers(i, b));
+  }
+
+  protected abstract update(i: number, arena: ParamArena): void;
+  /** Hyper-parameters other than lr, for stateDict. */
+  protected abstract hyper(): Record<string, number | boolean | number[]>;
+  /** Validates hyper-parameters other than lr (defaults for missing ones). */
+  protected abstract parse(opts: Record<string, unknown>, name: string): unknown;
+  protected abstract apply(parsed: unknown): void;
+  protected abstract buffers(i: number): Record<string, Float32Array | null>;
+  protected abstract setBuffers(i: number, b: Record<string, Float32Array | null>): void;
+}
+
+export function take<T>(b: Record<string, Float32Array | null>, key: string, kind: string, i: number): T {
+  if (!(key in b)) fail('range', `a '${key}' buffer`, `stateDict.state[${i}]`, `a ${kind} state without it`);
+  return b[key] as T;
+}

@@ -1,0 +1,88 @@
+/** RMSprop as torch.optim.RMSprop (not centered). */
+import type { Backend, BackendName } from '../backend/types';
+import type { ParamArena } from '../params';
+import { checkNumber } from '../validate';
+import { EMPTY, checkLr, checkOpts, checkPositive, type Params } from './checks';
+import { Optimizer, take } from './optimizer';
+
+export interface RMSPropOptions {
+  /** Learning rate, >= 0. Default 1e-2. */
+  lr?: number;
+  /** Smoothing constant of the squared-gradient average, in [0, 1]. Default 0.99. */
+  alpha?: number;
+  /** Added to sqrt(average) (outside the root, as PyTorch), > 0. Default 1e-8. */
+  eps?: number;
+  /** L2 penalty added to the gradient, >= 0. Default 0. */
+  weightDecay?: number;
+  /** Momentum factor, >= 0. Default 0. */
+  momentum?: number;
+  /** Backend for the update: 'js', 'native' or a Backend. Default: getBackend(). */
+  backend?: BackendName | Backend;
+}
+
+interface RMSPropHyper {
+  alpha: number;
+  eps: number;
+  weightDecay: number;
+  momentum: number;
+}
+
+const RMSPROP_KEYS = ['lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'backend'];
+
+/** RMSprop as torch.optim.RMSprop (not centered). */
+export class RMSProp extends Optimizer {
+  private h!: RMSPropHyper;
+  private sq: Float32Array[];
+  private bufs: (Float32Array | null)[];
+
+  constructor(params: Params, options: RMSPropOptions = {}) {
+    const o = checkOpts(options, RMSPROP_KEYS, 'RMSProp');
+    super(params, o.backend);
+    this._lr = o.lr === undefined ? 1e-2 : checkLr(o.lr);
+    this.sq = this.params.map((a) => new Float32Array(a.data.length));
+    this.bufs = this.params.map(() => null);
+    this.apply(this.parse(o, 'RMSProp'));
+  }
+
+  get options(): Readonly<RMSPropHyper> {
+    return { ...this.h };
+  }
+
+  protected parse(o: Record<string, unknown>, name: string): RMSPropHyper {
+    checkOpts(o, RMSPROP_KEYS, name);
+    return {
+      alpha: o.alpha === undefined ? 0.99 : checkNumber(o.alpha, 'alpha', 0, 1),
+      eps: o.eps === undefined ? 1e-8 : checkPositive(o.eps, 'eps'),
+      weightDecay: o.weightDecay === undefined ? 0 : checkNumber(o.weightDecay, 'weightDecay', 0),
+      momentum: o.momentum === undefined ? 0 : checkNumber(o.momentum, 'momentum', 0),
+    };
+  }
+
+  protected apply(h: RMSPropHyper): void {
+    this.h = h;
+    // The momentum buffer exists (zeros at first, as PyTorch) whenever momentum is on.
+    if (h.momentum > 0) this.bufs = this.bufs.map((b, i) => b ?? new Float32Array(this.params[i].data.length));
+  }
+
+  protected hyper(): Record<string, number> {
+    return { ...this.h };
+  }
+
+  protected update(i: number, a: ParamArena): void {
+    const { alpha, eps, weightDecay, momentum } = this.h;
+    this.backend.rmspropStep(
+      a.data, a.grad, this.sq[i], this.bufs[i] ?? EMPTY, a.data.length, this._lr, alpha, eps, weightDecay, momentum,
+    );
+  }
+
+  protected buffers(i: number): Record<string, Float32Array | null> {
+    return { sq: this.sq[i], momentumBuf: this.bufs[i] };
+  }
+
+  protected setBuffers(i: number, b: Record<string, Float32Array | null>): void {
+    const n = this.params[i].data.length;
+    this.sq[i] = take<Float32Array | null>(b, 'sq', 'RMSProp', i) ?? new Float32Array(n);
+    const buf = take<Float32Array | null>(b, 'momentumBuf', 'RMSProp', i);
+    this.bufs[i] = buf ?? (this.h.momentum > 0 ? new Float32Array(n) : null);
+  }
+}

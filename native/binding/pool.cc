@@ -1,0 +1,95 @@
+// pool.cc — N-API glue for max and average pooling.
+//
+// Pool2dParams arrive as plain objects; every field is read with prop_size, outH/outW must equal
+// PyTorch's formula, and every buffer length is checked against sizes computed from them.
+#include <string>
+
+#include "../kernels/pool.h"
+#include "common.h"
+#include "families.h"
+#include "geometry.h"
+
+namespace mb::glue {
+
+namespace {
+
+Pool2dShape pool_params(const Napi::CallbackInfo& info, size_t i) {
+  Napi::Env env = info.Env();
+  Napi::Object o = params_object(info, i, "Pool2dParams");
+  Pool2dShape p;
+  p.n = prop_size(env, o, "n", 1);
+  p.c = prop_size(env, o, "c", 1);
+  p.h = prop_size(env, o, "h", 1);
+  p.w = prop_size(env, o, "w", 1);
+  p.kh = prop_size(env, o, "kH", 1);
+  p.kw = prop_size(env, o, "kW", 1);
+  p.sh = prop_size(env, o, "strideH", 1);
+  p.sw = prop_size(env, o, "strideW", 1);
+  p.ph = prop_size(env, o, "padH", 0);
+  p.pw = prop_size(env, o, "padW", 0);
+  p.oh = prop_size(env, o, "outH", 0);
+  p.ow = prop_size(env, o, "outW", 0);
+  if (p.ph > p.kh / 2)
+    range_error(env, "padH <= kH / 2 (kH " + std::to_string(p.kh) + ")", "padH", std::to_string(p.ph));
+  if (p.pw > p.kw / 2)
+    range_error(env, "padW <= kW / 2 (kW " + std::to_string(p.kw) + ")", "padW", std::to_string(p.pw));
+  const std::string geom = "input " + quad(p.n, p.c, p.h, p.w) + " with window " + pair(p.kh, p.kw) + ", stride " +
+                           pair(p.sh, p.sw) + ", padding " + pair(p.ph, p.pw);
+  const int64_t eh = out_size(p.h, p.kh, p.sh, p.ph, 1), ew = out_size(p.w, p.kw, p.sw, p.pw, 1);
+  if (eh <= 0 || ew <= 0) range_error(env, "a non-empty pooling output", "p", geom);
+  if (p.oh != eh) range_error(env, "outH " + std::to_string(eh) + " (" + geom + ")", "outH", std::to_string(p.oh));
+  if (p.ow != ew) range_error(env, "outW " + std::to_string(ew) + " (" + geom + ")", "outW", std::to_string(p.ow));
+  if ((double)p.h * p.w > 2147483647.0)
+    range_error(env, "an input plane of fewer than 2^31 elements (argmax is Int32)", "p", geom);
+  check_count(env, (double)p.n * p.c * p.h * p.w, "p", geom);
+  return p;
+}
+
+Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
+  Pool2dShape p = pool_params(info, 3);
+  const size_t out = mul(p.n * p.c, p.oh * p.ow);
+  float* y = f32(info, 0, "y", out);
+  int32_t* argmax = i32(info, 1, "argmax", out);
+  const float* x = f32(info, 2, "x", mul(p.n * p.c, p.h * p.w));
+  max_pool2d_forward(y, argmax, x, p);
+  return info.Env().Undefined();
+}
+
+Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
+  Pool2dShape p = pool_params(info, 3);
+  const size_t out = mul(p.n * p.c, p.oh * p.ow);
+  float* dx = f32(info, 0, "dx", mul(p.n * p.c, p.h * p.w));
+  const int32_t* argmax = i32(info, 1, "argmax", out);
+  const float* dy = f32(info, 2, "dy", out);
+  if (!max_pool2d_backward(dx, argmax, dy, p))
+    range_error(info.Env(), "argmax entries in [0, " + std::to_string(p.h * p.w) + ")", "argmax",
+                "an entry outside that range");
+  return info.Env().Undefined();
+}
+
+Napi::Value AvgPool2dForward(const Napi::CallbackInfo& info) {
+  Pool2dShape p = pool_params(info, 2);
+  float* y = f32(info, 0, "y", mul(p.n * p.c, p.oh * p.ow));
+  const float* x = f32(info, 1, "x", mul(p.n * p.c, p.h * p.w));
+  avg_pool2d_forward(y, x, p);
+  return info.Env().Undefined();
+}
+
+Napi::Value AvgPool2dBackward(const Napi::CallbackInfo& info) {
+  Pool2dShape p = pool_params(info, 2);
+  float* dx = f32(info, 0, "dx", mul(p.n * p.c, p.h * p.w));
+  const float* dy = f32(info, 1, "dy", mul(p.n * p.c, p.oh * p.ow));
+  avg_pool2d_backward(dx, dy, p);
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void InitPool(Napi::Env env, Napi::Object exports) {
+  exports.Set("maxPool2dForward", Napi::Function::New(env, MaxPool2dForward, "maxPool2dForward"));
+  exports.Set("maxPool2dBackward", Napi::Function::New(env, MaxPool2dBackward, "maxPool2dBackward"));
+  exports.Set("avgPool2dForward", Napi::Function::New(env, AvgPool2dForward, "avgPool2dForward"));
+  exports.Set("avgPool2dBackward", Napi::Function::New(env, AvgPool2dBackward, "avgPool2dBackward"));
+}
+
+}  // namespace mb::glue

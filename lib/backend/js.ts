@@ -12,9 +12,11 @@ import * as conv from './js/conv';
 import * as pool from './js/pool';
 import * as norm from './js/norm';
 import * as optim from './js/optim';
+import { withChecks } from './js/checks';
 
 export function createJsBackend(): Backend {
-  return {
+  // every kernel checks its arguments as the native glue does (same messages)
+  return withChecks({
     name: 'js',
     capabilities(): Capabilities {
       return { backend: 'js', simd: 'scalar', openmp: false, threads: 1, version: VERSION };
@@ -30,5 +32,5 @@ export function createJsBackend(): Backend {
     ...pool,
     ...norm,
     ...optim,
-  } as unknown as Backend;
+  }) as unknown as Backend;
 }

@@ -8,5 +8,6 @@ import preprocess from './preprocess';
 import train from './train';
 import diagnostics from './diagnostics';
 import init from './init';
+import backend from './backend';
 
-export const GROUPS: Record<string, Case[]> = { tensor, init, layers, sequential, losses, optim, preprocess, train, diagnostics };
+export const GROUPS: Record<string, Case[]> = { tensor, init, layers, sequential, losses, optim, preprocess, train, diagnostics, backend };

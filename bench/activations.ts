@@ -1,7 +1,7 @@
 // Activations benchmark: GB/s (bytes read + written) of each activation forward and backward on 16M
 // and 1M floats — native with 1 and 2 threads, js, tfjs cpu and wasm (forward only) — against a
 // memcpy baseline (the addon's copyBuffer: memcpy in static chunks over the same threads).
-import { jsBackend, nativeBackend } from '../lib/backend/index';
+import { jsBackend, nativeAddon, nativeBackend } from '../lib/testing';
 import type { ActivationKind, Backend } from '../lib/backend/types';
 import { loadTf } from './peers';
 import { table, time } from './util';
@@ -44,7 +44,7 @@ function check(native: Backend, js: Backend): void {
 export async function run(): Promise<string> {
   const native = nativeBackend();
   const js = jsBackend();
-  const addon = native as unknown as { copyBuffer(d: Float32Array, s: Float32Array, n: number): void };
+  const addon = nativeAddon();
   check(native, js);
   const opts = { repeats: 5, minMs: 30, warmup: 1 };
   const threads0 = native.getNumThreads();

@@ -2,7 +2,7 @@
 // (no bias anywhere, so every implementation does the same work): a mid-size layer and the two
 // convolutions of the small MNIST CNN. Native (1 and 2 threads), js, tfjs-wasm, tfjs-cpu and
 // PyTorch (bench/py/conv.py). Results are checked before anything is timed.
-import { nativeBackend, jsBackend } from '../lib/backend/index';
+import { nativeBackend, jsBackend } from '../lib/testing';
 import type { Backend, Conv2dParams } from '../lib/backend/types';
 import { loadTf, pythonHas, runPython, type Tf } from './peers';
 import { time, table, fmt, type Timing } from './util';

@@ -2,7 +2,7 @@
 // TensorFlow.js (cpu and wasm matMul) and numpy / PyTorch through bench/py/gemm.py. Results are
 // checked against the naive oracle before anything is timed. Medians of repeats (bench/util.ts).
 import * as os from 'os';
-import { jsBackend, nativeBackend } from '../lib/backend/index';
+import { jsBackend, nativeAddon, nativeBackend } from '../lib/testing';
 import type { Backend } from '../lib/backend/types';
 import { loadTf, pythonHas, runPython } from './peers';
 import { fmt, table, time, timeAsync } from './util';
@@ -74,7 +74,7 @@ function check(nat: Backend, jsb: Backend, refGemm: (...a: unknown[]) => void): 
 export async function run(): Promise<string> {
   const nat = nativeBackend();
   const jsb = jsBackend();
-  check(nat, jsb, (nat as any).gemmRef);
+  check(nat, jsb, nativeAddon().gemmRef as (...a: unknown[]) => void);
   const notes: string[] = [];
   const savedThreads = nat.getNumThreads();
 

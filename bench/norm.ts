@@ -2,7 +2,7 @@
 // BatchNorm1d (128, 256), GroupNorm (8 groups) and LayerNorm over (C, H, W) on the 4-D shape.
 // Native with 1 and 2 threads, js, tfjs cpu / wasm (compositions of tf ops, tf.grads for backward),
 // PyTorch through bench/py/norm.py, and a memcpy of the same size as the bandwidth yardstick.
-import { jsBackend, nativeBackend } from '../lib/backend/index';
+import { jsBackend, nativeBackend } from '../lib/testing';
 import type { Backend } from '../lib/backend/types';
 import { loadTf, pythonHas, runPython, type Tf } from './peers';
 import * as os from 'os';

@@ -8,8 +8,8 @@
 // steps at 1 thread into per-layer forward / backward times.
 import * as os from 'os';
 import { performance } from 'perf_hooks';
-import { Sequential, Linear, BatchNorm1d, BatchNorm2d, ReLU, Conv2d, MaxPool2d, Flatten, CrossEntropyLoss, SGD } from '../lib/index';
-import { jsBackend, nativeBackend } from '../lib/backend/index';
+import { Sequential, Linear, BatchNorm1d, BatchNorm2d, ReLU, Conv2d, MaxPool2d, Flatten, CrossEntropyLoss, SGD, fit } from '../lib/index';
+import { jsBackend, nativeBackend } from '../lib/testing';
 import type { Backend } from '../lib/backend/types';
 import type { Tensor } from '../lib/tensor';
 import { loadTf, pythonHas, runPython, type Tf } from './peers';
@@ -241,6 +241,42 @@ function layerBreakdown(spec: Spec, native: Backend, d: Data, stepMs: number): (
   return rows;
 }
 
+// ---------------------------------------------------------------- fit against the explicit loop
+
+/** Batches of data fit walks per epoch in the comparison (the explicit loop reuses one batch). */
+const FIT_BATCHES = 16;
+
+/**
+ * Milliseconds a step inside fit (shuffled batches gathered from FIT_BATCHES batches of data, the
+ * NaN guard, a yield to the event loop per step) and in the explicit loop on one batch, for the
+ * same model; medians of interleaved repeats. Both with the native backend at its thread count.
+ */
+export async function fitVsLoop(spec: Spec, backend: Backend, repeats = 5): Promise<{ fitMs: number; loopMs: number }> {
+  const size = spec.inputShape.reduce((a, b) => a * b, 1);
+  const n = spec.batch * FIT_BATCHES;
+  const x: Tensor = { data: rand(n * size, 3), shape: [n, ...spec.inputShape] };
+  const y = labels(n, 4);
+  const loop = trainer(spec, backend, data(spec));
+  const model = buildModel(spec.kind, backend);
+  const optimizer = new SGD(model.parameters(), { lr: LR, momentum: MOMENTUM, backend });
+  const loss = new CrossEntropyLoss({ backend });
+  const fitOnce = () => fit(model, x, y, { epochs: 1, batchSize: spec.batch, loss, optimizer, verbose: 0 });
+  await fitOnce(); // warm-up
+  for (let i = 0; i < FIT_BATCHES; i++) loop.step();
+  const fitMs: number[] = [];
+  const loopMs: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    let t0 = performance.now();
+    await fitOnce();
+    fitMs.push((performance.now() - t0) / FIT_BATCHES);
+    t0 = performance.now();
+    for (let i = 0; i < FIT_BATCHES; i++) loop.step();
+    loopMs.push((performance.now() - t0) / FIT_BATCHES);
+  }
+  const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
+  return { fitMs: median(fitMs), loopMs: median(loopMs) };
+}
+
 // ---------------------------------------------------------------- run
 
 interface Result {
@@ -398,6 +434,13 @@ export async function run(): Promise<string> {
     ratio(kind, 'minibatch js', 'tfjs-wasm', 1);
   }
   out.push(table('Throughput ratios (samples/s of the first over the second) and targets', ['comparison', 'ratio', 'target', ''], ratioRows));
+
+  const fitRows: (string | number)[][] = [];
+  for (const spec of SPECS) {
+    const { fitMs, loopMs } = await fitVsLoop(spec, native);
+    fitRows.push([spec.name, loopMs, fitMs, `${((100 * (fitMs - loopMs)) / loopMs).toFixed(0)}%`]);
+  }
+  out.push(table(`fit against the explicit loop, native at ${native.getNumThreads()} threads: ms a step (fit over ${FIT_BATCHES} shuffled batches, guard on)`, ['model', 'explicit loop', 'fit', 'fit overhead'], fitRows));
 
   out.push(...breakdowns);
   out.push(table(`Sanity: loss over the first ${SANITY_STEPS} steps on the fixed batch (random labels)`, ['model', 'impl', 'loss first → last'], sanityRows));

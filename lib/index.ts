@@ -16,7 +16,9 @@ export type {
   Pool2dParams,
   LabelArray,
 } from './backend/types';
-export { getBackend, setBackend, jsBackend, nativeBackend } from './backend/index';
+export { getBackend, setBackend } from './backend/index';
+/** Raw backends and test hooks: unchecked, not the public contract (see lib/testing.ts). */
+export * as testing from './testing';
 export { VERSION as version } from './version';
 export { tensor, toTensor, sizeOf } from './tensor';
 export type { Tensor, TensorLike, NestedArray } from './tensor';
@@ -58,7 +60,7 @@ export {
   LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearWarmup, SequentialLR,
 } from './optim';
 export { fit, evaluate, predict, EarlyStopping, NonFiniteLossError } from './train';
-export type { FitOptions, History, Callback, Logs, LossFn, OptimizerLike, EvaluateOptions, EarlyStoppingOptions } from './train';
+export type { FitOptions, History, Callback, Logs, LossFn, OptimizerLike, EvaluateOptions, PredictOptions, EarlyStoppingOptions } from './train';
 export { activationStats, formatStats } from './diagnostics';
 export type { LayerStats } from './diagnostics';
 export { saveModel, loadModel, encodeSafetensors, decodeSafetensors } from './io';

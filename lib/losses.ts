@@ -66,8 +66,8 @@ export interface CrossEntropyLossArgs {
  * mean over the batch of −log softmax(x_i)[y_i]. Gradient: (softmax(x) − onehot(y)) / N.
  */
 export class CrossEntropyLoss implements Loss<ClassTargets> {
-  /** What the target is: class indices (fit checks y against it). */
-  readonly targetKind = 'labels' as const;
+  /** The targets this loss takes (the trainer checks y against it up front). */
+  readonly targets = 'classes' as const;
   readonly labelSmoothing: number;
   private readonly backendOpt: BackendName | Backend | undefined;
   private probs = new GradBuffer();
@@ -147,8 +147,8 @@ function sameShapeTarget(input: unknown, target: unknown): [Tensor, Tensor] {
 
 /** Mean squared error over all elements (torch.nn.MSELoss): mean((x − t)²); gradient 2(x − t)/numel. */
 export class MSELoss implements Loss<Tensor | NestedArray> {
-  /** What the target is: a tensor of values (fit checks y against it). */
-  readonly targetKind = 'values' as const;
+  /** The targets this loss takes (the trainer checks y against it up front). */
+  readonly targets = 'sameShape' as const;
   private grad = new GradBuffer();
   private state: { x: Tensor; t: Tensor } | null = null;
 
@@ -187,8 +187,8 @@ export class MSELoss implements Loss<Tensor | NestedArray> {
  * any real numbers (soft labels in [0, 1] usually).
  */
 export class BCEWithLogitsLoss implements Loss<Tensor | NestedArray> {
-  /** What the target is: a tensor of values (fit checks y against it). */
-  readonly targetKind = 'values' as const;
+  /** The targets this loss takes (the trainer checks y against it up front). */
+  readonly targets = 'sameShape' as const;
   private grad = new GradBuffer();
   private state: { x: Tensor; t: Tensor } | null = null;
 
@@ -242,8 +242,8 @@ export interface MultiMarginLossArgs {
  * subtracted from x_y.
  */
 export class MultiMarginLoss implements Loss<ClassTargets> {
-  /** What the target is: class indices (fit checks y against it). */
-  readonly targetKind = 'labels' as const;
+  /** The targets this loss takes (the trainer checks y against it up front). */
+  readonly targets = 'classes' as const;
   readonly margin: number;
   readonly p: 1 | 2;
   private grad = new GradBuffer();

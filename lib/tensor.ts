@@ -24,6 +24,13 @@ export function sizeOf(shape: readonly number[]): number {
   return s;
 }
 
+/** Whether two shapes are equal, dimension by dimension. */
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function checkShapeArg(shape: unknown, name: string): number[] {
   if (!Array.isArray(shape) || shape.length === 0) fail('type', 'non-empty array of positive integers', name, describe(shape));
   return (shape as unknown[]).map((d, i) => checkInt(d, `${name}[${i}]`, 1));

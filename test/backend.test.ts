@@ -3,7 +3,9 @@ import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'child_process';
 import * as path from 'path';
 import * as fs from 'fs';
-import { capabilities, setNumThreads, getNumThreads, version, nativeBackend } from '../lib/index';
+import { capabilities, setNumThreads, getNumThreads, version, testing } from '../lib/index';
+
+const { nativeBackend, nativeAddon } = testing;
 
 const root = path.join(__dirname, '..');
 
@@ -19,12 +21,23 @@ function runNode(code: string, env: Record<string, string> = {}) {
 
 /** The level the addon should report: the CPU's best, capped by MINIBATCH_SIMD. */
 function expectedSimd(forced: string | undefined): string {
-  const info = (nativeBackend() as any).nativeInfo() as { cpuAvx2: boolean; cpuAvx512: boolean };
+  const info = nativeAddon().nativeInfo() as { cpuAvx2: boolean; cpuAvx512: boolean };
   const best = info.cpuAvx512 ? 'avx512' : info.cpuAvx2 ? 'avx2' : 'scalar';
   const order = ['scalar', 'avx2', 'avx512'];
   if (forced === undefined || !order.includes(forced)) return best;
   return order[Math.min(order.indexOf(forced), order.indexOf(best))];
 }
+
+describe('the backend contract', () => {
+  it('native and js expose the same keys: the kernels of the contract and nothing else', () => {
+    const keys = (b: object) => Object.keys(b).sort();
+    expect(keys(nativeBackend())).toEqual(keys(testing.jsBackend()));
+    expect(keys(nativeBackend())).not.toContain('gemmRef');
+    expect(nativeAddon().gemmRef).toBeTypeOf('function');
+    expect(nativeAddon().normReference.batchNormForward).toBeTypeOf('function');
+    expect(nativeAddon().copyBuffer).toBeTypeOf('function');
+  });
+});
 
 describe('capabilities()', () => {
   it('reports the native backend, SIMD level, OpenMP, threads and version', () => {
@@ -70,7 +83,7 @@ describe('backend selection', () => {
     const code = `Promise.resolve(require('./lib/index.ts')).then(m => console.log(m.capabilities().simd))`;
     const avx2 = runNode(code, { MINIBATCH_SIMD: 'avx2' });
     expect(avx2.out.trim()).toBe(expectedSimd('avx2'));
-    expect(avx2.out.trim()).toBe((nativeBackend() as any).nativeInfo().cpuAvx2 ? 'avx2' : 'scalar');
+    expect(avx2.out.trim()).toBe(nativeAddon().nativeInfo().cpuAvx2 ? 'avx2' : 'scalar');
     const avx512 = runNode(code, { MINIBATCH_SIMD: 'avx512' });
     expect(avx512.out.trim()).toBe(expectedSimd(undefined));
   });

@@ -2,7 +2,7 @@
 import { expect } from 'vitest';
 import * as fs from 'fs';
 import * as path from 'path';
-import { jsBackend, nativeBackend } from '../lib/backend/index';
+import { jsBackend, nativeBackend } from '../lib/testing';
 import type { Backend } from '../lib/backend/types';
 
 export const js: Backend = jsBackend();

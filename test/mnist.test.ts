@@ -41,7 +41,7 @@ describe('MNIST end to end', () => {
     });
     const lines = out.text().trim().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[1]).toMatch(/^epoch 2\/2 - loss \d\.\d{4} - acc \d\.\d{4} - val_loss \d\.\d{4} - val_acc \d\.\d{4} - [\d.]+s$/);
+    expect(lines[1]).toMatch(/^epoch 2\/2 - loss \d\.\d{4} - accuracy \d\.\d{4} - valLoss \d\.\d{4} - valAccuracy \d\.\d{4} - [\d.]+s$/);
     expect(h.history.valAccuracy![1]).toBeGreaterThan(0.9);
     const r = await evaluate(model, xTest, data.yTest, { loss, metrics: ['accuracy'] });
     expect(r.accuracy!).toBeGreaterThan(0.93);

@@ -32,5 +32,5 @@ export function createJsBackend(): Backend {
     ...pool,
     ...norm,
     ...optim,
-  }) as unknown as Backend;
+  } satisfies Backend);
 }

@@ -21,6 +21,12 @@ export interface OptimizerState {
   state: Record<string, number[] | null>[];
 }
 
+/** A copy of what a step changes: the step count and every buffer (null where not created yet). */
+export interface OptimizerSnapshot {
+  step: number;
+  buffers: Record<string, Float32Array | null>[];
+}
+
 /** What every optimizer shares: arenas, backend, lr, step count, zeroGrad and state dicts. */
 export abstract class Optimizer {
   readonly params: readonly ParamArena[];
@@ -97,6 +103,43 @@ export abstract class Optimizer {
     this._step = step;
     this.apply(parsed);
     loaded.forEach((b, i) => this.setBuffers(i, b));
+  }
+
+  /**
+   * Copies the step count and buffers into `into` (reusing its arrays, so nothing is allocated once
+   * sized) or a new snapshot. With restoreState, what lets a trainer undo steps (fit's NaN guard).
+   */
+  captureState(into?: OptimizerSnapshot): OptimizerSnapshot {
+    const snap: OptimizerSnapshot = into ?? { step: 0, buffers: this.params.map(() => ({})) };
+    snap.step = this._step;
+    this.params.forEach((_, i) => {
+      const dst = snap.buffers[i];
+      for (const [k, b] of Object.entries(this.buffers(i))) {
+        if (b === null) dst[k] = null;
+        else {
+          const d = dst[k];
+          if (d && d.length === b.length) d.set(b);
+          else dst[k] = Float32Array.from(b);
+        }
+      }
+    });
+    return snap;
+  }
+
+  /** Puts back a snapshot taken by captureState of this optimizer (copies into the live buffers). */
+  restoreState(snap: OptimizerSnapshot): void {
+    this._step = snap.step;
+    this.params.forEach((_, i) => {
+      const live = this.buffers(i);
+      const next: Record<string, Float32Array | null> = {};
+      for (const [k, b] of Object.entries(snap.buffers[i])) {
+        const cur = live[k];
+        if (b === null) next[k] = null;
+        else if (cur && cur.length === b.length) next[k] = (cur.set(b), cur);
+        else next[k] = Float32Array.from(b);
+      }
+      this.setBuffers(i, next);
+    });
   }
 
   protected abstract update(i: number, arena: ParamArena): void;

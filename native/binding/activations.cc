@@ -26,15 +26,6 @@ Act kind_arg(const Napi::CallbackInfo& info, size_t i) {
   type_error(info.Env(), kKindList, "kind", v);
 }
 
-// a·b·c as an element count; RangeError when it could not be the length of any array.
-size_t count(const Napi::CallbackInfo& info, int64_t a, int64_t b, int64_t c, const char* what) {
-  const double d = (double)a * (double)b * (double)c;
-  if (d > 4294967296.0)
-    range_error(info.Env(), "at most 2^32 elements", what, std::to_string((long long)a) + " x " +
-                std::to_string((long long)b) + " x " + std::to_string((long long)c));
-  return (size_t)a * (size_t)b * (size_t)c;
-}
-
 // activation(kind, y, x, n, alpha)
 Napi::Value Activation(const Napi::CallbackInfo& info) {
   const Act kind = kind_arg(info, 0);
@@ -63,7 +54,7 @@ Napi::Value ActivationBackward(const Napi::CallbackInfo& info) {
 Napi::Value MaxoutForward(const Napi::CallbackInfo& info) {
   const int64_t rows = size_arg(info, 3, "rows", 0), units = size_arg(info, 4, "units", 1),
                 pieces = size_arg(info, 5, "pieces", 1);
-  const size_t m = count(info, rows, units, 1, "rows x units"), mz = count(info, rows, units, pieces, "z");
+  const size_t m = mul(info.Env(), "rows x units", {rows, units}), mz = mul(info.Env(), "z", {rows, units, pieces});
   float* y = f32(info, 0, "y", m);
   int32_t* argmax = i32(info, 1, "argmax", m);
   const float* z = f32(info, 2, "z", mz);
@@ -75,7 +66,7 @@ Napi::Value MaxoutForward(const Napi::CallbackInfo& info) {
 Napi::Value MaxoutBackward(const Napi::CallbackInfo& info) {
   const int64_t rows = size_arg(info, 3, "rows", 0), units = size_arg(info, 4, "units", 1),
                 pieces = size_arg(info, 5, "pieces", 1);
-  const size_t m = count(info, rows, units, 1, "rows x units"), mz = count(info, rows, units, pieces, "dz");
+  const size_t m = mul(info.Env(), "rows x units", {rows, units}), mz = mul(info.Env(), "dz", {rows, units, pieces});
   float* dz = f32(info, 0, "dz", mz);
   const int32_t* argmax = i32(info, 1, "argmax", m);
   const float* dy = f32(info, 2, "dy", m);
@@ -87,7 +78,7 @@ Napi::Value MaxoutBackward(const Napi::CallbackInfo& info) {
 Napi::Value BiasAdd(const Napi::CallbackInfo& info) {
   const int64_t outer = size_arg(info, 2, "outer", 0), channels = size_arg(info, 3, "channels", 1),
                 inner = size_arg(info, 4, "inner", 1);
-  float* y = f32(info, 0, "y", count(info, outer, channels, inner, "y"));
+  float* y = f32(info, 0, "y", mul(info.Env(), "y", {outer, channels, inner}));
   const float* bias = f32(info, 1, "bias", (size_t)channels);
   bias_add(y, bias, outer, channels, inner);
   return info.Env().Undefined();
@@ -98,7 +89,7 @@ Napi::Value BiasBackward(const Napi::CallbackInfo& info) {
   const int64_t outer = size_arg(info, 2, "outer", 0), channels = size_arg(info, 3, "channels", 1),
                 inner = size_arg(info, 4, "inner", 1);
   float* db = f32(info, 0, "db", (size_t)channels);
-  const float* dy = f32(info, 1, "dy", count(info, outer, channels, inner, "dy"));
+  const float* dy = f32(info, 1, "dy", mul(info.Env(), "dy", {outer, channels, inner}));
   bias_backward(db, dy, outer, channels, inner);
   return info.Env().Undefined();
 }

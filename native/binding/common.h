@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 
 namespace mb::glue {
@@ -127,7 +128,28 @@ inline int64_t prop_size(Napi::Env env, const Napi::Object& o, const char* key, 
   return (int64_t)d;
 }
 
-// Product of sizes, checked against overflow of 2^53 (lengths beyond that cannot exist anyway).
-inline size_t mul(int64_t a, int64_t b) { return (size_t)a * (size_t)b; }
+// The one checked multiply of the glue: the product of sizes as an element count, or a RangeError
+// "Expected at most 2^32 elements for <name> but received a x b x ..." when it is larger. No typed
+// array handed to the glue is longer, and with every product of sizes bounded so, the kernels'
+// int64 index arithmetic cannot overflow. Exact: each step checks before it multiplies.
+constexpr uint64_t kMaxElements = uint64_t(1) << 32;
+
+inline size_t mul(Napi::Env env, const char* name, std::initializer_list<int64_t> dims) {
+  uint64_t acc = 1;
+  bool over = false;
+  for (int64_t d : dims) {
+    if (d < 0 || (d != 0 && acc > kMaxElements / (uint64_t)d)) {
+      over = true;
+      break;
+    }
+    acc *= (uint64_t)d;
+  }
+  if (over || acc > kMaxElements) {
+    std::string got;
+    for (int64_t d : dims) got += (got.empty() ? "" : " x ") + std::to_string((long long)d);
+    range_error(env, "at most 2^32 elements", name, got);
+  }
+  return (size_t)acc;
+}
 
 }  // namespace mb::glue

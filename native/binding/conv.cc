@@ -40,11 +40,12 @@ Conv2dShape conv_params(const Napi::CallbackInfo& info, size_t i) {
   if (eh <= 0 || ew <= 0) range_error(env, "a non-empty convolution output", "p", geom);
   if (p.oh != eh) range_error(env, "outH " + std::to_string(eh) + " (" + geom + ")", "outH", std::to_string(p.oh));
   if (p.ow != ew) range_error(env, "outW " + std::to_string(ew) + " (" + geom + ")", "outW", std::to_string(p.ow));
-  const double n = (double)p.n;
-  check_count(env, n * p.cin * p.h * p.w, "p", geom);
-  check_count(env, n * p.cout * p.oh * p.ow, "p", geom);
-  check_count(env, (double)p.cin * p.kh * p.kw * (double)p.oh * p.ow * (double)(num_threads() + 1), "p", geom);
-  check_count(env, (double)p.cout * p.cin * p.kh * p.kw * (double)(num_threads() + 1), "p", geom);
+  // Every count the kernels index with, the workspace of one im2col buffer per thread included.
+  const int64_t threads = num_threads() + 1;
+  mul(env, "x", {p.n, p.cin, p.h, p.w});
+  mul(env, "y", {p.n, p.cout, p.oh, p.ow});
+  mul(env, "workspace", {p.cin, p.kh, p.kw, p.oh, p.ow, threads});
+  mul(env, "w", {p.cout, p.cin, p.kh, p.kw, threads});
   return p;
 }
 
@@ -59,25 +60,25 @@ Napi::Value Conv2dWorkspaceSize(const Napi::CallbackInfo& info) {
 
 Napi::Value Im2col(const Napi::CallbackInfo& info) {
   Conv2dShape p = conv_params(info, 2);
-  float* cols = f32(info, 0, "cols", mul(p.cin * p.kh * p.kw, p.oh * p.ow));
-  const float* x = f32(info, 1, "x", mul(p.cin, p.h * p.w));
+  float* cols = f32(info, 0, "cols", mul(info.Env(), "cols", {p.cin, p.kh, p.kw, p.oh, p.ow}));
+  const float* x = f32(info, 1, "x", mul(info.Env(), "x", {p.cin, p.h, p.w}));
   im2col(cols, x, p);
   return info.Env().Undefined();
 }
 
 Napi::Value Col2im(const Napi::CallbackInfo& info) {
   Conv2dShape p = conv_params(info, 2);
-  float* dx = f32(info, 0, "dx", mul(p.cin, p.h * p.w));
-  const float* cols = f32(info, 1, "cols", mul(p.cin * p.kh * p.kw, p.oh * p.ow));
+  float* dx = f32(info, 0, "dx", mul(info.Env(), "x", {p.cin, p.h, p.w}));
+  const float* cols = f32(info, 1, "cols", mul(info.Env(), "cols", {p.cin, p.kh, p.kw, p.oh, p.ow}));
   col2im(dx, cols, p);
   return info.Env().Undefined();
 }
 
 Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   Conv2dShape p = conv_params(info, 5);
-  float* y = f32(info, 0, "y", mul(p.n * p.cout, p.oh * p.ow));
-  const float* x = f32(info, 1, "x", mul(p.n * p.cin, p.h * p.w));
-  const float* w = f32(info, 2, "w", mul(p.cout * p.cin, p.kh * p.kw));
+  float* y = f32(info, 0, "y", mul(info.Env(), "y", {p.n, p.cout, p.oh, p.ow}));
+  const float* x = f32(info, 1, "x", mul(info.Env(), "x", {p.n, p.cin, p.h, p.w}));
+  const float* w = f32(info, 2, "w", mul(info.Env(), "w", {p.cout, p.cin, p.kh, p.kw}));
   const float* bias = f32_opt(info, 3, "bias", (size_t)p.cout);
   float* ws = f32(info, 4, "workspace", conv2d_workspace_min(p));
   conv2d_forward(y, x, w, bias, ws, f32_len(info, 4), p);
@@ -86,12 +87,12 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
 
 Napi::Value Conv2dBackward(const Napi::CallbackInfo& info) {
   Conv2dShape p = conv_params(info, 7);
-  float* dx = f32_opt(info, 0, "dx", mul(p.n * p.cin, p.h * p.w));
-  float* dw = f32(info, 1, "dw", mul(p.cout * p.cin, p.kh * p.kw));
+  float* dx = f32_opt(info, 0, "dx", mul(info.Env(), "x", {p.n, p.cin, p.h, p.w}));
+  float* dw = f32(info, 1, "dw", mul(info.Env(), "w", {p.cout, p.cin, p.kh, p.kw}));
   float* db = f32_opt(info, 2, "db", (size_t)p.cout);
-  const float* x = f32(info, 3, "x", mul(p.n * p.cin, p.h * p.w));
-  const float* w = f32(info, 4, "w", mul(p.cout * p.cin, p.kh * p.kw));
-  const float* dy = f32(info, 5, "dy", mul(p.n * p.cout, p.oh * p.ow));
+  const float* x = f32(info, 3, "x", mul(info.Env(), "x", {p.n, p.cin, p.h, p.w}));
+  const float* w = f32(info, 4, "w", mul(info.Env(), "w", {p.cout, p.cin, p.kh, p.kw}));
+  const float* dy = f32(info, 5, "dy", mul(info.Env(), "y", {p.n, p.cout, p.oh, p.ow}));
   float* ws = f32(info, 6, "workspace", conv2d_workspace_min(p));
   conv2d_backward(dx, dw, db, x, w, dy, ws, f32_len(info, 6), p);
   return info.Env().Undefined();

@@ -28,10 +28,10 @@ GemmArgs parse(const Napi::CallbackInfo& info) {
   g.n = size_arg(info, 3, "n");
   g.k = size_arg(info, 4, "k");
   g.alpha = (float)num_arg(info, 5, "alpha");
-  g.a = f32(info, 6, "a", mul(g.m, g.k));
-  g.b = f32(info, 7, "b", mul(g.k, g.n));
+  g.a = f32(info, 6, "a", mul(info.Env(), "a", {g.m, g.k}));
+  g.b = f32(info, 7, "b", mul(info.Env(), "b", {g.k, g.n}));
   g.beta = (float)num_arg(info, 8, "beta");
-  g.c = f32(info, 9, "c", mul(g.m, g.n));
+  g.c = f32(info, 9, "c", mul(info.Env(), "c", {g.m, g.n}));
   return g;
 }
 

@@ -21,12 +21,6 @@ inline Napi::Object params_object(const Napi::CallbackInfo& info, size_t i, cons
   return v.As<Napi::Object>();
 }
 
-// Rejects shapes whose element counts could overflow the index arithmetic (no real buffer is that big).
-inline void check_count(Napi::Env env, double count, const char* name, const std::string& shape) {
-  if (count > 4503599627370496.0)  // 2^52
-    range_error(env, "a shape with fewer than 2^52 elements", name, shape);
-}
-
 // floor((size + 2 pad - dil (k - 1) - 1) / stride) + 1, or <= 0 for an empty output.
 inline int64_t out_size(int64_t size, int64_t k, int64_t stride, int64_t pad, int64_t dil) {
   const int64_t num = size + 2 * pad - dil * (k - 1) - 1;

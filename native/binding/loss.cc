@@ -42,16 +42,10 @@ Labels labels_arg(const Napi::CallbackInfo& info, size_t i, int64_t n, int64_t k
   return out;
 }
 
-size_t rows_by(const Napi::CallbackInfo& info, int64_t n, int64_t k) {
-  if ((double)n * (double)k > 4294967296.0)
-    range_error(info.Env(), "at most 2^32 elements", "n x k", std::to_string((long long)n) + " x " + std::to_string((long long)k));
-  return (size_t)n * (size_t)k;
-}
-
 // softmaxCrossEntropy(probs, logits, labels, n, k) -> mean loss
 Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
   const int64_t n = size_arg(info, 3, "n", 1), k = size_arg(info, 4, "k", 1);
-  const size_t nk = rows_by(info, n, k);
+  const size_t nk = mul(info.Env(), "n x k", {n, k});
   float* probs = f32(info, 0, "probs", nk);
   const float* logits = f32(info, 1, "logits", nk);
   const Labels l = labels_arg(info, 2, n, k);
@@ -63,7 +57,7 @@ Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
 // softmaxCrossEntropyBackward(dlogits, probs, labels, n, k, scale)
 Napi::Value SoftmaxCrossEntropyBackward(const Napi::CallbackInfo& info) {
   const int64_t n = size_arg(info, 3, "n", 1), k = size_arg(info, 4, "k", 1);
-  const size_t nk = rows_by(info, n, k);
+  const size_t nk = mul(info.Env(), "n x k", {n, k});
   float* dlogits = f32(info, 0, "dlogits", nk);
   const float* probs = f32(info, 1, "probs", nk);
   const Labels l = labels_arg(info, 2, n, k);

@@ -22,7 +22,14 @@ size_t nci(const Napi::CallbackInfo& info, size_t i, int64_t& n, int64_t& c, int
   n = size_arg(info, i, "n");
   c = size_arg(info, i + 1, "c");
   inner = size_arg(info, i + 2, "inner");
-  return mul(mul(n, c), inner);
+  return mul(info.Env(), "n x c x inner", {n, c, inner});
+}
+
+// Training-mode BatchNorm needs more than one value per channel: n·inner >= 2.
+void check_per_channel(const Napi::CallbackInfo& info, int64_t n, int64_t inner) {
+  const size_t per = mul(info.Env(), "n x inner", {n, inner});
+  if (per < 2)
+    range_error(info.Env(), "more than 1 value per channel in training mode", "n·inner", std::to_string(per));
 }
 
 int64_t groups_arg(const Napi::CallbackInfo& info, size_t i, int64_t c) {
@@ -38,9 +45,7 @@ Napi::Value BatchNormForward(const Napi::CallbackInfo& info) {
   int64_t n, c, inner;
   const size_t total = nci(info, 7, n, c, inner);
   const float eps = eps_arg(info, 10);
-  if (n * inner < 2)
-    range_error(info.Env(), "more than 1 value per channel in training mode", "n·inner",
-                std::to_string(n * inner));
+  check_per_channel(info, n, inner);
   float* y = f32(info, 0, "y", total);
   float* mean = f32(info, 1, "mean", c);
   float* var = f32(info, 2, "variance", c);
@@ -72,9 +77,7 @@ template <bool Ref>
 Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
   int64_t n, c, inner;
   const size_t total = nci(info, 8, n, c, inner);
-  if (n * inner < 2)
-    range_error(info.Env(), "more than 1 value per channel in training mode", "n·inner",
-                std::to_string(n * inner));
+  check_per_channel(info, n, inner);
   float* dx = f32(info, 0, "dx", total);
   float* dgamma = f32_opt(info, 1, "dgamma", c);
   float* dbeta = f32_opt(info, 2, "dbeta", c);
@@ -95,8 +98,8 @@ Napi::Value GroupNormForward(const Napi::CallbackInfo& info) {
   const int64_t groups = groups_arg(info, 9, c);
   const float eps = eps_arg(info, 10);
   float* y = f32(info, 0, "y", total);
-  float* mean = f32(info, 1, "mean", mul(n, groups));
-  float* rstd = f32(info, 2, "rstd", mul(n, groups));
+  float* mean = f32(info, 1, "mean", mul(info.Env(), "n x groups", {n, groups}));
+  float* rstd = f32(info, 2, "rstd", mul(info.Env(), "n x groups", {n, groups}));
   const float* x = f32(info, 3, "x", total);
   const float* gamma = f32_opt(info, 4, "gamma", c);
   const float* beta = f32_opt(info, 5, "beta", c);
@@ -115,8 +118,8 @@ Napi::Value GroupNormBackward(const Napi::CallbackInfo& info) {
   float* dbeta = f32_opt(info, 2, "dbeta", c);
   const float* dy = f32(info, 3, "dy", total);
   const float* x = f32(info, 4, "x", total);
-  const float* mean = f32(info, 5, "mean", mul(n, groups));
-  const float* rstd = f32(info, 6, "rstd", mul(n, groups));
+  const float* mean = f32(info, 5, "mean", mul(info.Env(), "n x groups", {n, groups}));
+  const float* rstd = f32(info, 6, "rstd", mul(info.Env(), "n x groups", {n, groups}));
   const float* gamma = f32_opt(info, 7, "gamma", c);
   (Ref ? group_norm_backward_ref : group_norm_backward)(dx, dgamma, dbeta, dy, x, mean, rstd, gamma, n, c, inner, groups);
   return info.Env().Undefined();

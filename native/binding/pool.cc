@@ -39,46 +39,47 @@ Pool2dShape pool_params(const Napi::CallbackInfo& info, size_t i) {
   if (eh <= 0 || ew <= 0) range_error(env, "a non-empty pooling output", "p", geom);
   if (p.oh != eh) range_error(env, "outH " + std::to_string(eh) + " (" + geom + ")", "outH", std::to_string(p.oh));
   if (p.ow != ew) range_error(env, "outW " + std::to_string(ew) + " (" + geom + ")", "outW", std::to_string(p.ow));
-  if ((double)p.h * p.w > 2147483647.0)
+  if (mul(env, "h x w", {p.h, p.w}) > 2147483647u)
     range_error(env, "an input plane of fewer than 2^31 elements (argmax is Int32)", "p", geom);
-  check_count(env, (double)p.n * p.c * p.h * p.w, "p", geom);
+  mul(env, "x", {p.n, p.c, p.h, p.w});
+  mul(env, "y", {p.n, p.c, p.oh, p.ow});
   return p;
 }
 
 Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
   Pool2dShape p = pool_params(info, 3);
-  const size_t out = mul(p.n * p.c, p.oh * p.ow);
+  const size_t out = mul(info.Env(), "y", {p.n, p.c, p.oh, p.ow});
   float* y = f32(info, 0, "y", out);
   int32_t* argmax = i32(info, 1, "argmax", out);
-  const float* x = f32(info, 2, "x", mul(p.n * p.c, p.h * p.w));
+  const float* x = f32(info, 2, "x", mul(info.Env(), "x", {p.n, p.c, p.h, p.w}));
   max_pool2d_forward(y, argmax, x, p);
   return info.Env().Undefined();
 }
 
 Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
   Pool2dShape p = pool_params(info, 3);
-  const size_t out = mul(p.n * p.c, p.oh * p.ow);
-  float* dx = f32(info, 0, "dx", mul(p.n * p.c, p.h * p.w));
+  const size_t out = mul(info.Env(), "y", {p.n, p.c, p.oh, p.ow});
+  float* dx = f32(info, 0, "dx", mul(info.Env(), "x", {p.n, p.c, p.h, p.w}));
   const int32_t* argmax = i32(info, 1, "argmax", out);
   const float* dy = f32(info, 2, "dy", out);
   if (!max_pool2d_backward(dx, argmax, dy, p))
-    range_error(info.Env(), "argmax entries in [0, " + std::to_string(p.h * p.w) + ")", "argmax",
+    range_error(info.Env(), "argmax entries in [0, " + std::to_string(mul(info.Env(), "h x w", {p.h, p.w})) + ")", "argmax",
                 "an entry outside that range");
   return info.Env().Undefined();
 }
 
 Napi::Value AvgPool2dForward(const Napi::CallbackInfo& info) {
   Pool2dShape p = pool_params(info, 2);
-  float* y = f32(info, 0, "y", mul(p.n * p.c, p.oh * p.ow));
-  const float* x = f32(info, 1, "x", mul(p.n * p.c, p.h * p.w));
+  float* y = f32(info, 0, "y", mul(info.Env(), "y", {p.n, p.c, p.oh, p.ow}));
+  const float* x = f32(info, 1, "x", mul(info.Env(), "x", {p.n, p.c, p.h, p.w}));
   avg_pool2d_forward(y, x, p);
   return info.Env().Undefined();
 }
 
 Napi::Value AvgPool2dBackward(const Napi::CallbackInfo& info) {
   Pool2dShape p = pool_params(info, 2);
-  float* dx = f32(info, 0, "dx", mul(p.n * p.c, p.h * p.w));
-  const float* dy = f32(info, 1, "dy", mul(p.n * p.c, p.oh * p.ow));
+  float* dx = f32(info, 0, "dx", mul(info.Env(), "x", {p.n, p.c, p.h, p.w}));
+  const float* dy = f32(info, 1, "dy", mul(info.Env(), "y", {p.n, p.c, p.oh, p.ow}));
   avg_pool2d_backward(dx, dy, p);
   return info.Env().Undefined();
 }

@@ -2,10 +2,11 @@ import { describe, it, expect } from 'vitest';
 import * as fs from 'fs';
 import * as path from 'path';
 import { native, js, randn, expectClose, fixture } from '../helpers';
+import { nativeAddon } from '../../lib/testing';
 import { gemm as jsGemm } from '../../lib/backend/js/gemm';
 
 // The raw addon exports: gemm (the Backend method) and gemmRef (naive, double accumulation).
-const addon = native as any;
+const addon = nativeAddon() as any;
 const TRANS: [boolean, boolean][] = [
   [false, false],
   [false, true],

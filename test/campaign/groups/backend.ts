@@ -33,8 +33,8 @@ const calls: [string, (b: Raw) => unknown, 'TypeError' | 'RangeError', string][]
   ['maxoutForward with a short z', (b) => b.maxoutForward(F(4), new Int32Array(4), F(4), 2, 2, 2), 'RangeError', 'for z'],
 ];
 
-const raw = (name: 'js' | 'native'): Raw => (name === 'js' ? mb.jsBackend() : mb.nativeBackend()) as unknown as Raw;
+const raw = (name: 'js' | 'native'): Raw => (name === 'js' ? mb.testing.jsBackend() : mb.testing.nativeBackend()) as unknown as Raw;
 const cases: Case[] = (['js', 'native'] as const).flatMap((backend) =>
-  calls.map(([name, call, error, names]): Case => ({ name: `${backend}Backend().${name}`, run: () => call(raw(backend)), error, names })),
+  calls.map(([name, call, error, names]): Case => ({ name: `testing.${backend}Backend().${name}`, run: () => call(raw(backend)), error, names })),
 );
 export default cases;

@@ -65,7 +65,7 @@ const cases: Case[] = [
   { name: 'EarlyStopping option typo', run: () => new mb.EarlyStopping(mlp(), { patients: 3 } as never), error: 'TypeError', names: "'patience'" },
   { name: 'fit(EarlyStopping monitoring an unlogged quantity)', run: () => cb([new mb.EarlyStopping(fitArgs().model, { monitor: 'valAccuracy' })]), error: 'RangeError', names: 'for EarlyStopping monitor' },
   // evaluate
-  { name: 'evaluate without options', run: () => mb.evaluate(mlp(), data().x, data().y, undefined as never), error: 'TypeError', names: 'for loss' },
+  { name: 'evaluate without options', run: () => mb.evaluate(mlp(), data().x, data().y, undefined as never), error: 'TypeError', names: 'for evaluate options' },
   { name: 'evaluate without loss', run: () => mb.evaluate(mlp(), data().x, data().y, {} as never), error: 'TypeError', names: 'for loss' },
   { name: "evaluate(loss 'ce')", run: () => mb.evaluate(mlp(), data().x, data().y, { loss: 'ce' as never }), error: 'TypeError', names: 'for loss' },
   { name: 'evaluate(null model)', run: () => mb.evaluate(null as never, data().x, data().y, evalOpts()), error: 'TypeError', names: 'for model' },

@@ -1,0 +1,34 @@
+/**
+ * minibatch's testing surface — NOT the public contract, and unchecked.
+ *
+ * `import { testing } from 'minibatch'` reaches the raw backends and the addon's test hooks, for
+ * tests and benchmarks that call kernels directly. Nothing here validates its input the way the
+ * public API does (shapes of models, finite values): both raw backends check only kinds, sizes and
+ * buffer lengths, with the same checks and messages (the native glue's, mirrored for js in
+ * lib/backend/js/checks.ts), so that no call can crash the process or read past a buffer.
+ * Use the layers, losses and optimizers (and their `backend` option) in applications.
+ */
+import { jsBackend, nativeBackend } from './backend/index';
+import { loadAddon, type NativeAddon } from './backend/native';
+
+export { jsBackend, nativeBackend };
+
+/** The addon's exports beyond the Backend contract: scalar references and baselines for tests. */
+export interface NativeTestHooks {
+  /** SIMD level chosen, CPU features, OpenMP and threads, as the addon sees them. */
+  nativeInfo(): { simd: 'avx512' | 'avx2' | 'scalar'; cpuAvx2: boolean; cpuAvx512: boolean; openmp: boolean; threads: number };
+  /** C = alpha·op(A)·op(B) + beta·C, the naive triple loop with double accumulation (the oracle). */
+  gemmRef(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array): void;
+  /** The scalar references of the norm kernels, behind the same argument checks. */
+  normReference: Record<'batchNormForward' | 'batchNormBackward' | 'groupNormForward' | 'groupNormBackward', (...args: any[]) => void>;
+  /** memcpy in static chunks over the threads: the bandwidth baseline of the benchmarks. */
+  copyBuffer(dst: Float32Array, src: Float32Array, n: number): void;
+}
+
+let addon: NativeAddon | null = null;
+
+/** The raw addon, every export included (throws, like nativeBackend(), when it cannot load). */
+export function nativeAddon(): NativeAddon & NativeTestHooks {
+  nativeBackend(); // the clear error when the addon cannot load
+  return (addon ??= loadAddon()) as NativeAddon & NativeTestHooks;
+}

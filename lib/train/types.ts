@@ -1,0 +1,111 @@
+/**
+ * The trainer's public types: what fit / evaluate / predict take and give back.
+ */
+import type { Tensor } from '../tensor';
+
+/**
+ * A loss as lib/losses.ts defines them: forward returns the mean loss of a batch, backward its
+ * gradient with respect to the input. `targets` (the stock losses set it) says what targets the
+ * loss takes, so the trainer checks the whole y once, before the first step changes anything:
+ * 'classes' for one class index per row, 'sameShape' for a tensor of the output's shape.
+ */
+export interface LossFn {
+  forward(input: Tensor, target: any): number;
+  backward(): Tensor;
+  readonly targets?: 'classes' | 'sameShape';
+}
+
+/**
+ * An optimizer over the model's parameter arena. fit calls step() once a step and zeroes the
+ * model's gradients itself (once a step); a stock Optimizer's buffers and step count are also
+ * part of what the NaN guard rolls back.
+ */
+export interface OptimizerLike {
+  step(): void;
+  zeroGrad(): void;
+}
+
+export type Metric = 'accuracy';
+/** Class indices, one per sample. */
+export type Labels = Int32Array | Uint8Array | number[];
+/** Class indices, or regression targets (a tensor with one row per sample). */
+export type Targets = Labels | Tensor | Float32Array | number[][];
+
+/** What an epoch logs; the history and the progress line use these same names. */
+export interface Logs {
+  loss: number;
+  accuracy?: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  [k: string]: number | undefined;
+}
+
+export interface Callback {
+  onTrainBegin?(): void | Promise<void>;
+  onTrainEnd?(logs: Logs | null): void | Promise<void>;
+  onEpochBegin?(epoch: number): void | Promise<void>;
+  onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
+  onBatchEnd?(batch: number, logs: { loss: number; size: number }): void | Promise<void>;
+  /** Set by a callback to end training after the current epoch. */
+  stopTraining?: boolean;
+}
+
+/** A writable stream for the progress output (process.stdout by default). */
+export interface ProgressStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+export interface FitOptions {
+  /** Passes over the training data. Default 1. */
+  epochs?: number;
+  /** Samples per step: 1 is SGD, N is full-batch descent. Default 32 (or N when smaller). */
+  batchSize?: number;
+  /** Reshuffle the training data every epoch (seeded). Default true. */
+  shuffle?: boolean;
+  /** Fraction in [0, 1) held out for validation, taken after one seeded shuffle. Default 0. */
+  validationSplit?: number;
+  /** Explicit validation data [x, y] (takes precedence over validationSplit). */
+  validationData?: [unknown, Targets];
+  /** The loss. Required. */
+  loss: LossFn;
+  /** The optimizer over model.parameters(). Required. */
+  optimizer: OptimizerLike;
+  /** Metrics besides the loss. Default: none. */
+  metrics?: Metric[];
+  callbacks?: Callback[];
+  /** Seed of the shuffling generator. Default 0. */
+  seed?: number;
+  /** Skip the last incomplete batch of each epoch. Default false. */
+  dropLast?: boolean;
+  /** 0 silent, 1 progress bar on a terminal (one line per epoch otherwise), 2 one line per epoch. Default 1. */
+  verbose?: 0 | 1 | 2;
+  /** Where progress goes. Default process.stdout. */
+  output?: ProgressStream;
+}
+
+export interface History {
+  epoch: number[];
+  history: { loss: number[]; accuracy?: number[]; valLoss?: number[]; valAccuracy?: number[] };
+}
+
+export interface EvaluateOptions {
+  loss: LossFn;
+  /** Samples per forward pass. Default 256. */
+  batchSize?: number;
+  metrics?: Metric[];
+}
+
+export interface PredictOptions {
+  /** Rows per forward pass. Default 256. */
+  batchSize?: number;
+  /** Reject NaN and infinite inputs, naming the row (one pass over x). Default true. */
+  checkFinite?: boolean;
+}
+
+/** evaluate's result: the loss, and accuracy when it was asked for. */
+export interface EvaluateResult {
+  loss: number;
+  accuracy?: number;
+}

@@ -1,0 +1,123 @@
+// fit's NaN/Inf guard with the stock losses and BatchNorm: a diverging run stops with
+// NonFiniteLossError naming epoch and step, and the weights, every buffer (running statistics,
+// num_batches_tracked) and the optimizer's state are back at the last good step; targets the loss
+// cannot take are refused before any state changes.
+import { describe, it, expect } from 'vitest';
+import {
+  Sequential, Linear, ReLU, BatchNorm1d, CrossEntropyLoss, MSELoss, BCEWithLogitsLoss, MultiMarginLoss,
+  SGD, Adam, fit, predict, NonFiniteLossError, tensor,
+} from '../lib/index';
+import { rng } from './helpers';
+
+function data(n: number, seed: number) {
+  const r = rng(seed);
+  const x = new Float32Array(n * 6);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    y[i] = i % 3;
+    for (let j = 0; j < 6; j++) x[i * 6 + j] = (j % 3 === y[i] ? 2 : 0) + (r() - 0.5);
+  }
+  return { x: tensor(x, [n, 6]), y };
+}
+
+const model = (out = 3) =>
+  new Sequential([new Linear({ inFeatures: 6, outFeatures: 8 }), new BatchNorm1d({ numFeatures: 8 }), new ReLU(), new Linear({ inFeatures: 8, outFeatures: out })], { inputShape: [6], seed: 3 });
+
+/** Everything a step changes, copied: parameters, buffers, optimizer state. */
+function state(m: Sequential, opt: SGD | Adam) {
+  return {
+    params: Array.from(m.parameters().data),
+    buffers: m.layers.flatMap((l) => l.buffers().map((b) => Array.from(b.data))),
+    opt: JSON.stringify(opt.stateDict()),
+  };
+}
+
+const cases: [string, (o: number) => any, (y: Int32Array) => any][] = [
+  ['CrossEntropyLoss', () => new CrossEntropyLoss(), (y) => y],
+  ['MultiMarginLoss', () => new MultiMarginLoss(), (y) => y],
+  ['MSELoss', () => new MSELoss(), (y) => tensor(Float32Array.from({ length: y.length * 3 }, (_, i) => (i % 3 === y[Math.floor(i / 3)] ? 1 : 0)), [y.length, 3])],
+  ['BCEWithLogitsLoss', () => new BCEWithLogitsLoss(), (y) => tensor(Float32Array.from({ length: y.length * 3 }, (_, i) => (i % 3 === y[Math.floor(i / 3)] ? 1 : 0)), [y.length, 3])],
+];
+
+describe('the NaN guard with the stock losses and BatchNorm', () => {
+  for (const [name, mkLoss, targets] of cases) {
+    for (const Opt of [SGD, Adam]) {
+      it(`${name}, ${Opt.name} with lr 1e30: NonFiniteLossError, everything back at the last good step`, async () => {
+        const { x, y } = data(40, 5);
+        const m = model();
+        const opt = Opt === SGD ? new SGD(m.parameters(), { lr: 1e30, momentum: 0.9 }) : new Adam(m.parameters(), { lr: 1e30 });
+        // states[k]: after k steps (states[0] before training)
+        const states = [state(m, opt)];
+        const err = await fit(m, x, targets(y), {
+          epochs: 20, batchSize: 10, loss: mkLoss(3), optimizer: opt, verbose: 0, shuffle: false,
+          callbacks: [{ onBatchEnd: () => void states.push(state(m, opt)) }],
+        }).catch((e) => e);
+        expect(err).toBeInstanceOf(NonFiniteLossError);
+        const g = Number(/global step (\d+)/.exec(err.message)![1]);
+        expect(err.message).toMatch(new RegExp(`^Training stopped: .* at epoch ${err.epoch + 1}, step ${err.step + 1} \\(global step ${g}\\)`));
+        expect(err.epoch * 4 + err.step + 1).toBe(g);
+        // the failing step g found the update of step g - 1 diverged: back to before step g - 1
+        const want = states[Math.max(0, g - 2)];
+        const got = state(m, opt);
+        expect(got.params).toEqual(want.params);
+        expect(got.buffers).toEqual(want.buffers);
+        expect(got.opt).toEqual(want.opt);
+        expect(got.params.every(Number.isFinite) && got.buffers.flat().every(Number.isFinite)).toBe(true);
+        // the model still predicts finite values, and its own state dict reloads
+        const p = await predict(m, x);
+        expect(p.data.every(Number.isFinite)).toBe(true);
+        const again = model();
+        again.loadStateDict(m.stateDict());
+        expect(Array.from(again.parameters().data)).toEqual(got.params);
+      });
+    }
+  }
+
+  it('a non-finite parameter after the last step of an epoch is caught and rolled back too', async () => {
+    const { x, y } = data(10, 6);
+    const m = model();
+    const opt = new SGD(m.parameters(), { lr: 0.1 });
+    const before = state(m, opt);
+    // an optimizer whose one and only update writes NaN (no later forward would see it)
+    const nanOpt = { step: () => void m.parameters().data.fill(NaN), zeroGrad: () => {} };
+    const err = await fit(m, x, y, { epochs: 1, batchSize: 10, loss: new CrossEntropyLoss(), optimizer: nanOpt, verbose: 0 }).catch((e) => e);
+    expect(err).toBeInstanceOf(NonFiniteLossError);
+    expect(err.message).toMatch(/a parameter became NaN or infinite at epoch 1, step 1 \(global step 1\)/);
+    expect(state(m, opt).params).toEqual(before.params);
+    expect(state(m, opt).buffers).toEqual(before.buffers);
+  });
+});
+
+describe('targets the loss cannot take are refused before any state changes', () => {
+  const { x, y } = data(20, 7);
+  const runs: [string, () => Promise<unknown>, string][] = [
+    ['class labels for MSELoss', () => fit(m0, x, y, opts(new MSELoss())), "Expected a target tensor with rows of shape [3] (the model's output) for this loss for y but received class indices"],
+    ['targets of another shape for MSELoss', () => fit(m0, x, tensor(new Float32Array(40), [20, 2]), opts(new MSELoss())), "Expected rows of shape [3] (the model's output) for y but received rows of shape [2]"],
+    ['a target tensor for CrossEntropyLoss', () => fit(m0, x, tensor(new Float32Array(60), [20, 3]), opts(new CrossEntropyLoss())), 'Expected class indices (Int32Array, Uint8Array or number[]) for this loss for y but received a target tensor with rows of shape [3]'],
+  ];
+  const m0 = model();
+  const o0 = new SGD(m0.parameters(), { lr: 0.1 });
+  function opts(loss: any) {
+    return { loss, optimizer: o0, verbose: 0 as const, batchSize: 10 };
+  }
+  for (const [what, run, message] of runs) {
+    it(what, async () => {
+      const before = state(m0, o0);
+      const err: any = await run().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect(err.message).toBe(message);
+      expect(state(m0, o0)).toEqual(before);
+    });
+  }
+
+  it('a custom loss that throws on its target: the step is undone before the error propagates', async () => {
+    const m = model();
+    const opt = new SGD(m.parameters(), { lr: 0.1, momentum: 0.9 });
+    const before = state(m, opt);
+    const picky = { forward: () => { throw new RangeError('Expected something else for target but received this'); }, backward: () => tensor([[0]]) };
+    const err = await fit(m, x, y, { loss: picky, optimizer: opt, verbose: 0, batchSize: 10 }).catch((e) => e);
+    expect(err).toBeInstanceOf(RangeError);
+    expect(err.message).toBe('Expected something else for target but received this');
+    expect(state(m, opt)).toEqual(before); // BatchNorm statistics and num_batches_tracked included
+  });
+});

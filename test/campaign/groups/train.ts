@@ -35,7 +35,7 @@ const cases: Case[] = [
   { name: 'fit(options 5)', run: () => { const a = fitArgs(); return mb.fit(a.model, a.x, a.y, 5 as never); }, error: 'TypeError', names: 'fit' },
   { name: 'fit(null model)', run: () => { const a = fitArgs(); return mb.fit(null as never, a.x, a.y, a.opts); }, error: 'TypeError', names: 'for model' },
   { name: 'fit(a layer as model)', run: () => { const a = fitArgs(); return mb.fit(new mb.ReLU() as never, a.x, a.y, a.opts); }, error: 'TypeError', names: 'for model' },
-  { name: 'fit(null x)', run: () => { const a = fitArgs(); return mb.fit(a.model, null, a.y, a.opts); }, error: 'TypeError', names: 'for x' },
+  { name: 'fit(null x)', run: () => { const a = fitArgs(); return mb.fit(a.model, null as never, a.y, a.opts); }, error: 'TypeError', names: 'for x' },
   { name: 'fit(x wrong features)', run: () => { const a = fitArgs(); return mb.fit(a.model, { data: F(24), shape: [8, 3] }, a.y, a.opts); }, error: 'RangeError', names: 'for x' },
   { name: 'fit(x NaN)', run: () => { const a = fitArgs(); a.x.data[5] = NaN; return mb.fit(a.model, a.x, a.y, a.opts); }, error: 'RangeError', names: 'for x (row 1, index 1)' },
   { name: 'fit(x 1-D)', run: () => { const a = fitArgs(); return mb.fit(a.model, F(32), a.y, a.opts); }, error: 'RangeError', names: 'for x' },
@@ -82,7 +82,7 @@ const cases: Case[] = [
   // predict
   { name: 'predict(null model)', run: () => mb.predict(null as never, data().x), error: 'TypeError', names: 'for model' },
   { name: 'predict(undefined model)', run: () => mb.predict(undefined as never, data().x), error: 'TypeError', names: 'for model' },
-  { name: 'predict(null x)', run: () => mb.predict(mlp(), null), error: 'TypeError', names: 'for x' },
+  { name: 'predict(null x)', run: () => mb.predict(mlp(), null as never), error: 'TypeError', names: 'for x' },
   { name: 'predict(x wrong features)', run: () => mb.predict(mlp(), { data: F(6), shape: [2, 3] }), error: 'RangeError', names: 'for x' },
   { name: 'predict(x NaN)', run: () => mb.predict(mlp(), { data: F(8, NaN), shape: [2, 4] }), error: 'RangeError', names: 'for x' },
   { name: 'predict(x 1-D)', run: () => mb.predict(mlp(), F(4)), error: 'RangeError', names: 'for x' },

@@ -16,7 +16,6 @@ export interface MnistSplit {
 export function loadMnist({ nTrain = 8000, seed = 1234 } = {}): MnistSplit {
   const rows: { data: number[]; offset: number; label: number }[] = [];
   for (let d = 0; d < 10; d++) {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
     const raw: number[] = require(`mnist/src/digits/${d}.json`).data;
     for (let off = 0; off + 784 <= raw.length; off += 784) rows.push({ data: raw, offset: off, label: d });
   }

@@ -256,3 +256,10 @@ export function fromConfig(cfg: Record<string, unknown>): Initializer {
 export function isInitializer(v: unknown): v is Initializer {
   return !!v && typeof v === 'object' && typeof (v as Initializer).fill === 'function';
 }
+
+/** Checks an initializer option: undefined (the layer's default) or an Initializer. */
+export function checkInit(v: unknown, name: string): Initializer | undefined {
+  if (v === undefined) return undefined;
+  if (!isInitializer(v)) fail('type', 'initializer (e.g. kaimingNormal())', name, describe(v));
+  return v;
+}

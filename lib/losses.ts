@@ -12,22 +12,24 @@
  * Sums are accumulated in double precision; the logistic and softmax forms are the stable ones.
  */
 import type { Backend, BackendName, LabelArray } from './backend/types';
-import { resolveBackend } from './backend/index';
-import { checkFiniteData, toTensor, type NestedArray, type Tensor } from './tensor';
+import { checkBackend, getBackend } from './backend/index';
+import { checkFiniteData, sameShape, toTensor, type NestedArray, type Tensor } from './tensor';
 import { checkLabels, checkNumber, checkOptions, describe, fail, formatShape } from './validate';
 
 /** Class indices: one integer in [0, C) per row. */
-export type ClassTargets = Int32Array | Uint8Array | number[];
+export type Labels = Int32Array | Uint8Array | number[];
 
-export interface Loss<T> {
+/**
+ * The one loss interface, of the stock losses and of the trainer: forward returns the mean loss of
+ * a batch (and keeps what backward needs), backward the gradient with respect to the input.
+ * `targets` (the stock losses set it) says what targets the loss takes, so fit checks the whole y
+ * once, before the first step changes anything: 'classes' for one class index per row, 'sameShape'
+ * for a tensor of the output's shape.
+ */
+export interface Loss<T = any> {
   forward(input: Tensor | NestedArray, target: T): number;
   backward(): Tensor;
-}
-
-function checkBackendOption(b: unknown): BackendName | Backend | undefined {
-  if (b === undefined || b === 'js' || b === 'native') return b;
-  if (b !== null && typeof b === 'object' && typeof (b as Backend).softmaxCrossEntropy === 'function') return b as Backend;
-  return fail('type', "'js', 'native' or a Backend object", 'backend', describe(b));
+  readonly targets?: 'classes' | 'sameShape';
 }
 
 function input2d(x: unknown, who: string): Tensor {
@@ -65,11 +67,11 @@ export interface CrossEntropyLossArgs {
  * Softmax cross-entropy over class scores [N, C] and class indices [N] (torch.nn.CrossEntropyLoss):
  * mean over the batch of −log softmax(x_i)[y_i]. Gradient: (softmax(x) − onehot(y)) / N.
  */
-export class CrossEntropyLoss implements Loss<ClassTargets> {
+export class CrossEntropyLoss implements Loss<Labels> {
   /** The targets this loss takes (the trainer checks y against it up front). */
   readonly targets = 'classes' as const;
   readonly labelSmoothing: number;
-  private readonly backendOpt: BackendName | Backend | undefined;
+  private readonly backendOpt: Backend | undefined;
   private probs = new GradBuffer();
   private grad = new GradBuffer();
   private state: { probs: Float32Array; labels: LabelArray; n: number; c: number } | null = null;
@@ -78,15 +80,15 @@ export class CrossEntropyLoss implements Loss<ClassTargets> {
     checkOptions(args, ['labelSmoothing', 'backend'], 'CrossEntropyLoss');
     this.labelSmoothing = args.labelSmoothing === undefined ? 0 : checkNumber(args.labelSmoothing, 'labelSmoothing', 0, 1, 'number in [0, 1)');
     if (this.labelSmoothing >= 1) fail('range', 'number in [0, 1)', 'labelSmoothing', describe(this.labelSmoothing));
-    this.backendOpt = checkBackendOption(args.backend);
+    this.backendOpt = checkBackend(args.backend);
   }
 
-  forward(input: Tensor | NestedArray, target: ClassTargets): number {
+  forward(input: Tensor | NestedArray, target: Labels): number {
     const x = input2d(input, 'CrossEntropyLoss');
     const [n, c] = x.shape;
     const labels = checkLabels(target, 'target', n, c);
     const probs = this.probs.get(n * c);
-    let loss = resolveBackend(this.backendOpt).softmaxCrossEntropy(probs, x.data, labels, n, c);
+    let loss = (this.backendOpt ?? getBackend()).softmaxCrossEntropy(probs, x.data, labels, n, c);
     const eps = this.labelSmoothing;
     if (eps > 0) {
       // Smoothing term: mean over classes of −log p_j = logsumexp(x_i) − mean_j x_ij, per row.
@@ -113,7 +115,7 @@ export class CrossEntropyLoss implements Loss<ClassTargets> {
     if (!this.state) return noForward('CrossEntropyLoss');
     const { probs, labels, n, c } = this.state;
     const dx = this.grad.get(n * c);
-    resolveBackend(this.backendOpt).softmaxCrossEntropyBackward(dx, probs, labels, n, c, 1 / n);
+    (this.backendOpt ?? getBackend()).softmaxCrossEntropyBackward(dx, probs, labels, n, c, 1 / n);
     const eps = this.labelSmoothing;
     if (eps > 0) {
       // target q = (1 − ε)·onehot + ε/C, so dx = (p − q)/N = (p − onehot)/N + ε·(onehot − 1/C)/N.
@@ -139,8 +141,7 @@ function sameShapeTarget(input: unknown, target: unknown): [Tensor, Tensor] {
   const x = toTensor(input, 'input');
   checkFiniteData(x, 'input');
   const t = toTensor(target, 'target');
-  const same = t.shape.length === x.shape.length && t.shape.every((d, i) => d === x.shape[i]);
-  if (!same) fail('range', `target of shape ${formatShape(x.shape)} (the input's shape)`, 'target', `shape ${formatShape(t.shape)}`);
+  if (!sameShape(t.shape, x.shape)) fail('range', `target of shape ${formatShape(x.shape)} (the input's shape)`, 'target', `shape ${formatShape(t.shape)}`);
   checkFiniteData(t, 'target');
   return [x, t];
 }
@@ -154,7 +155,7 @@ export class MSELoss implements Loss<Tensor | NestedArray> {
 
   constructor(args: ElementwiseLossArgs = {}) {
     checkOptions(args, ['backend'], 'MSELoss');
-    checkBackendOption(args.backend);
+    checkBackend(args.backend);
   }
 
   forward(input: Tensor | NestedArray, target: Tensor | NestedArray): number {
@@ -194,7 +195,7 @@ export class BCEWithLogitsLoss implements Loss<Tensor | NestedArray> {
 
   constructor(args: ElementwiseLossArgs = {}) {
     checkOptions(args, ['backend'], 'BCEWithLogitsLoss');
-    checkBackendOption(args.backend);
+    checkBackend(args.backend);
   }
 
   forward(input: Tensor | NestedArray, target: Tensor | NestedArray): number {
@@ -241,7 +242,7 @@ export interface MultiMarginLossArgs {
  * Gradient of each active term m = margin − x_y + x_j > 0: +p·m^(p−1)/(C·N) on x_j, the same
  * subtracted from x_y.
  */
-export class MultiMarginLoss implements Loss<ClassTargets> {
+export class MultiMarginLoss implements Loss<Labels> {
   /** The targets this loss takes (the trainer checks y against it up front). */
   readonly targets = 'classes' as const;
   readonly margin: number;
@@ -255,10 +256,10 @@ export class MultiMarginLoss implements Loss<ClassTargets> {
     const p = args.p === undefined ? 1 : args.p;
     if (p !== 1 && p !== 2) fail(typeof p === 'number' ? 'range' : 'type', '1 or 2', 'p', describe(p));
     this.p = p;
-    checkBackendOption(args.backend);
+    checkBackend(args.backend);
   }
 
-  forward(input: Tensor | NestedArray, target: ClassTargets): number {
+  forward(input: Tensor | NestedArray, target: Labels): number {
     const x = input2d(input, 'MultiMarginLoss');
     const [n, c] = x.shape;
     const labels = checkLabels(target, 'target', n, c);

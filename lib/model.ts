@@ -4,11 +4,11 @@
  * `0.weight`), and exposes the explicit training loop pieces: forward, backward, zeroGrad, train/eval.
  */
 import type { Backend, BackendName } from './backend/types';
-import { resolveBackend } from './backend/index';
+import { checkBackend } from './backend/index';
 import { Layer } from './layers/layer';
 import { Generator } from './random';
 import type { ParamArena, ParamView } from './params';
-import { Tensor, checkFiniteData, sizeOf, toTensor } from './tensor';
+import { Tensor, checkFiniteData, sameShape, sizeOf, toTensor } from './tensor';
 import { checkBool, checkInt, checkOptions, describe, fail, formatShape } from './validate';
 
 /** Layers whose backward only reshapes or masks the gradient: they may precede the first trainable layer. */
@@ -45,6 +45,8 @@ export type StateDict = Record<string, StateEntry>;
 export class Sequential {
   readonly layers: Layer[];
   private arena: ParamArena | null = null;
+  /** The backend given to the model (and so to its layers and arena), if any. */
+  readonly backend: Backend | undefined;
   private rng: Generator;
   private _training = true;
   inputShape: readonly number[] | null = null;
@@ -66,10 +68,8 @@ export class Sequential {
       | (Layer & { needsInputGrad?: boolean })
       | undefined;
     if (first && 'needsInputGrad' in first) first.needsInputGrad = inputGrad;
-    if (args.backend !== undefined) {
-      const b = resolveBackend(args.backend);
-      for (const l of layers) l.backend = b;
-    }
+    this.backend = checkBackend(args.backend);
+    if (this.backend) for (const l of layers) l.backend = this.backend;
     if (args.inputShape !== undefined) this.build(args.inputShape);
   }
 
@@ -85,7 +85,7 @@ export class Sequential {
     if (!Array.isArray(inputShape)) fail('type', 'array of positive integers', 'inputShape', describe(inputShape));
     if (inputShape.length === 0) fail('range', 'non-empty array of positive integers', 'inputShape', 'an empty array');
     if (this.built) {
-      if (formatShape(inputShape) !== formatShape(this.inputShape!)) {
+      if (!sameShape(inputShape, this.inputShape!)) {
         fail('range', `input shape ${formatShape(this.inputShape!)} (the model is built)`, 'inputShape', formatShape(inputShape));
       }
       return this.outputShape!;
@@ -111,7 +111,7 @@ export class Sequential {
     const grad = new Float32Array(total);
     let off = 0;
     for (const l of this.layers) off = l.bindArena(data, grad, off);
-    this.arena = { data, grad, views };
+    this.arena = this.backend ? { data, grad, views, backend: this.backend } : { data, grad, views };
   }
 
   /**
@@ -217,7 +217,7 @@ export class Sequential {
       const t = targets.get(k);
       if (!t) continue;
       const e = sd[k];
-      if (!e || !Array.isArray(e.shape) || formatShape(e.shape) !== formatShape(t.shape)) {
+      if (!e || !Array.isArray(e.shape) || !sameShape(e.shape, t.shape)) {
         fail('range', `shape ${formatShape(t.shape)}`, `stateDict['${k}']`, e && Array.isArray(e.shape) ? `shape ${formatShape(e.shape)}` : describe(e));
       }
       if (!e.data || e.data.length !== sizeOf(t.shape)) fail('range', `${sizeOf(t.shape)} values`, `stateDict['${k}']`, describe(e.data));

@@ -2,6 +2,7 @@
  * Parameter storage. A model's parameters live in one Float32Array arena and its gradients in
  * another, with named views; optimizers update an arena in one call.
  */
+import type { Backend } from './backend/types';
 
 /** One named parameter inside an arena: data.subarray(offset, offset + size). */
 export interface ParamView {
@@ -17,4 +18,6 @@ export interface ParamArena {
   readonly data: Float32Array;
   readonly grad: Float32Array;
   readonly views: readonly ParamView[];
+  /** The backend of the model that owns the arena, when it was given one (optimizers default to it). */
+  readonly backend?: Backend;
 }

@@ -11,7 +11,7 @@
  * sums well conditioned), then decompose it in double precision with lib/linalg.ts.
  */
 import type { Backend, BackendName } from './backend/types';
-import { resolveBackend } from './backend/index';
+import { checkBackend, getBackend } from './backend/index';
 import { symmetricEigen } from './linalg';
 import { checkFiniteData, sizeOf, toTensor, type NestedArray, type Tensor } from './tensor';
 import { checkBool, checkInt, checkNumber, checkOptions, describe, fail, formatShape } from './validate';
@@ -46,13 +46,6 @@ function toFittedRows(x: unknown, name: string, featureShape: readonly number[],
 
 function notFitted(who: string, method: string): never {
   throw new Error(`Expected a fitted ${who} for ${who}.${method}() but received an unfitted one (call fit() first)`);
-}
-
-function checkBackendOption(b: unknown, name: string): BackendName | Backend | undefined {
-  if (b === undefined) return undefined;
-  if (b === 'js' || b === 'native') return b;
-  if (b !== null && typeof b === 'object' && typeof (b as Backend).gemm === 'function') return b as Backend;
-  return fail('type', "'js', 'native' or a Backend object", name, describe(b));
 }
 
 /** Per-column mean and population variance, in double precision (two passes). */
@@ -441,7 +434,7 @@ export class PCA {
   readonly eps: number;
   private readonly requested: number | undefined;
   private readonly retained: number | undefined;
-  private readonly backendOpt: BackendName | Backend | undefined;
+  private readonly backendOpt: Backend | undefined;
   private featureShape: number[] = [];
 
   constructor(args: PCAArgs = {}) {
@@ -457,7 +450,7 @@ export class PCA {
     this.retained = args.varianceRetained;
     this.whiten = args.whiten === undefined ? false : checkBool(args.whiten, 'whiten');
     this.eps = args.eps === undefined ? 1e-5 : checkNumber(args.eps, 'eps', 0);
-    this.backendOpt = checkBackendOption(args.backend, 'backend');
+    this.backendOpt = checkBackend(args.backend);
   }
 
   /** Number of kept components k (0 until fitted). */
@@ -466,7 +459,7 @@ export class PCA {
   }
 
   fit(x: DataInput): this {
-    const backend = resolveBackend(this.backendOpt);
+    const backend = (this.backendOpt ?? getBackend());
     const rows = toRows(x, 'x');
     const { n, d } = rows;
     // Check the requested size against D before the O(N·D²) work.
@@ -507,7 +500,7 @@ export class PCA {
     const centered = new Float32Array(n * d);
     affineColumns(centered, t.data, n, d, this.mean, null);
     const y = new Float32Array(n * k);
-    resolveBackend(this.backendOpt).gemm(false, true, n, k, d, 1, centered, this.components.data, 0, y);
+    (this.backendOpt ?? getBackend()).gemm(false, true, n, k, d, 1, centered, this.components.data, 0, y);
     if (this.whiten) {
       const inv = new Float64Array(k);
       for (let j = 0; j < k; j++) inv[j] = 1 / Math.sqrt(this.explainedVariance[j] + this.eps);
@@ -535,7 +528,7 @@ export class PCA {
       }
     }
     const out = new Float32Array(n * d);
-    resolveBackend(this.backendOpt).gemm(false, false, n, d, k, 1, src, this.components.data, 0, out);
+    (this.backendOpt ?? getBackend()).gemm(false, false, n, d, k, 1, src, this.components.data, 0, out);
     unaffineColumns(out, out, n, d, this.mean, null);
     return { data: out, shape: [n, ...this.featureShape] };
   }
@@ -602,7 +595,7 @@ export class ZCA {
   /** Covariance eigenvectors as rows, [D, D]. */
   eigenvectors: Tensor | null = null;
   readonly eps: number;
-  private readonly backendOpt: BackendName | Backend | undefined;
+  private readonly backendOpt: Backend | undefined;
   private featureShape: number[] = [];
   private w: Float32Array | null = null;
   private wInv: Float32Array | null = null;
@@ -610,11 +603,11 @@ export class ZCA {
   constructor(args: ZCAArgs = {}) {
     checkOptions(args, ['eps', 'backend'], 'ZCA');
     this.eps = args.eps === undefined ? 1e-5 : checkNumber(args.eps, 'eps', 0);
-    this.backendOpt = checkBackendOption(args.backend, 'backend');
+    this.backendOpt = checkBackend(args.backend);
   }
 
   fit(x: DataInput): this {
-    const f = fitCovariance(toRows(x, 'x'), resolveBackend(this.backendOpt), 'ZCA');
+    const f = fitCovariance(toRows(x, 'x'), (this.backendOpt ?? getBackend()), 'ZCA');
     const d = f.values.length;
     this.featureShape = f.featureShape;
     this.mean = f.mean;
@@ -687,7 +680,7 @@ export class ZCA {
       for (let j = 0; j < d; j++) b[k * d + j] = vectors[k * d + j] * s;
     }
     const m = new Float32Array(d * d);
-    resolveBackend(this.backendOpt).gemm(true, false, d, d, d, 1, b, b, 0, m);
+    (this.backendOpt ?? getBackend()).gemm(true, false, d, d, d, 1, b, b, 0, m);
     if (inverse) this.wInv = m;
     else this.w = m;
     return m;
@@ -697,7 +690,7 @@ export class ZCA {
     if (!this.mean || !this.eigenvalues) return notFitted('ZCA', method);
     const { t, n, d } = toFittedRows(x, 'x', this.featureShape, 'ZCA');
     const m = this.whitening(inverse);
-    const backend = resolveBackend(this.backendOpt);
+    const backend = (this.backendOpt ?? getBackend());
     const out = new Float32Array(n * d);
     if (inverse) {
       backend.gemm(false, false, n, d, d, 1, t.data, m, 0, out);

@@ -77,15 +77,6 @@ export function checkBool(v: unknown, name: string): boolean {
   return v;
 }
 
-/** A Float32Array (attached) with exactly `length` elements when given. */
-export function checkF32(v: unknown, name: string, length?: number): Float32Array {
-  if (!(v instanceof Float32Array)) fail('type', 'Float32Array', name, describe(v));
-  if (isDetached(v)) fail('range', 'an attached Float32Array', name, 'a detached buffer');
-  if (length !== undefined && v.length !== length) fail('range', `Float32Array of length ${length}`, name, describe(v));
-  return v;
-}
-
-/** Class labels: Int32Array or Uint8Array (or a plain array of integers, converted) in [0, classes). */
 export function checkLabels(v: unknown, name: string, n: number, classes: number): Int32Array | Uint8Array {
   let labels: Int32Array | Uint8Array;
   if (v instanceof Int32Array || v instanceof Uint8Array) labels = v;
@@ -106,13 +97,36 @@ export function checkLabels(v: unknown, name: string, n: number, classes: number
   return labels;
 }
 
-/** Rejects unknown option names, suggesting the closest known one. */
+/**
+ * Option names people bring from PyTorch, Keras, tfjs or other libraries, mapped to ours (in order
+ * of preference) for the "did you mean" hint of every options object.
+ */
+const ALIASES: Record<string, readonly string[]> = {
+  // optimizers and schedules
+  learningRate: ['lr'], learning_rate: ['lr'], rate: ['p', 'lr'], weight_decay: ['weightDecay'], decay: ['weightDecay'],
+  l2: ['weightDecay'], beta1: ['betas'], beta2: ['betas'], beta_1: ['betas'], beta_2: ['betas'], epsilon: ['eps'],
+  rho: ['alpha'], step_size: ['stepSize'], T_max: ['tMax'], eta_min: ['etaMin'], total_iters: ['warmupSteps'],
+  totalIters: ['warmupSteps'], warmup_steps: ['warmupSteps'], start_factor: ['startFactor'],
+  // layers
+  dropout: ['p'], prob: ['p'], units: ['outFeatures'], filters: ['outChannels'], in_features: ['inFeatures'],
+  out_features: ['outFeatures'], in_channels: ['inChannels'], out_channels: ['outChannels'], kernel_size: ['kernelSize'],
+  poolSize: ['kernelSize'], pool_size: ['kernelSize'], strides: ['stride'], dilationRate: ['dilation'],
+  dilation_rate: ['dilation'], useBias: ['bias'], use_bias: ['bias'], kernelInitializer: ['weightInit'],
+  biasInitializer: ['biasInit'], num_features: ['numFeatures'], num_groups: ['numGroups'],
+  num_channels: ['numChannels'], normalized_shape: ['normalizedShape'], elementwise_affine: ['elementwiseAffine'],
+  track_running_stats: ['trackRunningStats'], negative_slope: ['alpha'], negativeSlope: ['alpha'],
+  // trainer
+  batch_size: ['batchSize'], validation_split: ['validationSplit'], validation_data: ['validationData'],
+  restore_best_weights: ['restoreBestWeights'], min_delta: ['minDelta'],
+};
+
+/** Rejects unknown option names, suggesting the alias or the closest known one. */
 export function checkOptions(opts: unknown, known: readonly string[], name: string): void {
   if (opts === undefined) return;
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) fail('type', 'options object', name, describe(opts));
   for (const key of Object.keys(opts as object)) {
     if (known.includes(key)) continue;
-    const best = closest(key, known);
+    const best = (ALIASES[key] ?? []).find((a) => known.includes(a)) ?? closest(key, known);
     const hint = best ? ` (did you mean '${best}'?)` : '';
     throw new TypeError(`Expected one of ${known.map((k) => `'${k}'`).join(', ')} for an option of ${name} but received '${key}'${hint}`);
   }

@@ -27,6 +27,10 @@ fs.writeFileSync(
     `export const { ${names.join(', ')} } = cjs;\n` +
     `export default cjs;\n`,
 );
-fs.writeFileSync(path.join(esmDir, 'index.d.ts'), `export * from '../cjs/index.js';\n`);
+// The types of exactly what index.js exports: every named export, and the module as the default.
+fs.writeFileSync(
+  path.join(esmDir, 'index.d.ts'),
+  `export * from '../cjs/index.js';\nimport * as all from '../cjs/index.js';\nexport default all;\n`,
+);
 fs.writeFileSync(path.join(esmDir, 'package.json'), JSON.stringify({ type: 'module' }) + '\n');
 console.log(`built dist/cjs and dist/esm (${names.length} exports)`);

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  Sequential, Linear, ReLU, Tanh, Sigmoid, BatchNorm1d, tensor, init, Generator,
+  Sequential, Linear, ReLU, Tanh, Sigmoid, BatchNorm1d, tensor, init,
   activationStats, formatStats, saveModel, loadModel, encodeSafetensors, decodeSafetensors,
 } from '../lib/index';
 import { randn } from './helpers';

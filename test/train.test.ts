@@ -6,7 +6,7 @@ import { monitorEventLoopDelay } from 'perf_hooks';
 import { backends, fixture, randn, rng } from './helpers';
 import {
   Sequential, Linear, ReLU, Tanh, Flatten, Dropout, BatchNorm1d, BatchNorm2d, Conv2d, MaxPool2d,
-  CrossEntropyLoss, SGD, Adam, fit, evaluate, predict, EarlyStopping, tensor, Generator,
+  CrossEntropyLoss, SGD, Adam, fit, evaluate, predict, EarlyStopping, tensor,
 } from '../lib/index';
 import type { Layer } from '../lib/layers/layer';
 

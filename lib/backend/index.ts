@@ -2,13 +2,19 @@
  * Backend selection: `native` when the addon loads, else `js` with one warning that says why and
  * what to do. MINIBATCH_BACKEND=js|native, or setBackend(), overrides; asking for `native` when it
  * cannot load is an error, not a fallback.
+ *
+ * The rule for layers, models, optimizers, losses and preprocessors: an object given a `backend`
+ * option keeps that backend; one given none uses the current backend at each call, so setBackend()
+ * takes effect everywhere at once, built models included. A Sequential given a backend passes it to
+ * its layers and to its parameter arena, and an optimizer over that arena given no backend of its
+ * own uses it too.
  */
-import type { Backend, BackendName } from './types';
+import type { Backend, BackendName, Capabilities } from './types';
+import { checkInt, describe, fail } from '../validate';
 import { createJsBackend } from './js';
 import * as fs from 'fs';
 import * as path from 'path';
 import { createNativeBackend, loadAddon, packageRoot } from './native';
-import { describe } from '../validate';
 
 let current: Backend | null = null;
 let jsSingleton: Backend | null = null;
@@ -73,13 +79,33 @@ export function setBackend(name: BackendName): Backend {
   return current;
 }
 
-/** Resolves an explicit option: a name, a Backend object, or undefined for the current one. */
-export function resolveBackend(b: BackendName | Backend | undefined): Backend {
-  if (b === undefined) return getBackend();
-  if (typeof b === 'string') return checkName(b, 'backend') === 'native' ? nativeBackend() : jsBackend();
-  const o = b as Partial<Backend> | null;
-  if (o === null || typeof o !== 'object' || (o.name !== 'js' && o.name !== 'native') || typeof o.gemm !== 'function') {
-    throw new TypeError(`Expected 'js', 'native' or a Backend object for backend but received ${describe(b)}`);
+/**
+ * Checks a `backend` option: undefined (use the current backend at each call), 'js', 'native'
+ * (resolved now: an error when the addon cannot load) or a Backend object (one with the contract's
+ * kernels). The one checker every options object uses.
+ */
+export function checkBackend(b: unknown, name = 'backend'): Backend | undefined {
+  if (b === undefined) return undefined;
+  if (b === 'js' || b === 'native') return b === 'native' ? nativeBackend() : jsBackend();
+  const k = b as Partial<Backend> | null;
+  if (k !== null && typeof k === 'object' && typeof k.gemm === 'function' && typeof k.sgdStep === 'function' && typeof k.softmaxCrossEntropy === 'function') {
+    return b as Backend;
   }
-  return b;
+  return fail('type', "'js', 'native' or a Backend object", name, describe(b));
+}
+
+/** What the library runs on: backend, SIMD level chosen at run time, OpenMP, threads, version. */
+export function capabilities(): Capabilities {
+  return getBackend().capabilities();
+}
+
+/** Threads the native kernels use from now on (in the calling thread; a worker has its own). */
+export function setNumThreads(n: number): void {
+  checkInt(n, 'n', 1, 1024);
+  getBackend().setNumThreads(n);
+}
+
+/** Threads the native kernels use (1 for js). */
+export function getNumThreads(): number {
+  return getBackend().getNumThreads();
 }

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Backend, Capabilities } from './types';
 import { VERSION } from '../version';
+import { threadsChanged } from './threads';
 
 /** The package root (the folder holding minibatch's package.json), found from this file. */
 export function packageRoot(): string {
@@ -45,7 +46,6 @@ export function loadAddon(dir: string | undefined = process.env.MINIBATCH_ADDON 
     return require(file) as NativeAddon;
   }
   const root = packageRoot();
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
   const nodeGypBuild = require('node-gyp-build') as { (d: string): any; resolve(d: string): string };
   loadedFrom = nodeGypBuild.resolve(root);
   return nodeGypBuild(root) as NativeAddon;
@@ -60,6 +60,10 @@ export function createNativeBackend(addon: NativeAddon = loadAddon()): Backend {
   const b = Object.create(null) as Record<string, unknown>;
   for (const key of Object.keys(addon)) if (!TEST_HOOKS.has(key)) b[key] = addon[key];
   b.name = 'native';
+  b.setNumThreads = (n: number): void => {
+    addon.setNumThreads(n);
+    threadsChanged();
+  };
   b.capabilities = (): Capabilities => {
     const info = addon.nativeInfo();
     return { backend: 'native', simd: info.simd, openmp: info.openmp, threads: info.threads, version: VERSION, addonPath };

@@ -5,14 +5,27 @@
 import { Layer, LayerArgs } from './layer';
 import type { ActivationKind } from '../backend/types';
 import { Generator } from '../random';
-import { Initializer, torchDefault, uniform } from '../init';
+import { Initializer, checkInit, torchDefault, uniform } from '../init';
 import type { Tensor } from '../tensor';
 import { checkInt, checkNumber, checkOptions, describe, fail } from '../validate';
-import { checkInit } from './linear';
 
 abstract class Elementwise extends Layer {
   protected abstract readonly kind: ActivationKind;
-  protected alpha = 0;
+  /** The slope or scale of the negative part (LeakyReLU, ELU); 0 and not an option elsewhere. */
+  protected readonly alpha: number;
+  private readonly hasAlpha: boolean;
+
+  /** Checks the options (alpha only where defaultAlpha is given) before anything is built. */
+  protected constructor(args: LayerArgs & { alpha?: number }, cls: string, defaultAlpha?: number) {
+    checkOptions(args, defaultAlpha === undefined ? ['name', 'backend'] : ['alpha', 'name', 'backend'], cls);
+    super(args, cls);
+    this.hasAlpha = defaultAlpha !== undefined;
+    this.alpha = defaultAlpha === undefined ? 0 : checkNumber(args?.alpha ?? defaultAlpha, 'alpha');
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return this.hasAlpha ? { ...super.getConfig(), alpha: this.alpha } : super.getConfig();
+  }
 
   protected buildImpl(inputShape: number[]): number[] {
     return inputShape;
@@ -38,7 +51,6 @@ export class ReLU extends Elementwise {
   readonly className: string = 'ReLU';
   protected readonly kind = 'relu' as const;
   constructor(args: LayerArgs = {}) {
-    checkOptions(args, ['name', 'backend'], 'ReLU');
     super(args, 'ReLU');
   }
 }
@@ -52,12 +64,7 @@ export class LeakyReLU extends Elementwise {
   readonly className: string = 'LeakyReLU';
   protected readonly kind = 'leaky_relu' as const;
   constructor(args: LeakyReLUArgs = {}) {
-    checkOptions(args, ['alpha', 'name', 'backend'], 'LeakyReLU');
-    super(args, 'LeakyReLU');
-    this.alpha = checkNumber(args.alpha ?? 0.01, 'alpha');
-  }
-  override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), alpha: this.alpha };
+    super(args, 'LeakyReLU', 0.01);
   }
 }
 
@@ -70,12 +77,7 @@ export class ELU extends Elementwise {
   readonly className: string = 'ELU';
   protected readonly kind = 'elu' as const;
   constructor(args: ELUArgs = {}) {
-    checkOptions(args, ['alpha', 'name', 'backend'], 'ELU');
-    super(args, 'ELU');
-    this.alpha = checkNumber(args.alpha ?? 1, 'alpha');
-  }
-  override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), alpha: this.alpha };
+    super(args, 'ELU', 1);
   }
 }
 
@@ -84,7 +86,6 @@ export class Sigmoid extends Elementwise {
   readonly className: string = 'Sigmoid';
   protected readonly kind = 'sigmoid' as const;
   constructor(args: LayerArgs = {}) {
-    checkOptions(args, ['name', 'backend'], 'Sigmoid');
     super(args, 'Sigmoid');
   }
 }
@@ -94,7 +95,6 @@ export class Tanh extends Elementwise {
   readonly className: string = 'Tanh';
   protected readonly kind = 'tanh' as const;
   constructor(args: LayerArgs = {}) {
-    checkOptions(args, ['name', 'backend'], 'Tanh');
     super(args, 'Tanh');
   }
 }
@@ -156,7 +156,7 @@ export class Maxout extends Layer {
     this.backend.gemm(false, true, n, rows, this.inFeatures, 1, x.data, w.data, 0, z);
     this.backend.biasAdd(z, b.data, n, rows, 1);
     const y = this.out('y', [n, this.outFeatures]);
-    const argmax = this.scratchInt('argmax', n * this.outFeatures);
+    const argmax = this.scratch('argmax', n * this.outFeatures, 'int32');
     this.backend.maxoutForward(y.data, argmax, z, n, this.outFeatures, this.pieces);
     return y;
   }
@@ -166,7 +166,7 @@ export class Maxout extends Layer {
     const n = x.shape[0];
     const rows = this.outFeatures * this.pieces;
     const dz = this.scratch('dz', n * rows);
-    const argmax = this.scratchInt('argmax', n * this.outFeatures);
+    const argmax = this.scratch('argmax', n * this.outFeatures, 'int32');
     this.backend.maxoutBackward(dz, argmax, dy.data, n, this.outFeatures, this.pieces);
     const [w, b] = this.paramList;
     this.backend.gemm(true, false, rows, this.inFeatures, n, 1, dz, x.data, 1, w.grad);

@@ -7,10 +7,10 @@
  * checks shapes, owns the workspace and the output buffers, and keeps them between steps.
  */
 import { Layer, LayerArgs } from './layer';
-import { checkInit } from './linear';
 import { Generator } from '../random';
-import { Initializer, torchDefault, uniform } from '../init';
-import type { Conv2dParams } from '../backend/types';
+import { Initializer, checkInit, torchDefault, uniform } from '../init';
+import type { Backend, Conv2dParams } from '../backend/types';
+import { threadChanges } from '../backend/threads';
 import type { Tensor } from '../tensor';
 import { checkBool, checkInt, checkOptions, checkPair, describe, fail, formatShape } from '../validate';
 
@@ -109,6 +109,8 @@ export class Conv2d extends Layer {
     this.biasInit = checkInit(args.biasInit, 'biasInit') ?? null;
   }
 
+  private wsKey: { backend: Backend | null; n: number; threads: number; size: number } = { backend: null, n: -1, threads: -1, size: 0 };
+
   protected buildImpl(inputShape: number[], rng: Generator): number[] {
     if (inputShape.length !== 3 || inputShape[0] !== this.inChannels) {
       fail('range', `4-D input of shape [N, ${this.inChannels}, H, W]`, this.label(), `input shape [N, ${inputShape.join(', ')}]`);
@@ -143,9 +145,17 @@ export class Conv2d extends Layer {
     return this.geom;
   }
 
-  /** The backend's scratch for this geometry; reallocated only when its size changes (batch, threads). */
+  /**
+   * The backend's scratch for this geometry, reallocated only when its size changes. The size is
+   * asked once per batch size, backend and thread count (not before every pass).
+   */
   private workspace(p: Conv2dParams): Float32Array {
-    return this.scratch('workspace', this.backend.conv2dWorkspaceSize(p));
+    const b = this.backend;
+    const key = this.wsKey;
+    if (key.backend !== b || key.n !== p.n || key.threads !== threadChanges()) {
+      this.wsKey = { backend: b, n: p.n, threads: threadChanges(), size: b.conv2dWorkspaceSize(p) };
+    }
+    return this.scratch('workspace', this.wsKey.size);
   }
 
   protected forwardImpl(x: Tensor): Tensor {

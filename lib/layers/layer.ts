@@ -12,11 +12,11 @@
  * the batch shape is known.
  */
 import type { Backend, BackendName } from '../backend/types';
-import { resolveBackend } from '../backend/index';
+import { checkBackend, getBackend } from '../backend/index';
 import { Generator } from '../random';
 import type { Initializer, InitContext } from '../init';
 import type { ParamArena, ParamView } from '../params';
-import { Tensor, sizeOf, toTensor } from '../tensor';
+import { Tensor, sizeOf, toTensor, sameShape } from '../tensor';
 import { checkBool, checkInt, describe, fail, formatShape } from '../validate';
 
 export interface LayerArgs {
@@ -52,7 +52,7 @@ export abstract class Layer {
   /** The class name as it appears in configs ('Linear', 'Conv2d', ...). */
   abstract readonly className: string;
   readonly name: string;
-  backend: Backend;
+  private explicitBackend: Backend | undefined;
   /** true in training mode (the default), false after eval(). */
   training = true;
   /** Per-sample input and output shapes, set by build(). */
@@ -62,14 +62,22 @@ export abstract class Layer {
   protected readonly paramList: Param[] = [];
   protected readonly bufferList: StateBuffer[] = [];
   private arena: ParamArena | null = null;
-  private scratchMap = new Map<string, Float32Array>();
+  private scratchMap = new Map<string, Float32Array | Int32Array>();
   private lastOut: Tensor | null = null;
   private lastIn: Tensor | null = null;
 
   constructor(args: LayerArgs = {}, cls?: string) {
     if (args.name !== undefined && (typeof args.name !== 'string' || args.name === '')) fail('type', 'non-empty string', 'name', describe(args.name));
     this.name = args.name ?? autoName(cls ?? this.constructor.name);
-    this.backend = resolveBackend(args.backend);
+    this.explicitBackend = checkBackend(args.backend);
+  }
+
+  /** The backend given to this layer, else the current one (looked up at each call). */
+  get backend(): Backend {
+    return this.explicitBackend ?? getBackend();
+  }
+  set backend(b: Backend) {
+    this.explicitBackend = checkBackend(b);
   }
 
   get built(): boolean {
@@ -176,16 +184,7 @@ export abstract class Layer {
 
   /** Moves this layer's parameters into a bigger arena at `offset` (copies the current values). */
   bindArena(data: Float32Array, grad: Float32Array, offset: number): number {
-    for (const p of this.paramList) {
-      const n = p.data.length;
-      const d = data.subarray(offset, offset + n);
-      const g = grad.subarray(offset, offset + n);
-      d.set(p.data);
-      g.set(p.grad);
-      p.data = d;
-      p.grad = g;
-      offset += n;
-    }
+    for (const p of this.paramList) offset = this.bindParam(p, data, grad, offset);
     this.arena = null;
     return offset;
   }
@@ -218,23 +217,15 @@ export abstract class Layer {
     return b;
   }
 
-  /** A reusable buffer of exactly `size` floats, reallocated only when the size changes. */
-  protected scratch(key: string, size: number): Float32Array {
-    let b = this.scratchMap.get(key);
+  /** A reusable Float32Array (or Int32Array: argmax indices) of exactly `size` elements, reallocated only when the size changes. */
+  protected scratch(key: string, size: number): Float32Array;
+  protected scratch(key: string, size: number, kind: 'int32'): Int32Array;
+  protected scratch(key: string, size: number, kind: 'float32' | 'int32' = 'float32'): Float32Array | Int32Array {
+    const k = kind === 'int32' ? `i32:${key}` : key;
+    let b = this.scratchMap.get(k);
     if (!b || b.length !== size) {
-      b = new Float32Array(size);
-      this.scratchMap.set(key, b);
-    }
-    return b;
-  }
-
-  /** A reusable Int32Array (argmax indices). */
-  private intMap = new Map<string, Int32Array>();
-  protected scratchInt(key: string, size: number): Int32Array {
-    let b = this.intMap.get(key);
-    if (!b || b.length !== size) {
-      b = new Int32Array(size);
-      this.intMap.set(key, b);
+      b = kind === 'int32' ? new Int32Array(size) : new Float32Array(size);
+      this.scratchMap.set(k, b);
     }
     return b;
   }
@@ -260,23 +251,20 @@ export abstract class Layer {
     let off = 0;
     for (const p of this.paramList) {
       views.push({ name: p.name, shape: p.shape, offset: off, size: p.data.length });
-      off = this.bindOne(p, data, grad, off);
+      off = this.bindParam(p, data, grad, off);
     }
     this.arena = { data, grad, views };
   }
 
-  private bindOne(p: Param, data: Float32Array, grad: Float32Array, off: number): number {
+  /** Points a parameter at data/grad[off, off + size), carrying its values and gradient over. */
+  private bindParam(p: Param, data: Float32Array, grad: Float32Array, off: number): number {
     const n = p.data.length;
     const d = data.subarray(off, off + n);
+    const g = grad.subarray(off, off + n);
     d.set(p.data);
+    g.set(p.grad);
     p.data = d;
-    p.grad = grad.subarray(off, off + n);
+    p.grad = g;
     return off + n;
   }
-}
-
-export function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

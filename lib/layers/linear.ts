@@ -3,9 +3,9 @@
  */
 import { Layer, LayerArgs } from './layer';
 import { Generator } from '../random';
-import { Initializer, isInitializer, torchDefault, uniform } from '../init';
+import { Initializer, checkInit, torchDefault, uniform } from '../init';
 import type { Tensor } from '../tensor';
-import { checkBool, checkInt, checkOptions, describe, fail, formatShape } from '../validate';
+import { checkBool, checkInt, checkOptions, describe, fail } from '../validate';
 
 export interface LinearArgs extends LayerArgs {
   /** Input features (the last input dimension). Required. */
@@ -95,11 +95,3 @@ export class Linear extends Layer {
     };
   }
 }
-
-export function checkInit(v: unknown, name: string): Initializer | undefined {
-  if (v === undefined) return undefined;
-  if (!isInitializer(v)) fail('type', 'initializer (e.g. kaimingNormal())', name, describe(v));
-  return v;
-}
-
-export { formatShape };

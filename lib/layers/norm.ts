@@ -24,7 +24,7 @@
 import { Layer, LayerArgs, Param } from './layer';
 import { Generator } from '../random';
 import { constant } from '../init';
-import type { Tensor } from '../tensor';
+import { sizeOf, type Tensor } from '../tensor';
 import { checkBool, checkInt, checkNumber, checkOptions, describe, fail, formatShape } from '../validate';
 
 const BASE_KEYS = ['name', 'backend'] as const;
@@ -58,12 +58,6 @@ function warnMomentum(cls: string, m: number): void {
       `running = (1 − momentum)·running + momentum·batch. Keras's momentum 0.99 corresponds to 0.01 here.`,
     'MinibatchWarning',
   );
-}
-
-function product(a: readonly number[]): number {
-  let p = 1;
-  for (const d of a) p *= d;
-  return p;
 }
 
 /** The same error for a forward pass and for the trainer's up-front check. */
@@ -327,7 +321,7 @@ abstract class GroupFamily extends Layer {
   }
 
   protected addAffine(shape: number[], rng: Generator): void {
-    const size = product(shape);
+    const size = sizeOf(shape);
     const ctx = { fanIn: size, fanOut: size, role: 'other' as const };
     this.addParam('weight', shape, constant(1), rng, ctx);
     this.addParam('bias', shape, constant(0), rng, ctx);
@@ -378,7 +372,7 @@ export class LayerNorm extends GroupFamily {
   }
 
   protected setDims(x: Tensor): void {
-    const d = product(this.normalizedShape);
+    const d = sizeOf(this.normalizedShape);
     this.dims = { rows: x.data.length / d, c: d, inner: 1, groups: 1 };
   }
   protected forwardImpl(x: Tensor): Tensor {
@@ -437,7 +431,7 @@ export class GroupNorm extends GroupFamily {
   }
 
   protected setDims(x: Tensor): void {
-    this.dims = { rows: x.shape[0], c: this.numChannels, inner: product(x.shape.slice(2)), groups: this.numGroups };
+    this.dims = { rows: x.shape[0], c: this.numChannels, inner: sizeOf(x.shape.slice(2)), groups: this.numGroups };
   }
   protected forwardImpl(x: Tensor): Tensor {
     return this.groupForward(x, this.eps);

@@ -84,7 +84,7 @@ export class MaxPool2d extends Pool2d {
     const p = this.params(x.shape[0]);
     const y = this.out('y', [p.n, p.c, p.outH, p.outW]);
     // argmax[i]: flat index inside the input plane, kept for backward
-    this.backend.maxPool2dForward(y.data, this.scratchInt('argmax', y.data.length), x.data, p);
+    this.backend.maxPool2dForward(y.data, this.scratch('argmax', y.data.length, 'int32'), x.data, p);
     return y;
   }
 
@@ -92,7 +92,7 @@ export class MaxPool2d extends Pool2d {
     const x = this.cachedInput;
     const p = this.params(x.shape[0]);
     const dx = this.out('dx', x.shape as number[]);
-    this.backend.maxPool2dBackward(dx.data, this.scratchInt('argmax', dy.data.length), dy.data, p);
+    this.backend.maxPool2dBackward(dx.data, this.scratch('argmax', dy.data.length, 'int32'), dy.data, p);
     return dx;
   }
 }

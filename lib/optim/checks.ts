@@ -3,49 +3,15 @@
  * libraries, hyper-parameter ranges, parameter arenas and loaded state buffers.
  */
 import type { ParamArena } from '../params';
-import type { Backend, BackendName } from '../backend/types';
-import { resolveBackend } from '../backend/index';
 import { checkNumber, checkOptions, describe, fail, isDetached } from '../validate';
 
 /** One arena, or several (layers used standalone). */
 export type Params = ParamArena | readonly ParamArena[];
 
 
-/** Names people reach for from other libraries, mapped to ours for the error hint. */
-const ALIASES: Record<string, string> = {
-  learningRate: 'lr',
-  learning_rate: 'lr',
-  rate: 'lr',
-  weight_decay: 'weightDecay',
-  decay: 'weightDecay',
-  l2: 'weightDecay',
-  beta1: 'betas',
-  beta2: 'betas',
-  beta_1: 'betas',
-  beta_2: 'betas',
-  epsilon: 'eps',
-  rho: 'alpha',
-  step_size: 'stepSize',
-  T_max: 'tMax',
-  eta_min: 'etaMin',
-  total_iters: 'warmupSteps',
-  totalIters: 'warmupSteps',
-  warmup_steps: 'warmupSteps',
-  start_factor: 'startFactor',
-};
-
+/** Checks an options object (undefined is none) and returns it as a record. */
 export function checkOpts(opts: unknown, known: readonly string[], name: string): Record<string, unknown> {
   if (opts === undefined) return {};
-  if (opts !== null && typeof opts === 'object' && !Array.isArray(opts)) {
-    for (const key of Object.keys(opts)) {
-      const alias = ALIASES[key];
-      if (!known.includes(key) && alias !== undefined && known.includes(alias)) {
-        throw new TypeError(
-          `Expected one of ${known.map((k) => `'${k}'`).join(', ')} for an option of ${name} but received '${key}' (did you mean '${alias}'?)`,
-        );
-      }
-    }
-  }
   checkOptions(opts, known, name);
   return opts as Record<string, unknown>;
 }
@@ -89,12 +55,6 @@ export function checkParams(params: unknown, name = 'params'): ParamArena[] {
     return params.map((a, i) => checkArena(a, `${name}[${i}]`));
   }
   return [checkArena(params, name)];
-}
-
-export function checkBackendOption(b: unknown): Backend {
-  if (b === undefined || typeof b === 'string') return resolveBackend(b as BackendName | undefined);
-  if (b !== null && typeof b === 'object' && typeof (b as Backend).sgdStep === 'function') return b as Backend;
-  return fail('type', "'js', 'native' or a Backend", 'backend', describe(b));
 }
 
 /** A plain array of numbers of the given length, as a Float32Array (for loading state). */

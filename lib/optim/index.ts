@@ -19,7 +19,7 @@
 export { checkParams } from './checks';
 export type { Params } from './checks';
 export { Optimizer } from './optimizer';
-export type { OptimizerState } from './optimizer';
+export type { OptimizerSnapshot, OptimizerState } from './optimizer';
 export { SGD } from './sgd';
 export type { SGDOptions } from './sgd';
 export { Adam, AdamW } from './adam';

@@ -5,7 +5,8 @@
 import type { Backend } from '../backend/types';
 import type { ParamArena } from '../params';
 import { checkInt, describe, fail } from '../validate';
-import { checkBackendOption, checkLr, checkNumbers, checkParams } from './checks';
+import { checkBackend, getBackend } from '../backend/index';
+import { checkLr, checkNumbers, checkParams } from './checks';
 
 /** Saved buffers that hold squares (second moments): never negative. */
 const SQUARE_BUFFERS = new Set(['v', 'sq']);
@@ -30,7 +31,7 @@ export interface OptimizerSnapshot {
 /** What every optimizer shares: arenas, backend, lr, step count, zeroGrad and state dicts. */
 export abstract class Optimizer {
   readonly params: readonly ParamArena[];
-  readonly backend: Backend;
+  private readonly explicitBackend: Backend | undefined;
   protected _lr = 0;
   protected _step = 0;
   /** The lr when the first schedule attached (PyTorch's `initial_lr`); schedules start from it. */
@@ -38,7 +39,12 @@ export abstract class Optimizer {
 
   protected constructor(params: unknown, backend: unknown) {
     this.params = checkParams(params);
-    this.backend = checkBackendOption(backend);
+    this.explicitBackend = checkBackend(backend) ?? this.params[0].backend;
+  }
+
+  /** The backend given (or its model's, through the arena), else the current one at each step. */
+  get backend(): Backend {
+    return this.explicitBackend ?? getBackend();
   }
 
   /** The learning rate used by the next step (schedules set it). */

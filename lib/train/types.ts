@@ -2,18 +2,10 @@
  * The trainer's public types: what fit / evaluate / predict take and give back.
  */
 import type { Tensor } from '../tensor';
+import type { Labels, Loss } from '../losses';
 
-/**
- * A loss as lib/losses.ts defines them: forward returns the mean loss of a batch, backward its
- * gradient with respect to the input. `targets` (the stock losses set it) says what targets the
- * loss takes, so the trainer checks the whole y once, before the first step changes anything:
- * 'classes' for one class index per row, 'sameShape' for a tensor of the output's shape.
- */
-export interface LossFn {
-  forward(input: Tensor, target: any): number;
-  backward(): Tensor;
-  readonly targets?: 'classes' | 'sameShape';
-}
+/** The trainer takes any Loss (lib/losses.ts): the stock losses or an object of the same shape. */
+export type LossFn = Loss;
 
 /**
  * An optimizer over the model's parameter arena. fit calls step() once a step and zeroes the
@@ -26,8 +18,8 @@ export interface OptimizerLike {
 }
 
 export type Metric = 'accuracy';
-/** Class indices, one per sample. */
-export type Labels = Int32Array | Uint8Array | number[];
+export type { Labels };
+
 /** Class indices, or regression targets (a tensor with one row per sample). */
 export type Targets = Labels | Tensor | Float32Array | number[][];
 

@@ -106,13 +106,9 @@ Napi::Value CopyBuffer(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitActivations(Napi::Env env, Napi::Object exports) {
-  exports.Set("activation", Napi::Function::New(env, Activation, "activation"));
-  exports.Set("activationBackward", Napi::Function::New(env, ActivationBackward, "activationBackward"));
-  exports.Set("maxoutForward", Napi::Function::New(env, MaxoutForward, "maxoutForward"));
-  exports.Set("maxoutBackward", Napi::Function::New(env, MaxoutBackward, "maxoutBackward"));
-  exports.Set("biasAdd", Napi::Function::New(env, BiasAdd, "biasAdd"));
-  exports.Set("biasBackward", Napi::Function::New(env, BiasBackward, "biasBackward"));
-  exports.Set("copyBuffer", Napi::Function::New(env, CopyBuffer, "copyBuffer"));
+  set_exports(env, exports, {{"activation", Activation}, {"activationBackward", ActivationBackward},
+      {"maxoutForward", MaxoutForward}, {"maxoutBackward", MaxoutBackward}, {"biasAdd", BiasAdd},
+      {"biasBackward", BiasBackward}, {"copyBuffer", CopyBuffer}});
 }
 
 }  // namespace mb::glue

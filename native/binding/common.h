@@ -152,4 +152,14 @@ inline size_t mul(Napi::Env env, const char* name, std::initializer_list<int64_t
   return (size_t)acc;
 }
 
+// One N-API function per exported name.
+struct Export {
+  const char* name;
+  Napi::Value (*fn)(const Napi::CallbackInfo&);
+};
+
+inline void set_exports(Napi::Env env, Napi::Object exports, std::initializer_list<Export> list) {
+  for (const Export& e : list) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
+}
+
 }  // namespace mb::glue

@@ -18,28 +18,15 @@ Conv2dShape conv_params(const Napi::CallbackInfo& info, size_t i) {
   Napi::Env env = info.Env();
   Napi::Object o = params_object(info, i, "Conv2dParams");
   Conv2dShape p;
-  p.n = prop_size(env, o, "n", 1);
-  p.cin = prop_size(env, o, "cIn", 1);
-  p.h = prop_size(env, o, "h", 1);
-  p.w = prop_size(env, o, "w", 1);
-  p.cout = prop_size(env, o, "cOut", 1);
-  p.kh = prop_size(env, o, "kH", 1);
-  p.kw = prop_size(env, o, "kW", 1);
-  p.sh = prop_size(env, o, "strideH", 1);
-  p.sw = prop_size(env, o, "strideW", 1);
-  p.ph = prop_size(env, o, "padH", 0);
-  p.pw = prop_size(env, o, "padW", 0);
-  p.dh = prop_size(env, o, "dilationH", 1);
-  p.dw = prop_size(env, o, "dilationW", 1);
-  p.oh = prop_size(env, o, "outH", 0);
-  p.ow = prop_size(env, o, "outW", 0);
+  read_fields(env, o, {{"n", 1, &p.n}, {"cIn", 1, &p.cin}, {"h", 1, &p.h}, {"w", 1, &p.w}, {"cOut", 1, &p.cout},
+                       {"kH", 1, &p.kh}, {"kW", 1, &p.kw}, {"strideH", 1, &p.sh}, {"strideW", 1, &p.sw},
+                       {"padH", 0, &p.ph}, {"padW", 0, &p.pw}, {"dilationH", 1, &p.dh}, {"dilationW", 1, &p.dw},
+                       {"outH", 0, &p.oh}, {"outW", 0, &p.ow}});
   const std::string geom = "input " + quad(p.n, p.cin, p.h, p.w) + " and weight " + quad(p.cout, p.cin, p.kh, p.kw) +
                            " with stride " + pair(p.sh, p.sw) + ", padding " + pair(p.ph, p.pw) + ", dilation " +
                            pair(p.dh, p.dw);
   const int64_t eh = out_size(p.h, p.kh, p.sh, p.ph, p.dh), ew = out_size(p.w, p.kw, p.sw, p.pw, p.dw);
-  if (eh <= 0 || ew <= 0) range_error(env, "a non-empty convolution output", "p", geom);
-  if (p.oh != eh) range_error(env, "outH " + std::to_string(eh) + " (" + geom + ")", "outH", std::to_string(p.oh));
-  if (p.ow != ew) range_error(env, "outW " + std::to_string(ew) + " (" + geom + ")", "outW", std::to_string(p.ow));
+  check_out_size(env, "convolution", eh, ew, p.oh, p.ow, geom);
   // Every count the kernels index with, the workspace of one im2col buffer per thread included.
   const int64_t threads = num_threads() + 1;
   mul(env, "x", {p.n, p.cin, p.h, p.w});
@@ -101,11 +88,8 @@ Napi::Value Conv2dBackward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitConv(Napi::Env env, Napi::Object exports) {
-  exports.Set("conv2dWorkspaceSize", Napi::Function::New(env, Conv2dWorkspaceSize, "conv2dWorkspaceSize"));
-  exports.Set("im2col", Napi::Function::New(env, Im2col, "im2col"));
-  exports.Set("col2im", Napi::Function::New(env, Col2im, "col2im"));
-  exports.Set("conv2dForward", Napi::Function::New(env, Conv2dForward, "conv2dForward"));
-  exports.Set("conv2dBackward", Napi::Function::New(env, Conv2dBackward, "conv2dBackward"));
+  set_exports(env, exports, {{"conv2dWorkspaceSize", Conv2dWorkspaceSize}, {"im2col", Im2col}, {"col2im", Col2im},
+      {"conv2dForward", Conv2dForward}, {"conv2dBackward", Conv2dBackward}});
 }
 
 }  // namespace mb::glue

@@ -52,8 +52,7 @@ Napi::Value GemmRef(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitGemm(Napi::Env env, Napi::Object exports) {
-  exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
-  exports.Set("gemmRef", Napi::Function::New(env, GemmRef, "gemmRef"));
+  set_exports(env, exports, {{"gemm", Gemm}, {"gemmRef", GemmRef}});
 }
 
 }  // namespace mb::glue

@@ -70,9 +70,8 @@ Napi::Value SoftmaxCrossEntropyBackward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitLoss(Napi::Env env, Napi::Object exports) {
-  exports.Set("softmaxCrossEntropy", Napi::Function::New(env, SoftmaxCrossEntropy, "softmaxCrossEntropy"));
-  exports.Set("softmaxCrossEntropyBackward",
-              Napi::Function::New(env, SoftmaxCrossEntropyBackward, "softmaxCrossEntropyBackward"));
+  set_exports(env, exports, {{"softmaxCrossEntropy", SoftmaxCrossEntropy},
+      {"softmaxCrossEntropyBackward", SoftmaxCrossEntropyBackward}});
 }
 
 }  // namespace mb::glue

@@ -128,17 +128,14 @@ Napi::Value GroupNormBackward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitNorm(Napi::Env env, Napi::Object exports) {
-  exports.Set("batchNormForward", Napi::Function::New(env, BatchNormForward<false>, "batchNormForward"));
-  exports.Set("batchNormInference", Napi::Function::New(env, BatchNormInference, "batchNormInference"));
-  exports.Set("batchNormBackward", Napi::Function::New(env, BatchNormBackward<false>, "batchNormBackward"));
-  exports.Set("groupNormForward", Napi::Function::New(env, GroupNormForward<false>, "groupNormForward"));
-  exports.Set("groupNormBackward", Napi::Function::New(env, GroupNormBackward<false>, "groupNormBackward"));
+  set_exports(env, exports, {{"batchNormForward", BatchNormForward<false>},
+      {"batchNormInference", BatchNormInference}, {"batchNormBackward", BatchNormBackward<false>},
+      {"groupNormForward", GroupNormForward<false>}, {"groupNormBackward", GroupNormBackward<false>}});
   // The scalar references behind the same checks, for tests: normReference.batchNormForward(...), etc.
   Napi::Object ref = Napi::Object::New(env);
-  ref.Set("batchNormForward", Napi::Function::New(env, BatchNormForward<true>, "batchNormForward"));
-  ref.Set("batchNormBackward", Napi::Function::New(env, BatchNormBackward<true>, "batchNormBackward"));
-  ref.Set("groupNormForward", Napi::Function::New(env, GroupNormForward<true>, "groupNormForward"));
-  ref.Set("groupNormBackward", Napi::Function::New(env, GroupNormBackward<true>, "groupNormBackward"));
+  set_exports(env, ref, {{"batchNormForward", BatchNormForward<true>},
+      {"batchNormBackward", BatchNormBackward<true>}, {"groupNormForward", GroupNormForward<true>},
+      {"groupNormBackward", GroupNormBackward<true>}});
   exports.Set("normReference", ref);
 }
 

@@ -94,9 +94,7 @@ Napi::Value RmspropStep(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitOptim(Napi::Env env, Napi::Object exports) {
-  exports.Set("sgdStep", Napi::Function::New(env, SgdStep, "sgdStep"));
-  exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
-  exports.Set("rmspropStep", Napi::Function::New(env, RmspropStep, "rmspropStep"));
+  set_exports(env, exports, {{"sgdStep", SgdStep}, {"adamStep", AdamStep}, {"rmspropStep", RmspropStep}});
 }
 
 }  // namespace mb::glue

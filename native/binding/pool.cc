@@ -17,18 +17,9 @@ Pool2dShape pool_params(const Napi::CallbackInfo& info, size_t i) {
   Napi::Env env = info.Env();
   Napi::Object o = params_object(info, i, "Pool2dParams");
   Pool2dShape p;
-  p.n = prop_size(env, o, "n", 1);
-  p.c = prop_size(env, o, "c", 1);
-  p.h = prop_size(env, o, "h", 1);
-  p.w = prop_size(env, o, "w", 1);
-  p.kh = prop_size(env, o, "kH", 1);
-  p.kw = prop_size(env, o, "kW", 1);
-  p.sh = prop_size(env, o, "strideH", 1);
-  p.sw = prop_size(env, o, "strideW", 1);
-  p.ph = prop_size(env, o, "padH", 0);
-  p.pw = prop_size(env, o, "padW", 0);
-  p.oh = prop_size(env, o, "outH", 0);
-  p.ow = prop_size(env, o, "outW", 0);
+  read_fields(env, o, {{"n", 1, &p.n}, {"c", 1, &p.c}, {"h", 1, &p.h}, {"w", 1, &p.w}, {"kH", 1, &p.kh},
+                       {"kW", 1, &p.kw}, {"strideH", 1, &p.sh}, {"strideW", 1, &p.sw}, {"padH", 0, &p.ph},
+                       {"padW", 0, &p.pw}, {"outH", 0, &p.oh}, {"outW", 0, &p.ow}});
   if (p.ph > p.kh / 2)
     range_error(env, "padH <= kH / 2 (kH " + std::to_string(p.kh) + ")", "padH", std::to_string(p.ph));
   if (p.pw > p.kw / 2)
@@ -36,9 +27,7 @@ Pool2dShape pool_params(const Napi::CallbackInfo& info, size_t i) {
   const std::string geom = "input " + quad(p.n, p.c, p.h, p.w) + " with window " + pair(p.kh, p.kw) + ", stride " +
                            pair(p.sh, p.sw) + ", padding " + pair(p.ph, p.pw);
   const int64_t eh = out_size(p.h, p.kh, p.sh, p.ph, 1), ew = out_size(p.w, p.kw, p.sw, p.pw, 1);
-  if (eh <= 0 || ew <= 0) range_error(env, "a non-empty pooling output", "p", geom);
-  if (p.oh != eh) range_error(env, "outH " + std::to_string(eh) + " (" + geom + ")", "outH", std::to_string(p.oh));
-  if (p.ow != ew) range_error(env, "outW " + std::to_string(ew) + " (" + geom + ")", "outW", std::to_string(p.ow));
+  check_out_size(env, "pooling", eh, ew, p.oh, p.ow, geom);
   if (mul(env, "h x w", {p.h, p.w}) > 2147483647u)
     range_error(env, "an input plane of fewer than 2^31 elements (argmax is Int32)", "p", geom);
   mul(env, "x", {p.n, p.c, p.h, p.w});
@@ -87,10 +76,8 @@ Napi::Value AvgPool2dBackward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitPool(Napi::Env env, Napi::Object exports) {
-  exports.Set("maxPool2dForward", Napi::Function::New(env, MaxPool2dForward, "maxPool2dForward"));
-  exports.Set("maxPool2dBackward", Napi::Function::New(env, MaxPool2dBackward, "maxPool2dBackward"));
-  exports.Set("avgPool2dForward", Napi::Function::New(env, AvgPool2dForward, "avgPool2dForward"));
-  exports.Set("avgPool2dBackward", Napi::Function::New(env, AvgPool2dBackward, "avgPool2dBackward"));
+  set_exports(env, exports, {{"maxPool2dForward", MaxPool2dForward}, {"maxPool2dBackward", MaxPool2dBackward},
+      {"avgPool2dForward", AvgPool2dForward}, {"avgPool2dBackward", AvgPool2dBackward}});
 }
 
 }  // namespace mb::glue

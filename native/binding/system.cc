@@ -28,9 +28,8 @@ static Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
 }
 
 void InitSystem(Napi::Env env, Napi::Object exports) {
-  exports.Set("nativeInfo", Napi::Function::New(env, NativeInfo, "nativeInfo"));
-  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
-  exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
+  set_exports(env, exports, {{"nativeInfo", NativeInfo}, {"setNumThreads", SetNumThreads},
+      {"getNumThreads", GetNumThreads}});
 }
 
 }  // namespace mb::glue

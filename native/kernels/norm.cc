@@ -58,34 +58,23 @@ void batch_norm_forward(float* y, float* mean, float* var, float* rstd, const fl
                         const float* beta, int64_t n, int64_t c, int64_t inner, float eps) {
   const Prims& P = prims();
   const int nt = threads_for(n * c * inner);
-  (void)nt;  // unused without OpenMP
   const double count = (double)(n * inner);
   if (inner == 1) {
     // x is [n, c]: each thread owns tiles of kTile columns and walks all rows (contiguous per row).
-    const int64_t tiles = (c + kTile - 1) / kTile;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-#endif
-    for (int64_t t = 0; t < tiles; t++) {
-      const int64_t j0 = t * kTile, w = std::min(kTile, c - j0);
-      float shift[kTile], m[kTile], a[kTile], b[kTile];
+    for_tiles(c, kTile, nt, [&](int64_t j0, int64_t w) {
+      float shift[kTile] = {0}, m[kTile], a[kTile], b[kTile];
       double s1[kTile] = {0}, s2[kTile] = {0};
       for (int64_t j = 0; j < w; j++) shift[j] = x[j0 + j];
       P.moments_cols(s1, s2, x + j0, n, w, c, shift);
       forward_coefs(mean, var, rstd, m, a, b, s1, s2, shift, gamma, beta, j0, w, count, eps);
       P.affine_cols(y + j0, x + j0, n, w, c, m, a, b);
-    }
+    });
     return;
   }
   // x is [n, c, inner]: channel ch is n runs of inner contiguous values, c·inner apart. Tiles of
   // channels: a statistics sweep, then a normalize sweep, each sample by sample.
-  const int64_t tw = tile_width(c, nt), tiles = (c + tw - 1) / tw;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-#endif
-  for (int64_t t = 0; t < tiles; t++) {
-    const int64_t j0 = t * tw, w = std::min(tw, c - j0);
-    float shift[kTile], m[kTile], a[kTile], b[kTile];
+  for_tiles(c, tile_width(c, nt), nt, [&](int64_t j0, int64_t w) {
+    float shift[kTile] = {0}, m[kTile], a[kTile], b[kTile];
     double s1[kTile] = {0}, s2[kTile] = {0};
     for (int64_t j = 0; j < w; j++) shift[j] = x[(j0 + j) * inner];
     for (int64_t i = 0; i < n; i++)
@@ -101,29 +90,23 @@ void batch_norm_forward(float* y, float* mean, float* var, float* rstd, const fl
         const int64_t off = (i * c + j0 + j) * inner;
         P.affine(y + off, x + off, inner, m[j], a[j], b[j]);
       }
-  }
+  });
 }
 
 void batch_norm_inference(float* y, const float* x, const float* running_mean, const float* running_var,
                           const float* gamma, const float* beta, int64_t n, int64_t c, int64_t inner, float eps) {
   const Prims& P = prims();
   const int nt = threads_for(n * c * inner);
-  (void)nt;  // unused without OpenMP
   auto coef = [&](int64_t ch) { return (float)((gamma ? gamma[ch] : 1.f) / std::sqrt((double)running_var[ch] + eps)); };
   if (inner == 1) {
-    const int64_t tiles = (c + kTile - 1) / kTile;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-#endif
-    for (int64_t t = 0; t < tiles; t++) {
-      const int64_t j0 = t * kTile, w = std::min(kTile, c - j0);
+    for_tiles(c, kTile, nt, [&](int64_t j0, int64_t w) {
       float a[kTile], b[kTile];
       for (int64_t j = 0; j < w; j++) {
         a[j] = coef(j0 + j);
         b[j] = beta ? beta[j0 + j] : 0.f;
       }
       P.affine_cols(y + j0, x + j0, n, w, c, running_mean + j0, a, b);
-    }
+    });
     return;
   }
 #ifdef _OPENMP
@@ -151,30 +134,19 @@ void batch_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy
                          const float* rstd, const float* gamma, int64_t n, int64_t c, int64_t inner) {
   const Prims& P = prims();
   const int nt = threads_for(n * c * inner);
-  (void)nt;  // unused without OpenMP
   const double count = (double)(n * inner);
   if (inner == 1) {
-    const int64_t tiles = (c + kTile - 1) / kTile;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-#endif
-    for (int64_t t = 0; t < tiles; t++) {
-      const int64_t j0 = t * kTile, w = std::min(kTile, c - j0);
+    for_tiles(c, kTile, nt, [&](int64_t j0, int64_t w) {
       double sdy[kTile] = {0}, sdyx[kTile] = {0}, sx[kTile] = {0};
       float k1[kTile], k2[kTile], k3[kTile];
       P.dot_cols(sdy, sdyx, sx, dy + j0, x + j0, n, w, c, mean + j0);
       backward_coefs(dgamma, dbeta, k1, k2, k3, sdy, sdyx, sx, rstd, gamma, j0, w, count);
       P.bwd_cols(dx + j0, dy + j0, x + j0, n, w, c, mean + j0, k1, k2, k3);
-    }
+    });
     return;
   }
   // Tiles of channels, sample by sample (see tile_width): a reduction sweep, then the dx sweep.
-  const int64_t tw = tile_width(c, nt), tiles = (c + tw - 1) / tw;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-#endif
-  for (int64_t t = 0; t < tiles; t++) {
-    const int64_t j0 = t * tw, w = std::min(tw, c - j0);
+  for_tiles(c, tile_width(c, nt), nt, [&](int64_t j0, int64_t w) {
     double sdy[kTile] = {0}, sdyx[kTile] = {0}, sx[kTile] = {0};
     float k1[kTile], k2[kTile], k3[kTile];
     for (int64_t i = 0; i < n; i++)
@@ -192,7 +164,7 @@ void batch_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy
         const int64_t off = (i * c + j0 + j) * inner;
         P.bwd(dx + off, dy + off, x + off, inner, mean[j0 + j], k1[j], k2[j], k3[j]);
       }
-  }
+  });
 }
 
 }  // namespace mb

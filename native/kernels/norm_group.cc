@@ -21,8 +21,7 @@ using namespace norm_detail;
 void group_norm_forward(float* y, float* mean, float* rstd, const float* x, const float* gamma, const float* beta,
                         int64_t n, int64_t c, int64_t inner, int64_t groups, float eps) {
   const Prims& P = prims();
-  const int nt = threads_for(n * c * inner);
-  (void)nt;  // unused without OpenMP
+  [[maybe_unused]] const int nt = threads_for(n * c * inner);  // unused without OpenMP
   const int64_t cg = c / groups, len = cg * inner;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
@@ -170,10 +169,7 @@ void group_backward_fused(const Prims& P, float* dx, float* dgamma, float* dbeta
           accg[a + cc] += (double)rstd[ig] * (sdyx[a + cc] - delta * sdy[a + cc]);
         }
       }
-    for (int64_t k = 0; k < (g1 - g0) * cg; k++) {
-      if (dbeta) dbeta[g0 * cg + k] += (float)accb[k];
-      if (dgamma) dgamma[g0 * cg + k] += (float)accg[k];
-    }
+    add_param_grads(dgamma, dbeta, accg, accb, g0 * cg, (g1 - g0) * cg);
   }
 }
 
@@ -183,12 +179,7 @@ void group_param_grads_long(const Prims& P, float* dgamma, float* dbeta, const f
                             const float* mean, const float* rstd, const double* delta_out, int64_t n, int64_t c,
                             int64_t inner, int64_t groups, int nt) {
   const int64_t cg = c / groups;
-  const int64_t tw = tile_width(c, nt), tiles = (c + tw - 1) / tw;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-#endif
-  for (int64_t t = 0; t < tiles; t++) {
-    const int64_t j0 = t * tw, w = std::min(tw, c - j0);
+  for_tiles(c, tile_width(c, nt), nt, [&](int64_t j0, int64_t w) {
     double accb[kTile] = {0}, accg[kTile] = {0};
     for (int64_t i = 0; i < n; i++)
       for (int64_t j = 0; j < w; j++) {
@@ -198,11 +189,8 @@ void group_param_grads_long(const Prims& P, float* dgamma, float* dbeta, const f
         accb[j] += sdy;
         accg[j] += (double)rstd[ig] * (sdyx - delta_out[ig] * sdy);
       }
-    for (int64_t j = 0; j < w; j++) {
-      if (dbeta) dbeta[j0 + j] += (float)accb[j];
-      if (dgamma) dgamma[j0 + j] += (float)accg[j];
-    }
-  }
+    add_param_grads(dgamma, dbeta, accg, accb, j0, w);
+  });
 }
 
 // Two-pass parameter gradients, short channels: tiles of channels walk all samples (rows of c·inner
@@ -213,12 +201,7 @@ void group_param_grads_short(const Prims& P, float* dgamma, float* dbeta, const 
                              int64_t inner, int64_t groups, int nt) {
   const int64_t cg = c / groups;
   constexpr int64_t kRowTile = 1024;
-  const int64_t tw = inner == 1 ? kRowTile : kTile, tiles = (c + tw - 1) / tw;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-#endif
-  for (int64_t t = 0; t < tiles; t++) {
-    const int64_t j0 = t * tw, w = std::min(tw, c - j0);
+  for_tiles(c, inner == 1 ? kRowTile : kTile, nt, [&](int64_t j0, int64_t w) {
     double accb[kRowTile] = {0}, accg[kRowTile] = {0};
     if (inner == 1) {
       // Rows of c values; the tile is split where it crosses a group boundary.
@@ -243,11 +226,8 @@ void group_param_grads_short(const Prims& P, float* dgamma, float* dbeta, const 
         accg[j] += (double)rstd[ig] * (sg - delta_out[ig] * sb);
       }
     }
-    for (int64_t j = 0; j < w; j++) {
-      if (dbeta) dbeta[j0 + j] += (float)accb[j];
-      if (dgamma) dgamma[j0 + j] += (float)accg[j];
-    }
-  }
+    add_param_grads(dgamma, dbeta, accg, accb, j0, w);
+  });
 }
 
 }  // namespace

@@ -56,6 +56,18 @@ inline int threads_for(int64_t elements) { return elements < kParallelMin ? 1 : 
 // and map every run to the same cache sets). Per-channel sums do not depend on the tile width.
 inline int64_t tile_width(int64_t c, int nt) { return std::min<int64_t>(kTile, std::max<int64_t>(1, (c + nt - 1) / nt)); }
 
+// Runs body(j0, w) for the tiles [j0, j0 + w) of `count` channels, tw wide, over nt threads. A
+// static schedule hands each thread whole tiles, so per-channel sums never race and are added in the
+// same order whatever the thread count.
+template <class Body>
+inline void for_tiles(int64_t count, int64_t tw, int nt, Body&& body) {
+  const int64_t tiles = (count + tw - 1) / tw;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+#endif
+  for (int64_t t = 0; t < tiles; t++) body(t * tw, std::min(tw, count - t * tw));
+}
+
 // The statistics every layer shares: from the shifted sums of `count` values to mean, biased
 // variance and rstd. The mean is also returned as float hi + lo (hi = float(mean), lo = the rest)
 // so the normalize pass can subtract it to better than float precision: (x - hi)·a + (b - lo·a).
@@ -73,6 +85,15 @@ inline Stats finish_stats(double s1, double s2, double count, float shift, float
   s.hi = (float)s.mean;
   s.lo = (float)(s.mean - (double)s.hi);
   return s;
+}
+
+// Adds a tile's per-channel sums to the parameter gradients (either may be null): channels j0 .. j0 + w.
+inline void add_param_grads(float* dgamma, float* dbeta, const double* accg, const double* accb, int64_t j0,
+                            int64_t w) {
+  for (int64_t j = 0; j < w; j++) {
+    if (dbeta) dbeta[j0 + j] += (float)accb[j];
+    if (dgamma) dgamma[j0 + j] += (float)accg[j];
+  }
 }
 
 }  // namespace mb::norm_detail

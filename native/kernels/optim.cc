@@ -168,13 +168,12 @@ void rmsprop_step_ref(float* param, float* sq, float* buf, const float* grad, in
 void sgd_step(float* param, float* buf, const float* grad, int64_t n, double lr, double momentum,
               double dampening, double weight_decay, bool nesterov, bool first_step) {
   const SgdConsts c = sgd_consts(lr, momentum, dampening, weight_decay, nesterov, first_step);
-  const bool avx2 = use_avx2();
+  [[maybe_unused]] const bool avx2 = use_avx2();
   for_chunks(n, [&](int64_t lo, int64_t len) {
     float* b = c.use_momentum ? buf + lo : nullptr;
 #ifdef MB_HAVE_AVX2_TU
     if (avx2) return sgd_chunk_avx2(param + lo, b, grad + lo, len, c);
 #endif
-    (void)avx2;
     sgd_chunk(param + lo, b, grad + lo, len, c);
   });
 }
@@ -182,12 +181,11 @@ void sgd_step(float* param, float* buf, const float* grad, int64_t n, double lr,
 void adam_step(float* param, float* m, float* v, const float* grad, int64_t n, double lr, double beta1,
                double beta2, double eps, double weight_decay, bool decoupled, int64_t step) {
   const AdamConsts c = adam_consts(lr, beta1, beta2, eps, weight_decay, decoupled, step);
-  const bool avx2 = use_avx2();
+  [[maybe_unused]] const bool avx2 = use_avx2();
   for_chunks(n, [&](int64_t lo, int64_t len) {
 #ifdef MB_HAVE_AVX2_TU
     if (avx2) return adam_chunk_avx2(param + lo, m + lo, v + lo, grad + lo, len, c);
 #endif
-    (void)avx2;
     adam_chunk(param + lo, m + lo, v + lo, grad + lo, len, c);
   });
 }
@@ -195,13 +193,12 @@ void adam_step(float* param, float* m, float* v, const float* grad, int64_t n, d
 void rmsprop_step(float* param, float* sq, float* buf, const float* grad, int64_t n, double lr, double alpha,
                   double eps, double weight_decay, double momentum) {
   const RmspropConsts c = rmsprop_consts(lr, alpha, eps, weight_decay, momentum);
-  const bool avx2 = use_avx2();
+  [[maybe_unused]] const bool avx2 = use_avx2();
   for_chunks(n, [&](int64_t lo, int64_t len) {
     float* b = c.use_momentum ? buf + lo : nullptr;
 #ifdef MB_HAVE_AVX2_TU
     if (avx2) return rmsprop_chunk_avx2(param + lo, sq + lo, b, grad + lo, len, c);
 #endif
-    (void)avx2;
     rmsprop_chunk(param + lo, sq + lo, b, grad + lo, len, c);
   });
 }

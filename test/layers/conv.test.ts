@@ -272,3 +272,28 @@ describe('conv and pooling errors', () => {
     expect(() => new AvgPool2d(undefined as any)).toThrow(new TypeError('Expected options object for AvgPool2d but received undefined'));
   });
 });
+
+describe('Conv2d asks the workspace size once per batch size, backend and thread count', () => {
+  it('two native calls a step, not four', async () => {
+    const { nativeBackend } = await import('../../lib/testing');
+    const nb = nativeBackend() as unknown as Record<string, unknown>;
+    const calls: Record<string, number> = {};
+    const counted: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(nb)) {
+      counted[k] = typeof v === 'function' ? (...a: unknown[]) => ((calls[k] = (calls[k] ?? 0) + 1), (v as (...x: unknown[]) => unknown)(...a)) : v;
+    }
+    const conv = new Conv2d({ inChannels: 2, outChannels: 3, kernelSize: 3, padding: 1, backend: counted as unknown as Backend });
+    const x = tensor(randn(2 * 2 * 6 * 6, 21), [2, 2, 6, 6]);
+    const threads = nativeBackend().getNumThreads();
+    for (let i = 0; i < 3; i++) {
+      const y = conv.forward(x);
+      conv.backward(tensor(new Float32Array(y.data.length).fill(1), y.shape));
+    }
+    expect(calls).toEqual({ conv2dWorkspaceSize: 1, conv2dForward: 3, conv2dBackward: 3 });
+    conv.forward(tensor(randn(3 * 2 * 6 * 6, 22), [3, 2, 6, 6])); // another batch size
+    expect(calls.conv2dWorkspaceSize).toBe(2);
+    (counted.setNumThreads as (n: number) => void)(threads); // a thread-count change asks again
+    conv.forward(tensor(randn(3 * 2 * 6 * 6, 22), [3, 2, 6, 6]));
+    expect(calls.conv2dWorkspaceSize).toBe(3);
+  });
+});

@@ -36,3 +36,15 @@ describe('Dropout', () => {
     expect(() => new Dropout({ p: -0.1 })).toThrow(RangeError);
   });
 });
+
+describe('option names from other libraries get a hint', () => {
+  it('Dropout({ rate }) suggests p; Linear({ units }), Conv2d({ filters }), BatchNorm1d({ num_features }) theirs', async () => {
+    const { Linear, Conv2d, BatchNorm1d } = await import('../../lib/index');
+    expect(() => new Dropout({ rate: 0.5 } as any)).toThrow(
+      new TypeError("Expected one of 'p', 'name', 'backend' for an option of Dropout but received 'rate' (did you mean 'p'?)"),
+    );
+    expect(() => new Linear({ inFeatures: 2, units: 3 } as any)).toThrow(/received 'units' \(did you mean 'outFeatures'\?\)/);
+    expect(() => new Conv2d({ inChannels: 1, filters: 3, kernelSize: 3 } as any)).toThrow(/received 'filters' \(did you mean 'outChannels'\?\)/);
+    expect(() => new BatchNorm1d({ num_features: 3 } as any)).toThrow(/received 'num_features' \(did you mean 'numFeatures'\?\)/);
+  });
+});

@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { capabilities } from '../lib/index';
 
-const FAMILIES = ['gemm', 'activations', 'conv', 'norm', 'train'];
+const FAMILIES = ['gemm', 'activations', 'conv', 'norm', 'train', 'infer'];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -62,8 +62,8 @@ export type {
 // ---- trainer
 export { fit, evaluate, predict, EarlyStopping, NonFiniteLossError } from './train';
 export type {
-  FitOptions, History, Callback, Logs, Metric, Targets, OptimizerLike, EvaluateOptions, Evaluation,
-  EarlyStoppingOptions, ProgressStream,
+  FitOptions, History, Callback, TrainContext, Logs, Metric, Targets, OptimizerLike, EvaluateOptions, Evaluation,
+  PredictOptions, EarlyStoppingOptions, ProgressStream,
 } from './train';
 
 // ---- preprocessing and linear algebra
@@ -78,4 +78,8 @@ export { activationStats, formatStats } from './diagnostics';
 export type { LayerStats } from './diagnostics';
 
 // ---- checkpoints: whole-model files, and the safetensors codec they are written in
-export { saveModel, loadModel, encodeSafetensors, decodeSafetensors } from './io';
+export {
+  saveModel, loadModel, loadCheckpoint, loadWeights, encodeSafetensors, decodeSafetensors,
+  registerLayer, registeredLayers, layerFromConfig, sequentialFromConfig, ModelCheckpoint, exportOnnx, encodeOnnx,
+} from './io';
+export type { SaveOptions, LoadOptions, Checkpoint, LoadReport, TrainerState, LayerClass, ModelCheckpointOptions, OnnxOptions } from './io';

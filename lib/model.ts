@@ -9,6 +9,7 @@ import { Layer } from './layers/layer';
 import { Generator } from './random';
 import type { ParamArena, ParamView } from './params';
 import { Tensor, checkFiniteData, sameShape, sizeOf, toTensor } from './tensor';
+import { loadWeights } from './io/checkpoint';
 import { checkBool, checkInt, checkOptions, describe, fail, formatShape } from './validate';
 
 /** Layers whose backward only reshapes or masks the gradient: they may precede the first trainable layer. */
@@ -193,7 +194,9 @@ export class Sequential {
    * Loads a state dict (shapes checked first; nothing changes unless every entry fits). With
    * strict (default) the keys must match exactly.
    */
-  loadStateDict(sd: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>, { strict = true } = {}): void {
+  loadStateDict(sd: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>, options: { strict?: boolean } = {}): void {
+    checkOptions(options, ['strict'], 'loadStateDict');
+    const strict = options.strict === undefined ? true : checkBool(options.strict, 'strict');
     if (!this.built) throw new Error('Sequential: not built yet; build(inputShape) before loadStateDict()');
     if (!sd || typeof sd !== 'object') fail('type', 'state dict object', 'stateDict', describe(sd));
     const targets = new Map<string, { shape: readonly number[]; data: Float32Array }>();
@@ -224,6 +227,9 @@ export class Sequential {
       for (let i = 0; i < e.data.length; i++) {
         if (!Number.isFinite(e.data[i])) fail('range', 'finite values', `stateDict['${k}'][${i}]`, describe(e.data[i]));
       }
+      if (k.endsWith('num_batches_tracked')) {
+        for (let i = 0; i < e.data.length; i++) if (!Number.isInteger(e.data[i]) || e.data[i] < 0) fail('range', 'a non-negative integer count', `stateDict['${k}'][${i}]`, describe(e.data[i]));
+      }
       if (k.endsWith('running_var')) {
         for (let i = 0; i < e.data.length; i++) if (e.data[i] < 0) fail('range', 'non-negative variances', `stateDict['${k}'][${i}]`, describe(e.data[i]));
       }
@@ -232,6 +238,14 @@ export class Sequential {
       const t = targets.get(k);
       if (t) t.data.set(sd[k].data);
     }
+  }
+
+  /**
+   * Loads the weights and buffers of a safetensors file (ours, or PyTorch's for the same
+   * architecture) into this built model; lists missing, unexpected and mis-shaped keys.
+   */
+  loadWeights(path: string, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
+    return loadWeights(this, path, options);
   }
 
   getConfig(): Record<string, unknown> {

@@ -28,6 +28,23 @@ export class Generator {
     this.s3 = next();
   }
 
+  /** The full state (four 32-bit words and the cached normal), for checkpoints. */
+  getState(): number[] {
+    return [this.s0, this.s1, this.s2, this.s3, ...(this.spare === null ? [] : [this.spare])];
+  }
+
+  /** Restores a state from getState() (checked: four 32-bit words, not all zero, and an optional finite normal). */
+  setState(state: unknown): void {
+    const s = state as number[];
+    const ok =
+      Array.isArray(s) && (s.length === 4 || s.length === 5) &&
+      s.slice(0, 4).every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) && s.slice(0, 4).some((w) => w !== 0) &&
+      (s.length === 4 || Number.isFinite(s[4]));
+    if (!ok) throw new RangeError(`Expected a generator state of four 32-bit words (not all zero) for state but received ${JSON.stringify(state)?.slice(0, 80)}`);
+    [this.s0, this.s1, this.s2, this.s3] = s;
+    this.spare = s.length === 5 ? s[4] : null;
+  }
+
   /** Next 32 random bits. */
   nextU32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;

@@ -14,6 +14,7 @@
 import type { Backend, BackendName } from '../backend/types';
 import { checkBackend, getBackend } from '../backend/index';
 import { Generator } from '../random';
+import { fromConfig as initializerFromConfig } from '../init';
 import type { Initializer, InitContext } from '../init';
 import type { ParamArena, ParamView } from '../params';
 import { Tensor, sizeOf, toTensor, sameShape } from '../tensor';
@@ -39,6 +40,21 @@ export interface StateBuffer {
   readonly name: string;
   readonly shape: readonly number[];
   data: Float32Array;
+}
+
+let initSkipped = false;
+/**
+ * Runs fn with parameter initialization skipped (parameters start at zero): for loaders that
+ * overwrite every parameter right after building, so a large model is not initialized in vain.
+ */
+export function withoutInit<T>(fn: () => T): T {
+  const before = initSkipped;
+  initSkipped = true;
+  try {
+    return fn();
+  } finally {
+    initSkipped = before;
+  }
 }
 
 const counters = new Map<string, number>();
@@ -67,7 +83,7 @@ export abstract class Layer {
   private lastIn: Tensor | null = null;
 
   constructor(args: LayerArgs = {}, cls?: string) {
-    if (args.name !== undefined && (typeof args.name !== 'string' || args.name === '')) fail('type', 'non-empty string', 'name', describe(args.name));
+    if (args.name !== undefined && (typeof args.name !== 'string' || args.name.length === 0)) fail('type', 'non-empty string', `name of ${cls ?? this.constructor.name}`, describe(args.name));
     this.name = args.name ?? autoName(cls ?? this.constructor.name);
     this.explicitBackend = checkBackend(args.backend);
   }
@@ -193,6 +209,22 @@ export abstract class Layer {
     return { className: this.className, name: this.name };
   }
 
+  /**
+   * Rebuilds a layer of this class from its getConfig() output (initializer configs included); the
+   * constructor checks every value. Subclasses whose config is not their constructor's options
+   * override it.
+   */
+  static fromConfig<T extends Layer>(this: new (args: any) => T, config: Record<string, unknown>): T {
+    if (config === null || typeof config !== 'object' || Array.isArray(config)) fail('type', 'layer config object', 'config', describe(config));
+    const { className, ...args } = config as Record<string, unknown>;
+    for (const [k, v] of Object.entries(args)) {
+      if (k.endsWith('Init') && v !== null && typeof v === 'object') args[k] = initializerFromConfig(v as Record<string, unknown>);
+    }
+    const layer = new this(args);
+    if (className !== undefined && className !== layer.className) fail('range', `className '${layer.className}'`, 'config.className', describe(className));
+    return layer;
+  }
+
   toString(): string {
     return this.label();
   }
@@ -205,7 +237,7 @@ export abstract class Layer {
   /** Adds a parameter filled by `init` (fans for the initializer given by the caller). */
   protected addParam(name: string, shape: number[], init: Initializer, rng: Generator, ctx: Omit<InitContext, 'layer'>): Param {
     const data = new Float32Array(sizeOf(shape));
-    init.fill(data, { ...ctx, layer: this.label() }, rng);
+    if (!initSkipped) init.fill(data, { ...ctx, layer: this.label() }, rng);
     const p: Param = { name, shape: Object.freeze([...shape]), data, grad: new Float32Array(data.length) };
     this.paramList.push(p);
     return p;

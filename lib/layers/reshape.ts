@@ -80,6 +80,15 @@ export class Dropout extends Layer {
     return dx;
   }
 
+  /** The mask generator's state (null before build), for checkpoints. */
+  generatorState(): number[] | null {
+    return this.rng ? this.rng.getState() : null;
+  }
+  setGeneratorState(state: unknown): void {
+    if (!this.rng) throw new Error(`${this.label()}: not built yet; build before restoring its generator`);
+    this.rng.setState(state);
+  }
+
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), p: this.p };
   }

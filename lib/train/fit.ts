@@ -17,6 +17,7 @@ import { given, parseFitOptions, type FitConfig } from './options';
 import { Progress } from './progress';
 import { createTrainStep, type TrainStep } from './step';
 import type { FitOptions, History, Logs, Targets } from './types';
+import { applyResume, trainerState } from '../io/resume';
 
 /** What the loop runs over: the data, the training and validation rows, the batch geometry. */
 interface Plan {
@@ -27,6 +28,9 @@ interface Plan {
   batchSize: number;
   stepsPerEpoch: number;
   rng: Generator;
+  /** Epochs trained before this fit (a resumed run), and the validation rows a split holds out. */
+  epochsBefore: number;
+  splitIdx: Int32Array | null;
 }
 
 function buildFor(model: Sequential, x: TensorLike): void {
@@ -81,18 +85,28 @@ function prepare(model: Sequential, x: TensorLike, y: Targets, c: FitConfig): Pl
   if (c.accuracy && !all.labels) fail('range', 'class labels for the accuracy metric', 'y', 'a target tensor');
   // one seeded shuffle before the split, so the validation set is a random sample
   const rng = new Generator(c.seed);
-  const { trainIdx, valDs, valIdx } = validationRows(model, c, all, range(all.n), rng);
+  const rows = validationRows(model, c, all, range(all.n), rng);
+  const valDs = rows.valDs;
+  let { trainIdx, valIdx } = rows;
+  const split = !c.validationData && c.split > 0;
+  let epochsBefore = 0;
+  if (c.resume !== undefined) {
+    const r = applyResume(c.resume, rng, c.seed, all.n, split);
+    trainIdx = r.trainIndex;
+    if (split) valIdx = r.valIndex;
+    epochsBefore = r.epochs;
+  }
   const nTrain = trainIdx.length;
   const batchSize = checkInt(given(c.batchSize, Math.min(32, nTrain)), 'batchSize', 1);
   if (batchSize > nTrain) fail('range', `integer between 1 and ${nTrain} (the training samples)`, 'batchSize', describe(batchSize));
   const rest = nTrain % batchSize;
   checkBatchSizes(model, batchSize, rest, c.dropLast);
   const stepsPerEpoch = Math.floor(nTrain / batchSize) + (rest > 0 && !c.dropLast ? 1 : 0);
-  return { all, trainIdx, valDs, valIdx, batchSize, stepsPerEpoch, rng };
+  return { all, trainIdx, valDs, valIdx, batchSize, stepsPerEpoch, rng, epochsBefore, splitIdx: split ? valIdx : null };
 }
 
 function newHistory(c: FitConfig, withValidation: boolean): History {
-  const history: History = { epoch: [], history: { loss: [] } };
+  const history = { epoch: [], history: { loss: [] } } as unknown as History;
   if (c.accuracy) history.history.accuracy = [];
   if (withValidation) {
     history.history.valLoss = [];
@@ -151,7 +165,9 @@ export async function fit(model: Sequential, x: TensorLike, y: Targets, options:
   const history = newHistory(c, p.valDs !== null);
   const progress = new Progress(c.output, c.verbose, c.epochs, p.stepsPerEpoch);
 
-  for (const cb of c.callbacks) await cb.onTrainBegin?.();
+  let epochsDone = 0;
+  const stateNow = () => trainerState(p.epochsBefore + epochsDone, c.seed, p.rng, p.trainIdx, p.splitIdx);
+  for (const cb of c.callbacks) await cb.onTrainBegin?.({ model, optimizer: c.optimizer, trainerState: stateNow });
   let lastLogs: Logs | null = null;
   for (let epoch = 0; epoch < c.epochs; epoch++) {
     for (const cb of c.callbacks) await cb.onEpochBegin?.(epoch);
@@ -159,6 +175,7 @@ export async function fit(model: Sequential, x: TensorLike, y: Targets, options:
     if (c.shuffle) p.rng.shuffle(p.trainIdx);
     progress.epochBegin();
     const logs = await runEpoch(model, c, p, step, batcher, progress, epoch, epoch * p.stepsPerEpoch);
+    epochsDone++;
     record(history, epoch, logs);
     progress.epochEnd(epoch, logs);
     lastLogs = logs;
@@ -166,6 +183,7 @@ export async function fit(model: Sequential, x: TensorLike, y: Targets, options:
     if (c.callbacks.some((cb) => cb.stopTraining)) break;
   }
   model.train();
+  history.trainerState = stateNow();
   for (const cb of c.callbacks) await cb.onTrainEnd?.(lastLogs);
   return history;
 }

@@ -13,6 +13,6 @@ export type { EarlyStoppingOptions } from './callbacks';
 export { NonFiniteLossError, createTrainStep } from './step';
 export type { StepPosition, StepResult, TrainStep, TrainStepOptions } from './step';
 export type {
-  Callback, EvaluateOptions, EvaluateResult, FitOptions, History, Labels, Logs, LossFn, Metric, OptimizerLike,
+  Callback, TrainContext, EvaluateOptions, EvaluateResult, FitOptions, History, Labels, Logs, LossFn, Metric, OptimizerLike,
   PredictOptions, ProgressStream, Targets,
 } from './types';

@@ -6,7 +6,7 @@ import type { Callback, FitOptions, LossFn, Metric, OptimizerLike, ProgressStrea
 
 const FIT_KEYS = [
   'epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'loss', 'optimizer', 'metrics',
-  'callbacks', 'seed', 'dropLast', 'verbose', 'output',
+  'callbacks', 'seed', 'dropLast', 'verbose', 'output', 'resume',
 ] as const;
 
 /** fit's options with their defaults; batchSize stays optional (its default needs the data). */
@@ -25,6 +25,8 @@ export interface FitConfig {
   accuracy: boolean;
   callbacks: Callback[];
   output: ProgressStream;
+  /** A saved trainer state to continue from (checked against the data in fit). */
+  resume: unknown;
 }
 
 function checkMetrics(v: unknown): Metric[] {
@@ -99,6 +101,7 @@ export function parseFitOptions(options: FitOptions): FitConfig {
     accuracy: metrics.includes('accuracy'),
     callbacks,
     output,
+    resume: options.resume,
   };
 }
 

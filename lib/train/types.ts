@@ -3,6 +3,16 @@
  */
 import type { Tensor } from '../tensor';
 import type { Labels, Loss } from '../losses';
+import type { Sequential } from '../model';
+import type { TrainerState } from '../io/state';
+
+/** What fit tells its callbacks when training begins. */
+export interface TrainContext {
+  model: Sequential;
+  optimizer: OptimizerLike;
+  /** The trainer's state now (after the epochs done), to save for an exact resume. */
+  trainerState(): TrainerState;
+}
 
 /** The trainer takes any Loss (lib/losses.ts): the stock losses or an object of the same shape. */
 export type LossFn = Loss;
@@ -33,7 +43,7 @@ export interface Logs {
 }
 
 export interface Callback {
-  onTrainBegin?(): void | Promise<void>;
+  onTrainBegin?(context: TrainContext): void | Promise<void>;
   onTrainEnd?(logs: Logs | null): void | Promise<void>;
   onEpochBegin?(epoch: number): void | Promise<void>;
   onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
@@ -75,11 +85,18 @@ export interface FitOptions {
   verbose?: 0 | 1 | 2;
   /** Where progress goes. Default process.stdout. */
   output?: ProgressStream;
+  /**
+   * Continue a run where it stopped: the saved shuffling generator and sample order (same data,
+   * same seed), from `history.trainerState` or `loadCheckpoint(path).trainer`.
+   */
+  resume?: TrainerState;
 }
 
 export interface History {
   epoch: number[];
   history: { loss: number[]; accuracy?: number[]; valLoss?: number[]; valAccuracy?: number[] };
+  /** Where training stopped: save it with the model (saveModel's `trainer`) to resume exactly. */
+  trainerState: TrainerState;
 }
 
 export interface EvaluateOptions {

@@ -2,7 +2,7 @@ import { type Case, optionCases, BAD_FRACTION, BAD_NONNEG } from '../case';
 import { mb, F, detached, detachedLabels } from '../fixtures';
 
 const X = () => ({ data: F(6, 0.5), shape: [2, 3] });
-const classLosses: [string, () => mb.Loss<mb.ClassTargets>][] = [
+const classLosses: [string, () => mb.Loss<mb.Labels>][] = [
   ['CrossEntropyLoss', () => new mb.CrossEntropyLoss()],
   ['MultiMarginLoss', () => new mb.MultiMarginLoss()],
 ];

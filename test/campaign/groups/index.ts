@@ -9,5 +9,6 @@ import train from './train';
 import diagnostics from './diagnostics';
 import init from './init';
 import backend from './backend';
+import io from './io';
 
-export const GROUPS: Record<string, Case[]> = { tensor, init, layers, sequential, losses, optim, preprocess, train, diagnostics, backend };
+export const GROUPS: Record<string, Case[]> = { tensor, init, layers, sequential, losses, optim, preprocess, train, diagnostics, backend, io };

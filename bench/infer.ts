@@ -7,8 +7,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Flatten, Linear, tensor, exportOnnx, testing,
+  Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Flatten, Linear, tensor, exportOnnx,
 } from '../lib/index';
+import { nativeBackend } from '../lib/testing';
 import { loadTf, Tf } from './peers';
 import { performance } from 'perf_hooks';
 import { fmt, table, time } from './util';
@@ -70,7 +71,7 @@ function tfCnn(tf: Tf): any {
 }
 
 export async function run(): Promise<string> {
-  const native = testing.nativeBackend();
+  const native = nativeBackend();
   const before = native.getNumThreads();
   const model = cnn();
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'minibatch-infer-')), 'cnn.onnx');

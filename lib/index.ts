@@ -77,7 +77,7 @@ export type { SymmetricEigen } from './linalg';
 export { activationStats, formatStats } from './diagnostics';
 export type { LayerStats } from './diagnostics';
 
-// ---- checkpoints: whole-model files, and the safetensors codec they are written in
+// ---- checkpoints (whole-model safetensors files, the layer registry, the codec) and ONNX export
 export {
   saveModel, loadModel, loadCheckpoint, loadWeights, encodeSafetensors, decodeSafetensors,
   registerLayer, registeredLayers, layerFromConfig, sequentialFromConfig, ModelCheckpoint, exportOnnx, encodeOnnx,

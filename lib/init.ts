@@ -263,3 +263,8 @@ export function checkInit(v: unknown, name: string): Initializer | undefined {
   if (!isInitializer(v)) fail('type', 'initializer (e.g. kaimingNormal())', name, describe(v));
   return v;
 }
+
+/** The config entries of a layer's initializers: weightInit, and biasInit when one was given. */
+export function initConfigs(weightInit: Initializer, biasInit: Initializer | null): Record<string, unknown> {
+  return biasInit ? { weightInit: weightInit.getConfig(), biasInit: biasInit.getConfig() } : { weightInit: weightInit.getConfig() };
+}

@@ -5,6 +5,20 @@ import type { Layer } from '../lib/layers/layer';
 import type { Tensor } from '../lib/tensor';
 import { rng } from './helpers';
 
+/**
+ * The one central difference of the tests: (L(v + h) − L(v − h)) / 2h for v = values[i], which is
+ * put back afterwards. Float64Array values give float64 differences (the js kernels accept them).
+ */
+export function centralDifference(loss: () => number, values: Float32Array | Float64Array, i: number, h: number): number {
+  const old = values[i];
+  values[i] = old + h;
+  const lp = loss();
+  values[i] = old - h;
+  const lm = loss();
+  values[i] = old;
+  return (lp - lm) / (2 * h);
+}
+
 function lossOf(layer: Layer, x: Tensor, r: Float32Array): number {
   const y = layer.forward(x);
   let s = 0;
@@ -31,13 +45,7 @@ export function gradCheck(layer: Layer, x: Tensor, { h = 1e-2, tol = 2e-2, sampl
     const count = Math.min(samples, n);
     for (let s = 0; s < count; s++) {
       const i = n <= samples ? s : Math.floor(rand() * n);
-      const old = arr[i];
-      arr[i] = old + h;
-      const lp = lossOf(layer, x, r);
-      arr[i] = old - h;
-      const lm = lossOf(layer, x, r);
-      arr[i] = old;
-      const num = (lp - lm) / (2 * h);
+      const num = centralDifference(() => lossOf(layer, x, r), arr, i, h);
       const err = Math.abs(num - analytic[i]) / Math.max(1, Math.abs(num), Math.abs(analytic[i]));
       expect(err, `${what}[${i}]: numeric ${num} vs analytic ${analytic[i]}`).toBeLessThan(tol);
     }

@@ -5,7 +5,7 @@
 import { Layer, LayerArgs } from './layer';
 import type { ActivationKind } from '../backend/types';
 import { Generator } from '../random';
-import { Initializer, checkInit, torchDefault, uniform } from '../init';
+import { Initializer, checkInit, initConfigs, torchDefault, uniform } from '../init';
 import type { Tensor } from '../tensor';
 import { checkInt, checkNumber, checkOptions, describe, fail } from '../validate';
 
@@ -177,13 +177,7 @@ export class Maxout extends Layer {
   }
 
   override getConfig(): Record<string, unknown> {
-    return {
-      ...super.getConfig(),
-      inFeatures: this.inFeatures,
-      outFeatures: this.outFeatures,
-      pieces: this.pieces,
-      weightInit: this.weightInit.getConfig(),
-      ...(this.biasInit ? { biasInit: this.biasInit.getConfig() } : {}),
-    };
+    const own = { inFeatures: this.inFeatures, outFeatures: this.outFeatures, pieces: this.pieces };
+    return { ...super.getConfig(), ...own, ...initConfigs(this.weightInit, this.biasInit) };
   }
 }

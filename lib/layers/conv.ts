@@ -8,7 +8,7 @@
  */
 import { Layer, LayerArgs } from './layer';
 import { Generator } from '../random';
-import { Initializer, checkInit, torchDefault, uniform } from '../init';
+import { Initializer, checkInit, initConfigs, torchDefault, uniform } from '../init';
 import type { Backend, Conv2dParams } from '../backend/types';
 import { threadChanges } from '../backend/threads';
 import type { Tensor } from '../tensor';
@@ -178,17 +178,7 @@ export class Conv2d extends Layer {
   }
 
   override getConfig(): Record<string, unknown> {
-    return {
-      ...super.getConfig(),
-      inChannels: this.inChannels,
-      outChannels: this.outChannels,
-      kernelSize: [...this.kernelSize],
-      stride: [...this.stride],
-      padding: [...this.padding],
-      dilation: [...this.dilation],
-      bias: this.hasBias,
-      weightInit: this.weightInit.getConfig(),
-      ...(this.biasInit ? { biasInit: this.biasInit.getConfig() } : {}),
-    };
+    const own = { inChannels: this.inChannels, outChannels: this.outChannels, kernelSize: [...this.kernelSize], stride: [...this.stride], padding: [...this.padding], dilation: [...this.dilation], bias: this.hasBias };
+    return { ...super.getConfig(), ...own, ...initConfigs(this.weightInit, this.biasInit) };
   }
 }

@@ -3,7 +3,7 @@
  */
 import { Layer, LayerArgs } from './layer';
 import { Generator } from '../random';
-import { Initializer, checkInit, torchDefault, uniform } from '../init';
+import { Initializer, checkInit, initConfigs, torchDefault, uniform } from '../init';
 import type { Tensor } from '../tensor';
 import { checkBool, checkInt, checkOptions, describe, fail } from '../validate';
 
@@ -85,13 +85,7 @@ export class Linear extends Layer {
   }
 
   override getConfig(): Record<string, unknown> {
-    return {
-      ...super.getConfig(),
-      inFeatures: this.inFeatures,
-      outFeatures: this.outFeatures,
-      bias: this.hasBias,
-      weightInit: this.weightInit.getConfig(),
-      ...(this.biasInit ? { biasInit: this.biasInit.getConfig() } : {}),
-    };
+    const own = { inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.hasBias };
+    return { ...super.getConfig(), ...own, ...initConfigs(this.weightInit, this.biasInit) };
   }
 }

@@ -5,6 +5,7 @@ import * as jsconvTyped from '../../lib/backend/js/conv';
 // The js kernels are typed Float32Array (the contract) but run in double precision on Float64Array.
 const jsconv = jsconvTyped as any;
 import type { Backend, Conv2dParams } from '../../lib/backend/types';
+import { centralDifference } from '../gradcheck';
 
 interface ConvCase {
   p: Conv2dParams;
@@ -212,13 +213,7 @@ describe('conv2d numerical gradient (float64 through the js kernels)', () => {
       const eps = 1e-6;
       const check = (v: Float64Array, grad: Float64Array, what: string) => {
         for (let i = 0; i < v.length; i++) {
-          const old = v[i];
-          v[i] = old + eps;
-          const lp = loss();
-          v[i] = old - eps;
-          const lm = loss();
-          v[i] = old;
-          const num = (lp - lm) / (2 * eps);
+          const num = centralDifference(loss, v, i, eps);
           expect(Math.abs(num - grad[i]), `${what}[${i}]`).toBeLessThan(1e-6 * (1 + Math.abs(num)));
         }
       };

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { backends, native, js, randn, rng, expectClose, fixture } from '../helpers';
 import type { Backend, LabelArray } from '../../lib/backend/types';
+import { centralDifference } from '../gradcheck';
 
 const fx = fixture('activations.json');
 const addon = native as unknown as Record<string, (...a: unknown[]) => unknown>;
@@ -67,14 +68,8 @@ describe('softmax cross-entropy native vs js, threads, numerical gradient', () =
     const h = 2 ** -7;
     const num = new Float64Array(n * k);
     const scratch = new Float32Array(n * k);
-    for (let i = 0; i < n * k; i++) {
-      const x = logits.slice();
-      x[i] = logits[i] + h;
-      const up = js.softmaxCrossEntropy(scratch, x, labels, n, k);
-      x[i] = logits[i] - h;
-      const down = js.softmaxCrossEntropy(scratch, x, labels, n, k);
-      num[i] = (up - down) / (2 * h);
-    }
+    const x = logits.slice();
+    for (let i = 0; i < n * k; i++) num[i] = centralDifference(() => js.softmaxCrossEntropy(scratch, x, labels, n, k), x, i, h);
     expectClose(grad, num, 1e-3, 2e-5, 'numerical dlogits');
   });
 });

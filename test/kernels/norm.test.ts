@@ -4,6 +4,7 @@ import type { Backend } from '../../lib/backend/types';
 import { loadAddon } from '../../lib/backend/native';
 // the unchecked kernels: the checked js backend takes Float32Array only, these run in float64
 import * as jsNorm from '../../lib/backend/js/norm';
+import { centralDifference } from '../gradcheck';
 
 const fx = fixture('norm.json');
 const addon = loadAddon();
@@ -275,15 +276,7 @@ describe('numerics', () => {
       jsNorm.groupNormBackward(F(dx), F(dgamma), F(dbeta), F(w), F(x), F(mean), F(rstd), F(gamma), n, c, inner, groups);
     }
     const h = 1e-6;
-    const numeric = (arr: Float64Array, i: number): number => {
-      const keep = arr[i];
-      arr[i] = keep + h;
-      const up = loss(x, gamma, beta);
-      arr[i] = keep - h;
-      const down = loss(x, gamma, beta);
-      arr[i] = keep;
-      return (up - down) / (2 * h);
-    };
+    const numeric = (arr: Float64Array, i: number): number => centralDifference(() => loss(x, gamma, beta), arr, i, h);
     const nx = Float64Array.from(x, (_, i) => numeric(x, i));
     const ng = Float64Array.from(gamma, (_, i) => numeric(gamma, i));
     const nb = Float64Array.from(beta, (_, i) => numeric(beta, i));

@@ -29,14 +29,15 @@ export LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS
 export MINIBATCH_ADDON="$ADDON" MINIBATCH_BACKEND=native
 
 # Every part runs even when one fails; the exit status says whether all passed. Memory bounds on
-# RSS are skipped by the tests themselves under ASan (its quarantine keeps freed memory).
+# RSS are skipped by the tests themselves under ASan (its quarantine keeps freed memory); test
+# timeouts are raised because everything runs several times slower instrumented.
 status=0
 if [ "$#" -gt 0 ]; then
-  npx vitest run "$@" || status=1
+  npx vitest run --testTimeout 900000 "$@" || status=1
 else
-  npx vitest run --exclude test/install.test.ts --exclude test/mnist.test.ts || status=1
-  MINIBATCH_SIMD=avx2 npx vitest run test/kernels || status=1
-  MINIBATCH_SIMD=scalar npx vitest run test/kernels || status=1
+  npx vitest run --testTimeout 900000 --exclude test/install.test.ts --exclude test/mnist.test.ts || status=1
+  MINIBATCH_SIMD=avx2 npx vitest run --testTimeout 900000 test/kernels || status=1
+  MINIBATCH_SIMD=scalar npx vitest run --testTimeout 900000 test/kernels || status=1
 fi
 if [ "$status" = 0 ]; then echo "sanitize.sh: every run passed, no sanitizer reports"; else echo "sanitize.sh: a run failed (see above)" >&2; fi
 exit "$status"

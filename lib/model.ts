@@ -8,7 +8,7 @@ import { checkBackend } from './backend/index';
 import { Layer } from './layers/layer';
 import { Generator } from './random';
 import type { ParamArena, ParamView } from './params';
-import { Tensor, checkFiniteData, sameShape, sizeOf, toTensor } from './tensor';
+import { Tensor, checkFiniteData, sameShape, sizeOf, toTensor, type TensorLike } from './tensor';
 import { loadWeights } from './io/checkpoint';
 import { checkBool, checkInt, checkOptions, describe, fail, formatShape } from './validate';
 
@@ -119,7 +119,7 @@ export class Sequential {
    * Forward through every layer. Builds the model from the first batch's shape if needed. The input
    * must be finite (a NaN or infinity is an error naming its row) unless `checkFinite: false`.
    */
-  forward(input: unknown, options: ForwardOptions = {}): Tensor {
+  forward(input: TensorLike, options: ForwardOptions = {}): Tensor {
     checkOptions(options, ['checkFinite'], 'forward');
     let x = toTensor(input, 'input');
     if (options.checkFinite === undefined || checkBool(options.checkFinite, 'checkFinite')) checkFiniteData(x, 'input');
@@ -129,7 +129,7 @@ export class Sequential {
   }
 
   /** Backward through every layer in reverse; parameter gradients accumulate. Returns dx. */
-  backward(gradOutput: unknown): Tensor {
+  backward(gradOutput: TensorLike): Tensor {
     let g = toTensor(gradOutput, 'gradient');
     for (let i = this.layers.length - 1; i >= 0; i--) g = this.layers[i].backward(g);
     return g;

@@ -17,7 +17,7 @@ import { Generator } from '../random';
 import { fromConfig as initializerFromConfig } from '../init';
 import type { Initializer, InitContext } from '../init';
 import type { ParamArena, ParamView } from '../params';
-import { Tensor, sizeOf, toTensor, sameShape } from '../tensor';
+import { Tensor, sizeOf, toTensor, sameShape, type TensorLike } from '../tensor';
 import { checkBool, checkInt, describe, fail, formatShape } from '../validate';
 
 export interface LayerArgs {
@@ -123,7 +123,7 @@ export abstract class Layer {
   protected abstract backwardImpl(dy: Tensor): Tensor;
 
   /** Forward pass over a batch [N, ...inputShape]. Builds the layer on first use. */
-  forward(input: unknown): Tensor {
+  forward(input: TensorLike): Tensor {
     const x = toTensor(input, `input of ${this.label()}`);
     if (x.shape.length < 1) fail('range', 'a batch', `input of ${this.label()}`, describe(x));
     if (!this.built) this.build(x.shape.slice(1));
@@ -137,7 +137,7 @@ export abstract class Layer {
   }
 
   /** Backward pass: dy has the shape of the last output. Accumulates parameter gradients, returns dx. */
-  backward(gradOutput: unknown): Tensor {
+  backward(gradOutput: TensorLike): Tensor {
     if (!this.lastOut) throw new Error(`${this.label()}: backward() called before forward(); run forward on a batch first`);
     const dy = toTensor(gradOutput, `gradient of ${this.label()}`);
     if (!sameShape(dy.shape, this.lastOut.shape)) {

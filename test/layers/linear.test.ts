@@ -134,7 +134,7 @@ for (const [bname, backend] of backends) {
       expect(() => new Linear({ inFeatures: 3, outFeatures: 2, bais: false } as any)).toThrow(
         "Expected one of 'inFeatures', 'outFeatures', 'bias', 'weightInit', 'biasInit', 'name', 'backend' for an option of Linear but received 'bais' (did you mean 'bias'?)",
       );
-      expect(() => lin.forward({ data: new Float64Array(6), shape: [2, 3] })).toThrow(
+      expect(() => lin.forward({ data: new Float64Array(6), shape: [2, 3] } as any)).toThrow(
         new TypeError("Expected tensor with Float32Array data for input of Linear 'fc1' but received Float64Array of length 6"),
       );
       expect(() => lin.forward({ data: new Float32Array(5), shape: [2, 3] })).toThrow(

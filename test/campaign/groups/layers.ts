@@ -59,8 +59,8 @@ const lin = () => new mb.Linear({ inFeatures: 4, outFeatures: 2 });
 const conv = () => new mb.Conv2d({ inChannels: 1, outChannels: 2, kernelSize: 3 });
 const useCases: Case[] = [
   { name: 'Linear.forward(wrong features)', run: () => lin().forward({ data: F(6), shape: [2, 3] }), error: 'RangeError' },
-  { name: 'Linear.forward(null)', run: () => lin().forward(null), error: 'TypeError' },
-  { name: "Linear.forward('x')", run: () => lin().forward('x'), error: 'TypeError' },
+  { name: 'Linear.forward(null)', run: () => lin().forward(null as never), error: 'TypeError' },
+  { name: "Linear.forward('x')", run: () => lin().forward('x' as never), error: 'TypeError' },
   { name: 'Linear.forward(detached)', run: () => lin().forward({ data: detached(8), shape: [2, 4] }), error: 'RangeError' },
   { name: 'Linear.forward(shape [-2, -2])', run: () => lin().forward({ data: F(4), shape: [-2, -2] }), error: 'RangeError' },
   {
@@ -77,12 +77,12 @@ const useCases: Case[] = [
     run: () => {
       const l = lin();
       l.forward({ data: F(8), shape: [2, 4] });
-      return l.backward(null);
+      return l.backward(null as never);
     },
     error: 'TypeError',
   },
   { name: 'Linear.forward(fractional batch size)', run: () => lin().forward({ data: F(10), shape: [2.5, 4] }), error: 'RangeError', names: '.shape[0]' },
-  { name: 'Linear.forward(string batch size)', run: () => lin().forward({ data: F(8), shape: ['2', 4] }), error: 'TypeError', names: '.shape[0]' },
+  { name: 'Linear.forward(string batch size)', run: () => lin().forward({ data: F(8), shape: ['2', 4] } as never), error: 'TypeError', names: '.shape[0]' },
   { name: 'Linear.forward(empty batch)', run: () => lin().forward({ data: F(0), shape: [0, 4] }), error: 'RangeError', names: '.shape[0]' },
   { name: 'Conv2d.forward(empty batch)', run: () => conv().forward({ data: F(0), shape: [0, 1, 5, 5] }), error: 'RangeError', names: '.shape[0]' },
   { name: 'BatchNorm1d.forward(fractional batch size)', run: () => new mb.BatchNorm1d({ numFeatures: 4 }).forward({ data: F(6), shape: [1.5, 4] }), error: 'RangeError', names: '.shape[0]' },

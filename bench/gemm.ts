@@ -1,6 +1,9 @@
 // GEMM benchmark: GFLOPS (2·m·n·k / time) of the native kernel (1 and 2 threads), the js kernel,
 // TensorFlow.js (cpu and wasm matMul) and numpy / PyTorch through bench/py/gemm.py. Results are
 // checked against the naive oracle before anything is timed. Medians of repeats (bench/util.ts).
+// The FMA ceiling is measured in the same run (independent FMA chains at the widest ISA in use, on 1
+// and on 2 threads, before and after the GEMMs; the higher reading) and every native figure is also
+// given as a fraction of it.
 import * as os from 'os';
 import { jsBackend, nativeAddon, nativeBackend } from '../lib/testing';
 import type { Backend } from '../lib/backend/types';
@@ -87,12 +90,18 @@ export async function run(): Promise<string> {
     c: new Float32Array(s.m * s.n),
   }));
 
+  const addon = nativeAddon();
+  const peakNow = () => [1, 2].map((t) => addon.fmaPeak(t, 300) as number);
+  const peak0 = peakNow();
   for (const t of [1, 2]) {
     nat.setNumThreads(t);
     for (const { s, a, b, c } of data)
       res[s.name][`native${t}`] = timeSync(() => nat.gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, b, 0, c));
   }
   nat.setNumThreads(savedThreads);
+  const peak1 = peakNow();
+  const peak = [Math.max(peak0[0], peak1[0]), Math.max(peak0[1], peak1[1])];
+  const info = addon.nativeInfo();
 
   for (const { s, a, b, c } of data)
     res[s.name].js = s.m >= SLOW_SKIP ? null : timeSync(() => jsb.gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, b, 0, c));
@@ -146,10 +155,13 @@ export async function run(): Promise<string> {
   }
 
   const g = (s: Shape, key: string) => gflops(s, res[s.name][key] ?? null);
+  const pct = (x: number | null, p: number) => (x === null ? '—' : `${((100 * x) / p).toFixed(0)}%`);
   const nativeRows = SHAPES.map((s) => [
     s.name,
     cell(g(s, 'native1')),
+    pct(g(s, 'native1'), peak[0]),
     cell(g(s, 'native2')),
+    pct(g(s, 'native2'), peak[1]),
     ratio(g(s, 'native2'), g(s, 'native1')),
     cell(g(s, 'numpy1')),
     cell(g(s, 'numpy2')),
@@ -166,10 +178,16 @@ export async function run(): Promise<string> {
     cell(g(s, 'tf-wasm')),
     ratio(g(s, 'native1'), g(s, 'js')),
   ]);
+  const { l1d, l2, l3, source } = info.caches;
+  const bl = info.gemmBlocks;
   return [
+    `FMA ceiling measured in this run (${info.simd}): ${fmt(peak[0])} GFLOPS on 1 thread, ${fmt(peak[1])} on 2 ` +
+      `(before the GEMMs ${fmt(peak0[0])} / ${fmt(peak0[1])}, after ${fmt(peak1[0])} / ${fmt(peak1[1])}).  `,
+    `Caches (${source}): L1d ${l1d >> 10} KiB, L2 ${l2 >> 10} KiB, L3 ${l3 >> 20} MiB → blocks MR×NR ${bl.mr}×${bl.nr}, ` +
+      `KC ${bl.kc} (up to ${bl.kcMax}), MC ${bl.mc}, NC ${bl.nc}.`,
     table(
       'sgemm GFLOPS: native vs numpy / PyTorch (1 and 2 threads)',
-      ['shape (m×k·k×n)', 'native 1t', 'native 2t', '2t/1t', 'numpy 1t', 'numpy 2t', 'native/numpy 1t', 'native/numpy 2t', 'torch 1t', 'torch 2t'],
+      ['shape (m×k·k×n)', 'native 1t', 'of 1t ceiling', 'native 2t', 'of 2t ceiling', '2t/1t', 'numpy 1t', 'numpy 2t', 'native/numpy 1t', 'native/numpy 2t', 'torch 1t', 'torch 2t'],
       nativeRows,
     ),
     table('sgemm GFLOPS: js vs TensorFlow.js', ['shape', 'js', 'tfjs-cpu', 'js/tfjs-cpu', 'tfjs-wasm', 'native 1t / js'], jsRows),

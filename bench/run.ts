@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { capabilities } from '../lib/index';
 
-const FAMILIES = ['gemm', 'activations', 'conv', 'norm', 'train', 'infer'];
+const FAMILIES = ['gemm', 'activations', 'conv', 'pool', 'norm', 'train', 'infer', 'scale', 'threads', 'mnist', 'serve', 'resnet'];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -17,7 +17,8 @@ async function main(): Promise<void> {
     `Command: \`npm run bench${wanted.length ? ' -- ' + wanted.join(' ') : ''}\`  `,
     `Date: ${new Date().toISOString()}  `,
     `Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} logical cores, Node ${process.version}  `,
-    `minibatch ${caps.version}: backend ${caps.backend}, SIMD ${caps.simd}, OpenMP ${caps.openmp}`,
+    `minibatch ${caps.version}: backend ${caps.backend}, SIMD ${caps.simd}, OpenMP ${caps.openmp}, wait policy ${caps.waitPolicy ?? '—'}  `,
+    `Load average at the start: ${os.loadavg().map((v) => v.toFixed(2)).join(' / ')} (each family prints its own at the end)`,
     ``,
     `Times are medians over repeats; ratios are from this one run.`,
   ];

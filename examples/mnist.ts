@@ -5,13 +5,16 @@
  * at the end; the training run watches a validation split of the training set.
  *
  *   npx tsx examples/mnist.ts [--backend js|native] [--model cnn|mlp] [--epochs N] [--batch-size N]
- *                             [--lr X] [--threads N] [--seed N]
+ *                             [--lr X] [--threads N] [--seed N] [--save model.safetensors]
+ *
+ * --save writes a checkpoint (architecture, weights and the input standardization) that
+ * examples/serve.ts serves over HTTP.
  */
 import { parseArgs } from 'util';
 import {
   Sequential, Conv2d, BatchNorm2d, BatchNorm1d, ReLU, MaxPool2d, Flatten, Linear, CrossEntropyLoss, Adam,
   CosineAnnealingLR, fit, evaluate, setBackend, setNumThreads, capabilities, ChannelNormalizer, activationStats,
-  formatStats, tensor,
+  formatStats, tensor, saveModel,
 } from '../lib/index';
 import { loadMnist } from './mnist-data';
 
@@ -26,6 +29,7 @@ async function main(): Promise<void> {
       threads: { type: 'string' },
       seed: { type: 'string', default: '0' },
       stats: { type: 'boolean', default: false },
+      save: { type: 'string' },
     },
   });
   if (values.backend !== 'js' && values.backend !== 'native') throw new Error(`--backend must be js or native, got ${values.backend}`);
@@ -100,6 +104,10 @@ async function main(): Promise<void> {
   const test = await evaluate(model, xTest, data.yTest, { loss, metrics: ['accuracy'] });
   const secs = (Date.now() - t0) / 1000;
   console.log(`test accuracy ${(100 * test.accuracy!).toFixed(2)}% (loss ${test.loss.toFixed(4)}) on ${data.nTest} digits — ${secs.toFixed(1)} s in all`);
+  if (values.save) {
+    saveModel(model, values.save, { preprocess: norm });
+    console.log(`checkpoint written to ${values.save} (serve it: npx tsx examples/serve.ts --checkpoint ${values.save})`);
+  }
 }
 
 main().catch((e) => {

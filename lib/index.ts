@@ -40,6 +40,10 @@ export { BatchNorm1d, BatchNorm2d, LayerNorm, InstanceNorm2d, GroupNorm } from '
 export type { BatchNormArgs, LayerNormArgs, InstanceNormArgs, GroupNormArgs } from './layers/norm';
 export { Flatten, Dropout } from './layers/reshape';
 export type { DropoutArgs } from './layers/reshape';
+export { Identity, Softmax, GlobalAvgPool2d, AdaptiveAvgPool2d } from './layers/blocks';
+export type { AdaptiveAvgPool2dArgs } from './layers/blocks';
+export { Container, Block, Residual, Concat } from './layers/containers';
+export type { ResidualArgs } from './layers/containers';
 
 // ---- models
 export { Sequential } from './model';
@@ -52,18 +56,23 @@ export type { Loss, Labels, CrossEntropyLossArgs, ElementwiseLossArgs, MultiMarg
 // ---- optimizers, clipping, schedules
 export {
   Optimizer, SGD, Adam, AdamW, RMSProp, clipGradNorm, clipGradValue,
-  LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearWarmup, SequentialLR,
+  LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearWarmup, SequentialLR, ReduceLROnPlateau, OneCycleLR,
 } from './optim';
 export type {
   Params, OptimizerState, OptimizerSnapshot, SGDOptions, AdamOptions, RMSPropOptions, StepLROptions,
   ExponentialLROptions, CosineAnnealingLROptions, LinearWarmupOptions, SequentialLROptions,
+  ReduceLROnPlateauOptions, OneCycleLROptions,
 } from './optim';
 
 // ---- trainer
+export { ArrayDataset } from './data/dataset';
+export { csvBatches, readCsv } from './data/csv';
+export type { CsvOptions } from './data/csv';
+export type { Dataset, Batch, Sample, BatchIterable, DataSource } from './data/dataset';
 export { fit, evaluate, predict, EarlyStopping, NonFiniteLossError } from './train';
 export type {
   FitOptions, History, Callback, TrainContext, Logs, Metric, Targets, OptimizerLike, EvaluateOptions, Evaluation,
-  PredictOptions, EarlyStoppingOptions, ProgressStream,
+  PredictOptions, EarlyStoppingOptions, ProgressStream, SchedulerLike,
 } from './train';
 
 // ---- preprocessing and linear algebra
@@ -72,6 +81,12 @@ export type { DataInput, ChannelNormalizerArgs, PCAArgs, ZCAArgs } from './prepr
 /** The symmetric eigendecomposition PCA and ZCA use (Jacobi, float64), public for whitening by hand. */
 export { symmetricEigen } from './linalg';
 export type { SymmetricEigen } from './linalg';
+
+// ---- off the event loop: async inference, the inference pool, snapshots
+export { predictAsync, closeInferenceWorker } from './async/predict';
+export { snapshot } from './async/state';
+export { InferencePool } from './async/pool';
+export type { InferencePoolOptions, PoolStats } from './async/pool';
 
 // ---- diagnostics
 export { activationStats, formatStats } from './diagnostics';

@@ -11,6 +11,7 @@
  *
  * Sums are accumulated in double precision; the logistic and softmax forms are the stable ones.
  */
+import { probabilityCe, weightedClassCe } from './loss_ce';
 import type { Backend, BackendName, LabelArray } from './backend/types';
 import { checkBackend, getBackend } from './backend/index';
 import { checkFiniteData, sameShape, toTensor, type NestedArray, type Tensor } from './tensor';
@@ -24,12 +25,13 @@ export type Labels = Int32Array | Uint8Array | number[];
  * a batch (and keeps what backward needs), backward the gradient with respect to the input.
  * `targets` (the stock losses set it) says what targets the loss takes, so fit checks the whole y
  * once, before the first step changes anything: 'classes' for one class index per row, 'sameShape'
- * for a tensor of the output's shape.
+ * for a tensor of the output's shape, 'classesOrProbabilities' for either (CrossEntropyLoss: class
+ * indices, or class probabilities of the output's shape).
  */
 export interface Loss<T = any> {
   forward(input: Tensor | NestedArray, target: T): number;
   backward(): Tensor;
-  readonly targets?: 'classes' | 'sameShape';
+  readonly targets?: 'classes' | 'sameShape' | 'classesOrProbabilities';
 }
 
 function input2d(x: unknown, who: string): Tensor {
@@ -54,39 +56,87 @@ class GradBuffer {
 
 // ------------------------------------------------------------ CrossEntropyLoss
 
+function checkWeight(w: unknown): Float32Array {
+  if (!(w instanceof Float32Array || w instanceof Float64Array || Array.isArray(w))) fail('type', 'array of class weights', 'weight', describe(w));
+  const a = w as ArrayLike<number>;
+  if (a.length === 0) fail('range', 'at least one class weight', 'weight', describe(w));
+  for (let i = 0; i < a.length; i++) {
+    if (typeof a[i] !== 'number' || !Number.isFinite(a[i]) || a[i] < 0) fail('range', 'finite weights >= 0', `weight[${i}]`, describe(a[i]));
+  }
+  return Float32Array.from(a);
+}
+
+/** Class probabilities are a 2-D tensor or nested rows; class indices a flat array. */
+function isProbabilities(t: unknown): boolean {
+  if (t instanceof Int32Array || t instanceof Uint8Array) return false;
+  if (Array.isArray(t)) return t.length > 0 && Array.isArray(t[0]);
+  return t !== null && typeof t === 'object' && 'shape' in (t as object) && 'data' in (t as object);
+}
+
 export interface CrossEntropyLossArgs {
   /**
    * Label smoothing ε in [0, 1): the target becomes (1 − ε)·onehot + ε/C, as in PyTorch. Default 0.
    */
   labelSmoothing?: number;
+  /**
+   * A weight per class (C finite values >= 0), as PyTorch's `weight`: with class indices the batch
+   * mean becomes Σ w_y·loss / Σ w_y; with probability targets each class's term is scaled and the
+   * mean stays over N. Default: none (all ones).
+   */
+  weight?: ArrayLike<number>;
   /** Backend running the softmax kernels (default: the current backend). */
   backend?: BackendName | Backend;
 }
 
 /**
- * Softmax cross-entropy over class scores [N, C] and class indices [N] (torch.nn.CrossEntropyLoss):
- * mean over the batch of −log softmax(x_i)[y_i]. Gradient: (softmax(x) − onehot(y)) / N.
+ * Softmax cross-entropy over class scores [N, C] (torch.nn.CrossEntropyLoss) against class indices
+ * [N] — mean over the batch of −log softmax(x_i)[y_i], gradient (softmax(x) − onehot(y)) / N — or
+ * against class probabilities [N, C] (a tensor with rows summing to 1, e.g. soft labels): mean of
+ * −Σ_j q_ij log softmax(x_i)_j. Weights and probability targets run in TypeScript (loss_ce.ts).
  */
-export class CrossEntropyLoss implements Loss<Labels> {
+export class CrossEntropyLoss implements Loss<Labels | Tensor | NestedArray> {
   /** The targets this loss takes (the trainer checks y against it up front). */
-  readonly targets = 'classes' as const;
+  readonly targets = 'classesOrProbabilities' as const;
   readonly labelSmoothing: number;
+  /** The class weights, or null. */
+  readonly weight: Float32Array | null;
+  private general: { dx: Float32Array; n: number; c: number } | null = null;
   private readonly backendOpt: Backend | undefined;
   private probs = new GradBuffer();
   private grad = new GradBuffer();
   private state: { probs: Float32Array; labels: LabelArray; n: number; c: number } | null = null;
 
   constructor(args: CrossEntropyLossArgs = {}) {
-    checkOptions(args, ['labelSmoothing', 'backend'], 'CrossEntropyLoss');
+    checkOptions(args, ['labelSmoothing', 'weight', 'backend'], 'CrossEntropyLoss');
+    this.weight = args.weight === undefined ? null : checkWeight(args.weight);
     this.labelSmoothing = args.labelSmoothing === undefined ? 0 : checkNumber(args.labelSmoothing, 'labelSmoothing', 0, 1, 'number in [0, 1)');
     if (this.labelSmoothing >= 1) fail('range', 'number in [0, 1)', 'labelSmoothing', describe(this.labelSmoothing));
     this.backendOpt = checkBackend(args.backend);
   }
 
-  forward(input: Tensor | NestedArray, target: Labels): number {
+  forward(input: Tensor | NestedArray, target: Labels | Tensor | NestedArray): number {
     const x = input2d(input, 'CrossEntropyLoss');
     const [n, c] = x.shape;
-    const labels = checkLabels(target, 'target', n, c);
+    if (this.weight && this.weight.length !== c) fail('range', `${this.weight.length} classes (the length of weight)`, 'input', `shape ${formatShape(x.shape)}`);
+    if (isProbabilities(target)) {
+      const q = toTensor(target, 'target');
+      if (q.shape.length !== 2 || q.shape[0] !== n || q.shape[1] !== c) fail('range', `probability targets of shape ${formatShape(x.shape)} (the input's)`, 'target', `shape ${formatShape(q.shape)}`);
+      checkFiniteData(q, 'target');
+      const dx = this.grad.get(n * c);
+      const loss = probabilityCe(dx, x.data, q.data, n, c, this.weight, this.labelSmoothing);
+      this.general = { dx, n, c };
+      this.state = null;
+      return loss;
+    }
+    const labels = checkLabels(target as Labels, 'target', n, c);
+    if (this.weight) {
+      const dx = this.grad.get(n * c);
+      const loss = weightedClassCe(dx, x.data, labels, n, c, this.weight, this.labelSmoothing);
+      this.general = { dx, n, c };
+      this.state = null;
+      return loss;
+    }
+    this.general = null;
     const probs = this.probs.get(n * c);
     let loss = (this.backendOpt ?? getBackend()).softmaxCrossEntropy(probs, x.data, labels, n, c);
     const eps = this.labelSmoothing;
@@ -112,6 +162,7 @@ export class CrossEntropyLoss implements Loss<Labels> {
   }
 
   backward(): Tensor {
+    if (this.general) return { data: this.general.dx, shape: [this.general.n, this.general.c] };
     if (!this.state) return noForward('CrossEntropyLoss');
     const { probs, labels, n, c } = this.state;
     const dx = this.grad.get(n * c);

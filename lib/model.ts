@@ -5,11 +5,13 @@
  */
 import type { Backend, BackendName } from './backend/types';
 import { checkBackend } from './backend/index';
-import { Layer } from './layers/layer';
+import { Layer, withDeferredArena } from './layers/layer';
+import { Block, Container, withPath } from './layers/containers';
 import { Generator } from './random';
 import type { ParamArena, ParamView } from './params';
 import { Tensor, checkFiniteData, sameShape, sizeOf, toTensor, type TensorLike } from './tensor';
 import { loadWeights } from './io/checkpoint';
+import { fusedForward, FoldBuffers } from './fuse';
 import { checkBool, checkInt, checkOptions, describe, fail, formatShape } from './validate';
 
 /** Layers whose backward only reshapes or masks the gradient: they may precede the first trainable layer. */
@@ -43,34 +45,60 @@ export interface StateEntry {
 }
 export type StateDict = Record<string, StateEntry>;
 
+/**
+ * A built model's memory: parameters, gradients and buffers (running statistics), each one
+ * SharedArrayBuffer. A replica of the model in a worker thread binds its layers to these, so the
+ * weights a worker trains are the caller's weights, with no copy.
+ */
+export interface SharedState {
+  readonly data: SharedArrayBuffer;
+  readonly grad: SharedArrayBuffer;
+  readonly buffers: SharedArrayBuffer;
+}
+
+/** Sets the backend of a layer and, in a container, of every layer inside. */
+function setBackend(l: Layer, b: Backend): void {
+  l.backend = b;
+  if (l instanceof Container) for (const c of l.children()) setBackend(c, b);
+}
+
 export class Sequential {
   readonly layers: Layer[];
   private arena: ParamArena | null = null;
+  private bufferArena: Float32Array | null = null;
   /** The backend given to the model (and so to its layers and arena), if any. */
   readonly backend: Backend | undefined;
   private rng: Generator;
   private _training = true;
+  /** The input of the last forward when it ran fused (backward reruns it plain first), else null. */
+  private fusedInput: Tensor | null = null;
+  private readonly foldBuffers: FoldBuffers = new Map();
   inputShape: readonly number[] | null = null;
   outputShape: readonly number[] | null = null;
 
-  constructor(layers: Layer[], args: SequentialArgs = {}) {
+  constructor(layers: Array<Layer | Sequential>, args: SequentialArgs = {}) {
     checkOptions(args, ['inputShape', 'seed', 'backend', 'inputGrad'], 'Sequential');
     if (!Array.isArray(layers) || layers.length === 0) fail('type', 'non-empty array of layers', 'layers', describe(layers));
-    layers.forEach((l, i) => {
-      if (!(l instanceof Layer)) fail('type', 'Layer', `layers[${i}]`, describe(l));
+    layers = layers.map((l, i) => {
+      if (l instanceof Sequential) {
+        if (l.built) fail('range', 'an unbuilt Sequential (its layers join this model)', `layers[${i}]`, 'a built Sequential');
+        return new Block(l.layers);
+      }
+      if (!(l instanceof Layer)) fail('type', 'Layer or Sequential', `layers[${i}]`, describe(l));
+      return l;
     });
     if (new Set(layers).size !== layers.length) throw new RangeError('Expected distinct layer objects for layers but received the same layer twice');
-    this.layers = layers;
+    this.layers = layers as Layer[];
     this.rng = new Generator(checkInt(args.seed ?? 0, 'seed', 0));
     // The first layer with parameters (after shape-only layers such as Flatten) skips its input
     // gradient unless the caller wants the gradient with respect to the model's input.
     const inputGrad = args.inputGrad === undefined ? false : checkBool(args.inputGrad, 'inputGrad');
-    const first = layers.find((l) => 'needsInputGrad' in l || l.parameterCount() > 0 || !SHAPE_ONLY.has(l.className)) as
+    const first = this.layers.find((l) => 'needsInputGrad' in l || l.parameterCount() > 0 || !SHAPE_ONLY.has(l.className)) as
       | (Layer & { needsInputGrad?: boolean })
       | undefined;
     if (first && 'needsInputGrad' in first) first.needsInputGrad = inputGrad;
     this.backend = checkBackend(args.backend);
-    if (this.backend) for (const l of layers) l.backend = this.backend;
+    if (this.backend) for (const l of this.layers) setBackend(l, this.backend);
     if (args.inputShape !== undefined) this.build(args.inputShape);
   }
 
@@ -92,7 +120,21 @@ export class Sequential {
       return this.outputShape!;
     }
     let shape: readonly number[] = inputShape;
-    for (const l of this.layers) shape = l.build(shape, this.rng);
+    // layers built here are bound into this model's arena at once: no arena of their own first
+    try {
+      withDeferredArena(() => {
+        this.layers.forEach((l, i) => {
+          try {
+            shape = l.build(shape, this.rng);
+          } catch (e) {
+            throw l instanceof Container ? withPath(e, `layers[${i}]`) : e;
+          }
+        });
+      });
+    } catch (e) {
+      for (const l of this.layers) if (l.built) l.paramArena(); // the layers built so far get their own arenas
+      throw e;
+    }
     this.inputShape = Object.freeze([...inputShape]);
     this.outputShape = shape;
     this.packArena();
@@ -104,26 +146,82 @@ export class Sequential {
     let total = 0;
     this.layers.forEach((l, i) => {
       for (const p of l.parameters()) {
-        views.push({ name: `${i}.${p.name}`, shape: p.shape, offset: total, size: p.data.length });
-        total += p.data.length;
+        const size = sizeOf(p.shape);
+        views.push({ name: `${i}.${p.name}`, shape: p.shape, offset: total, size });
+        total += size;
       }
     });
-    const data = new Float32Array(total);
-    const grad = new Float32Array(total);
+    // Shared memory, so that a worker-thread replica trains and reads these very values.
+    const data = new Float32Array(new SharedArrayBuffer(total * 4));
+    const grad = new Float32Array(new SharedArrayBuffer(total * 4));
     let off = 0;
     for (const l of this.layers) off = l.bindArena(data, grad, off);
     this.arena = this.backend ? { data, grad, views, backend: this.backend } : { data, grad, views };
+    const nb = this.layers.reduce((s, l) => s + l.buffers().reduce((t, b) => t + b.data.length, 0), 0);
+    this.bufferArena = new Float32Array(new SharedArrayBuffer(nb * 4));
+    this.bindBuffers(this.bufferArena, true);
+  }
+
+  /** Points every layer buffer at its slice of `all` (copying the current values when asked). */
+  private bindBuffers(all: Float32Array, copy: boolean): void {
+    let off = 0;
+    for (const l of this.layers) {
+      for (const b of l.buffers()) {
+        const v = all.subarray(off, off + b.data.length);
+        if (copy) v.set(b.data);
+        b.data = v;
+        off += v.length;
+      }
+    }
+  }
+
+  /** The shared memory behind parameters, gradients and buffers (see SharedState). */
+  sharedState(): SharedState {
+    const a = this.parameters();
+    return { data: a.data.buffer as SharedArrayBuffer, grad: a.grad.buffer as SharedArrayBuffer, buffers: this.bufferArena!.buffer as SharedArrayBuffer };
   }
 
   /**
-   * Forward through every layer. Builds the model from the first batch's shape if needed. The input
-   * must be finite (a NaN or infinity is an error naming its row) unless `checkFinite: false`.
+   * Binds this built model to the shared state of a model of the same architecture, without
+   * copying: from now on both read and write the same parameters, gradients and buffers.
+   */
+  attachSharedState(s: SharedState): void {
+    const a = this.parameters();
+    const nb = this.bufferArena!.length;
+    if (!s || !(s.data instanceof SharedArrayBuffer) || s.data.byteLength !== a.data.byteLength || s.grad?.byteLength !== a.grad.byteLength || s.buffers?.byteLength !== nb * 4) {
+      fail('range', `shared state of ${a.data.length} parameters and ${nb} buffer values`, 'sharedState', describe(s));
+    }
+    const data = new Float32Array(s.data);
+    const grad = new Float32Array(s.grad);
+    let off = 0;
+    for (const l of this.layers) {
+      for (const p of l.parameters()) {
+        p.data = data.subarray(off, off + p.data.length);
+        p.grad = grad.subarray(off, off + p.grad.length);
+        off += p.data.length;
+      }
+    }
+    this.arena = this.backend ? { data, grad, views: a.views, backend: this.backend } : { data, grad, views: a.views };
+    this.bufferArena = new Float32Array(s.buffers);
+    this.bindBuffers(this.bufferArena, false);
+  }
+
+  /**
+   * Forward through every layer. Builds the model from the first batch's shape if needed. In eval
+   * mode, Conv2d → BatchNorm2d → ReLU runs fused (lib/fuse.ts): same results to float32 rounding.
+   * The input must be finite (a NaN or infinity is an error naming its row) unless `checkFinite: false`.
    */
   forward(input: TensorLike, options: ForwardOptions = {}): Tensor {
     checkOptions(options, ['checkFinite'], 'forward');
     let x = toTensor(input, 'input');
     if (options.checkFinite === undefined || checkBool(options.checkFinite, 'checkFinite')) checkFiniteData(x, 'input');
     if (!this.built) this.build(x.shape.slice(1));
+    this.fusedInput = null;
+    if (!this._training) {
+      const r = fusedForward(this.layers, x, this.foldBuffers);
+      if (r.fused) this.fusedInput = x;
+      return r.y;
+    }
     for (const l of this.layers) x = l.forward(x);
     return x;
   }
@@ -131,6 +229,12 @@ export class Sequential {
   /** Backward through every layer in reverse; parameter gradients accumulate. Returns dx. */
   backward(gradOutput: TensorLike): Tensor {
     let g = toTensor(gradOutput, 'gradient');
+    if (this.fusedInput) {
+      // the last forward was fused: run it plain so that every layer holds what backward needs
+      let x = this.fusedInput;
+      this.fusedInput = null;
+      for (const l of this.layers) x = l.forward(x);
+    }
     for (let i = this.layers.length - 1; i >= 0; i--) g = this.layers[i].backward(g);
     return g;
   }
@@ -162,9 +266,11 @@ export class Sequential {
   summary(): string {
     if (!this.built) throw new Error('Sequential: not built yet; summary() needs the input shape (build(inputShape) first)');
     const rows: string[][] = [['#', 'layer', 'output shape', 'params']];
-    this.layers.forEach((l, i) => {
-      rows.push([String(i), `${l.className} (${l.name})`, formatShape(['N' as unknown as number, ...l.outputShape!]), String(l.parameterCount())]);
-    });
+    const add = (l: Layer, key: string, depth: number) => {
+      rows.push([key, `${'  '.repeat(depth)}${l.className} (${l.name})`, formatShape(['N' as unknown as number, ...l.outputShape!]), String(l.parameterCount())]);
+      if (l instanceof Container) for (const [k, c] of l.childEntries()) add(c, `${key}.${k}`, depth + 1);
+    };
+    this.layers.forEach((l, i) => add(l, String(i), 0));
     const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
     const line = (r: string[]) => r.map((s, c) => (c === 3 ? s.padStart(w[c]) : s.padEnd(w[c]))).join('  ');
     const sep = '-'.repeat(w.reduce((a, b) => a + b + 2, -2));

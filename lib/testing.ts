@@ -16,13 +16,15 @@ export { jsBackend, nativeBackend };
 /** The addon's exports beyond the Backend contract: scalar references and baselines for tests. */
 export interface NativeTestHooks {
   /** SIMD level chosen, CPU features, OpenMP and threads, as the addon sees them. */
-  nativeInfo(): { simd: 'avx512' | 'avx2' | 'scalar'; cpuAvx2: boolean; cpuAvx512: boolean; openmp: boolean; threads: number };
+  nativeInfo(): ReturnType<NativeAddon['nativeInfo']>;
   /** C = alpha·op(A)·op(B) + beta·C, the naive triple loop with double accumulation (the oracle). */
   gemmRef(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array): void;
   /** The scalar references of the norm kernels, behind the same argument checks. */
   normReference: Record<'batchNormForward' | 'batchNormBackward' | 'groupNormForward' | 'groupNormBackward', (...args: any[]) => void>;
   /** memcpy in static chunks over the threads: the bandwidth baseline of the benchmarks. */
   copyBuffer(dst: Float32Array, src: Float32Array, n: number): void;
+  /** The FMA ceiling of the SIMD level in use, GFLOPS over `threads` threads, measured for about `ms` ms. */
+  fmaPeak(threads: number, ms: number): number;
 }
 
 let addon: NativeAddon | null = null;

@@ -9,6 +9,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mb::glue::InitActivations(env, exports);
   mb::glue::InitLoss(env, exports);
   mb::glue::InitConv(env, exports);
+  mb::glue::InitConvGrouped(env, exports);
   mb::glue::InitPool(env, exports);
   mb::glue::InitNorm(env, exports);
   mb::glue::InitOptim(env, exports);

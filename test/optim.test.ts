@@ -52,7 +52,9 @@ function make(kind: string, params: ParamArena | ParamArena[], options: any): Op
   }
 }
 
-const torchState: Record<string, string> = { momentum_buffer: 'momentumBuf', exp_avg: 'm', exp_avg_sq: 'v', square_avg: 'sq' };
+const torchState: Record<string, string> = {
+  momentum_buffer: 'momentumBuf', exp_avg: 'm', exp_avg_sq: 'v', square_avg: 'sq', max_exp_avg_sq: 'vMax', grad_avg: 'gradAvg',
+};
 
 describe('optimizers vs torch.optim', () => {
   for (const [bname, b] of backends) {
@@ -81,10 +83,10 @@ describe('optimizers vs torch.optim', () => {
 
   it('defaults are PyTorch\'s', () => {
     const a = oneArena(fx.param0);
-    expect(new Adam(a).options).toEqual({ betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 });
+    expect(new Adam(a).options).toEqual({ betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false });
     expect(new Adam(a).lr).toBe(1e-3);
     expect(new AdamW(a).options.weightDecay).toBe(1e-2);
-    expect(new RMSProp(a).options).toEqual({ alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0 });
+    expect(new RMSProp(a).options).toEqual({ alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false });
     expect(new RMSProp(a).lr).toBe(1e-2);
     expect(new SGD(a, { lr: 0.5 }).options).toEqual({ momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 });
   });
@@ -247,9 +249,9 @@ describe('bad input', () => {
     ['unknown option learningRate', () => new SGD(arena(), { learningRate: 0.1 } as any), TypeError,
       "Expected one of 'lr', 'momentum', 'dampening', 'nesterov', 'weightDecay', 'backend' for an option of SGD but received 'learningRate' (did you mean 'lr'?)"],
     ['unknown option weight_decay', () => new AdamW(arena(), { weight_decay: 0.1 } as any), TypeError,
-      "Expected one of 'lr', 'betas', 'eps', 'weightDecay', 'backend' for an option of AdamW but received 'weight_decay' (did you mean 'weightDecay'?)"],
+      "Expected one of 'lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'backend' for an option of AdamW but received 'weight_decay' (did you mean 'weightDecay'?)"],
     ['unknown option momentm', () => new RMSProp(arena(), { momentm: 0.9 } as any), TypeError,
-      "Expected one of 'lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'backend' for an option of RMSProp but received 'momentm' (did you mean 'momentum'?)"],
+      "Expected one of 'lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered', 'backend' for an option of RMSProp but received 'momentm' (did you mean 'momentum'?)"],
     ['missing lr', () => new SGD(arena(), {} as any), TypeError, 'Expected finite number >= 0 for lr but received undefined'],
     ['negative lr', () => new SGD(arena(), { lr: -0.1 }), RangeError, 'Expected finite number >= 0 for lr but received -0.1 of type number'],
     ['Float64Array arena', () => new SGD({ data: new Float64Array(4), grad: new Float32Array(4), views: [] } as any, { lr: 0.1 }), TypeError,

@@ -1,7 +1,9 @@
 """PyTorch timings for bench/train.ts: one training step (zero grad, forward, cross-entropy, backward,
 SGD momentum update) of the MLP and the CNN on random data. argv[1] is JSON
-{specs: [{kind: 'mlp'|'cnn', name, batch}], lr, momentum, minMs, sanitySteps}; prints JSON
-{kind: {ms: median ms per step, losses: [first sanitySteps losses]}}. Threads from OMP_NUM_THREADS."""
+{specs: [{kind: 'mlp'|'cnn'|'mlp_plain'|'cifar', name, batch, key?, lr?}], lr, momentum, minMs, sanitySteps};
+prints JSON {key (default: kind): {ms: median ms per step, losses: [first sanitySteps losses]}}.
+Threads from OMP_NUM_THREADS. mlp_plain: 784-256-128-10 with ReLU and no BatchNorm (trains at batch
+1); cifar: 3×32×32, conv64-BN-ReLU ×2, pool, conv128-BN-ReLU ×2, pool, linear 10."""
 import json
 import os
 import sys
@@ -35,6 +37,16 @@ def median_ms(fn, min_ms, repeats=7):
 
 
 def model(kind):
+    if kind == 'mlp_plain':
+        return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    if kind == 'cifar':
+        def block(cin, cout):
+            return [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU()]
+        return nn.Sequential(
+            *block(3, 64), *block(64, 64), nn.MaxPool2d(2),
+            *block(64, 128), *block(128, 128), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(128 * 8 * 8, 10),
+        )
     if kind == 'mlp':
         return nn.Sequential(
             nn.Linear(784, 256), nn.BatchNorm1d(256), nn.ReLU(),
@@ -56,11 +68,11 @@ def main():
         torch.manual_seed(0)
         kind = spec['kind']
         n = spec['batch']
-        shape = (n, 784) if kind == 'mlp' else (n, 1, 28, 28)
+        shape = (n, 784) if kind.startswith('mlp') else (n, 3, 32, 32) if kind == 'cifar' else (n, 1, 28, 28)
         x = torch.rand(*shape) * 2 - 1
         y = torch.randint(0, 10, (n,))
         m = model(kind).train()
-        opt = torch.optim.SGD(m.parameters(), lr=args['lr'], momentum=args['momentum'])
+        opt = torch.optim.SGD(m.parameters(), lr=spec.get('lr', args['lr']), momentum=args['momentum'])
 
         def step():
             opt.zero_grad()
@@ -72,7 +84,7 @@ def main():
         losses = [step() for _ in range(args['sanitySteps'])]
         if not losses[-1] < losses[0]:
             raise SystemExit(f'{kind}: loss does not decrease: {losses}')
-        out[kind] = {'ms': median_ms(step, args['minMs']), 'losses': losses}
+        out[spec.get('key', kind)] = {'ms': median_ms(step, args['minMs']), 'losses': losses}
     print(json.dumps(out))
 
 

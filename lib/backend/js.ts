@@ -9,6 +9,7 @@ import * as gemm from './js/gemm';
 import * as activations from './js/activations';
 import * as loss from './js/loss';
 import * as conv from './js/conv';
+import * as convGrouped from './js/conv_grouped';
 import * as pool from './js/pool';
 import * as norm from './js/norm';
 import * as optim from './js/optim';
@@ -29,6 +30,7 @@ export function createJsBackend(): Backend {
     ...activations,
     ...loss,
     ...conv,
+    ...convGrouped,
     ...pool,
     ...norm,
     ...optim,

@@ -35,6 +35,12 @@ export interface Capabilities {
   version: string;
   /** Native only: the path of the loaded addon (a prebuilt binary or a local build). */
   addonPath?: string;
+  /**
+   * Native only: how idle OpenMP threads wait — `library default (...)` when the library chose it,
+   * `user (...)` when an OMP_WAIT_POLICY / GOMP_SPINCOUNT / KMP_BLOCKTIME / KMP_LIBRARY variable was
+   * set, or why neither applies.
+   */
+  waitPolicy?: string;
 }
 
 export type ActivationKind = 'relu' | 'leaky_relu' | 'elu' | 'sigmoid' | 'tanh';
@@ -60,6 +66,11 @@ export interface Conv2dParams {
   outW: number;
 }
 
+/** Grouped convolution geometry: weight [cOut, cIn / groups, kH, kW]; groups divides cIn and cOut. */
+export interface GroupedConv2dParams extends Conv2dParams {
+  groups: number;
+}
+
 /** Pooling geometry, input [n, c, h, w], output [n, c, outH, outW]. Padding is implicit -inf (max) or 0 (avg). */
 export interface Pool2dParams {
   n: number;
@@ -74,6 +85,10 @@ export interface Pool2dParams {
   padW: number;
   outH: number;
   outW: number;
+  /** outH/outW are PyTorch's ceil-mode sizes (the glue checks the formula). Default false. */
+  ceilMode?: boolean;
+  /** Average pooling: the padding inside a window counts in the divisor. Default true. */
+  countIncludePad?: boolean;
 }
 
 export type LabelArray = Int32Array | Uint8Array;
@@ -139,10 +154,13 @@ export interface Backend {
   im2col(cols: Float32Array, x: Float32Array, p: Conv2dParams): void;
   /** col2im of cols [cIn·kH·kW, outH·outW] into one image dx [cIn, h, w] (overwrites dx). */
   col2im(dx: Float32Array, cols: Float32Array, p: Conv2dParams): void;
-  /** y [n, cOut, outH, outW] = conv(x [n, cIn, h, w], w [cOut, cIn, kH, kW]) + bias [cOut] (bias may be null). */
+  /**
+   * y [n, cOut, outH, outW] = conv(x [n, cIn, h, w], w [cOut, cIn, kH, kW]) + bias [cOut] (bias may be null);
+   * relu (default false) applies max(y, 0) in the same pass (NaN stays NaN), for fused inference.
+   */
   conv2dForward(
     y: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null,
-    workspace: Float32Array, p: Conv2dParams,
+    workspace: Float32Array, p: Conv2dParams, relu?: boolean,
   ): void;
   /**
    * dx (overwritten; null to skip), dw += dY·colsᵀ summed over the batch, db += sums of dy (null to skip).
@@ -150,6 +168,17 @@ export interface Backend {
   conv2dBackward(
     dx: Float32Array | null, dw: Float32Array, db: Float32Array | null,
     x: Float32Array, w: Float32Array, dy: Float32Array, workspace: Float32Array, p: Conv2dParams,
+  ): void;
+
+  /**
+   * Grouped (depthwise when groups = cIn) convolution, computed directly: y [n, cOut, outH, outW]
+   * from x [n, cIn, h, w] and w [cOut, cIn / groups, kH, kW], plus bias [cOut] (may be null).
+   */
+  groupedConv2dForward(y: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, p: GroupedConv2dParams): void;
+  /** dx overwritten (null to skip), dw += and db += (null to skip) for groupedConv2dForward. */
+  groupedConv2dBackward(
+    dx: Float32Array | null, dw: Float32Array, db: Float32Array | null,
+    x: Float32Array, w: Float32Array, dy: Float32Array, p: GroupedConv2dParams,
   ): void;
 
   // ------------------------------------------------------------- pooling

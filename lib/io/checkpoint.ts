@@ -180,12 +180,17 @@ function checkParameterBudget(cfg: unknown, p: Parsed): void {
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0);
   const pair = (v: unknown) => (Array.isArray(v) ? num(v[0]) * num(v[1]) : num(v) * num(v));
   let need = 0;
-  for (const l of layers as Record<string, unknown>[]) {
-    if (!l || typeof l !== 'object') continue;
-    if (l.className === 'Linear') need += num(l.inFeatures) * num(l.outFeatures);
-    else if (l.className === 'Maxout') need += num(l.inFeatures) * num(l.outFeatures) * num(l.pieces ?? 2);
-    else if (l.className === 'Conv2d') need += num(l.inChannels) * num(l.outChannels) * pair(l.kernelSize);
-  }
+  // every layer config, containers' children included (layers, block, shortcut, branches)
+  const walk = (l: unknown, depth: number): void => {
+    if (!l || typeof l !== 'object' || depth > 64) return;
+    const c = l as Record<string, unknown>;
+    if (c.className === 'Linear') need += num(c.inFeatures) * num(c.outFeatures);
+    else if (c.className === 'Maxout') need += num(c.inFeatures) * num(c.outFeatures) * num(c.pieces ?? 2);
+    else if (c.className === 'Conv2d') need += (num(c.inChannels) * num(c.outChannels) * pair(c.kernelSize)) / Math.max(1, num(c.groups ?? 1));
+    for (const k of ['layers', 'branches']) if (Array.isArray(c[k])) for (const x of c[k] as unknown[]) walk(x, depth + 1);
+    for (const k of ['block', 'shortcut']) walk(c[k], depth + 1);
+  };
+  for (const l of layers) walk(l, 0);
   if (need > have) fail('range', `a config whose weights are in the file (${have} values)`, `${p.file} minibatch_config`, `layers of ${need} weights`);
 }
 

@@ -11,6 +11,8 @@ import { Conv2d } from '../layers/conv';
 import { MaxPool2d, AvgPool2d } from '../layers/pool';
 import { Flatten, Dropout } from '../layers/reshape';
 import { BatchNorm1d, BatchNorm2d, LayerNorm, InstanceNorm2d, GroupNorm } from '../layers/norm';
+import { Identity, Softmax, GlobalAvgPool2d, AdaptiveAvgPool2d } from '../layers/blocks';
+import { Block, Residual, Concat, setChildFactory } from '../layers/containers';
 import { Sequential } from '../model';
 import type { SequentialArgs } from '../model';
 import { checkOptions, describe, fail } from '../validate';
@@ -40,9 +42,12 @@ export function registeredLayers(): string[] {
 for (const cls of [
   Linear, ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Maxout, Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout,
   BatchNorm1d, BatchNorm2d, LayerNorm, InstanceNorm2d, GroupNorm,
+  Identity, Softmax, GlobalAvgPool2d, AdaptiveAvgPool2d, Residual, Concat,
 ] as unknown as LayerClass[]) {
   registerLayer(cls);
 }
+// A Sequential inside a Sequential is a Block; its config says 'Sequential' as PyTorch's would.
+registerLayer(Block as unknown as LayerClass, 'Sequential');
 
 /** Rebuilds one layer from its config through the registry. */
 export function layerFromConfig(config: unknown, name = 'config'): Layer {
@@ -66,6 +71,8 @@ export function layerFromConfig(config: unknown, name = 'config'): Layer {
     throw e;
   }
 }
+
+setChildFactory((config, name) => layerFromConfig(config, name));
 
 /** Rebuilds a Sequential from `model.getConfig()`; built when the config has an input shape. */
 export function sequentialFromConfig(config: unknown, args: Omit<SequentialArgs, 'inputShape'> = {}): Sequential {

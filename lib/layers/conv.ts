@@ -9,7 +9,7 @@
 import { Layer, LayerArgs } from './layer';
 import { Generator } from '../random';
 import { Initializer, checkInit, initConfigs, torchDefault, uniform } from '../init';
-import type { Backend, Conv2dParams } from '../backend/types';
+import type { Backend, Conv2dParams, GroupedConv2dParams } from '../backend/types';
 import { threadChanges } from '../backend/threads';
 import type { Tensor } from '../tensor';
 import { checkBool, checkInt, checkOptions, checkPair, describe, fail, formatShape } from '../validate';
@@ -44,6 +44,18 @@ export function checkNonEmptyOutput(
   );
 }
 
+/** The symmetric padding of padding: 'same' (stride 1; dilation·(kernel − 1) even). */
+function samePadding(kernel: [number, number], stride: [number, number], dilation: [number, number]): [number, number] {
+  if (stride[0] !== 1 || stride[1] !== 1) fail('range', "stride 1 with padding 'same'", 'stride', formatShape(stride));
+  return [0, 1].map((i) => {
+    const total = dilation[i] * (kernel[i] - 1);
+    if (total % 2 !== 0) {
+      fail('range', "an odd kernel size (or an even dilation) with padding 'same' (the padding is symmetric)", 'kernelSize', formatShape(kernel));
+    }
+    return total / 2;
+  }) as [number, number];
+}
+
 export interface Conv2dArgs extends LayerArgs {
   /** Input channels (C of the NCHW input). Required. */
   inChannels: number;
@@ -53,8 +65,17 @@ export interface Conv2dArgs extends LayerArgs {
   kernelSize: number | [number, number];
   /** Stride: a number or [h, w], each >= 1. Default 1. */
   stride?: number | [number, number];
-  /** Zero padding on each side: a number or [h, w], each >= 0. Default 0. */
-  padding?: number | [number, number];
+  /**
+   * Zero padding on each side: a number or [h, w], each >= 0, or 'same' (stride 1 only: the output
+   * keeps the input's height and width; the padding dilation·(kernel − 1) / 2 must be whole, i.e. an
+   * odd kernel or an even dilation, because the padding is symmetric). Default 0.
+   */
+  padding?: number | [number, number] | 'same';
+  /**
+   * Split channels into this many groups, each convolved on its own (weight [out, in / groups, kH,
+   * kW]); groups = inChannels is a depthwise convolution. Must divide both channel counts. Default 1.
+   */
+  groups?: number;
   /** Spacing between kernel taps: a number or [h, w], each >= 1. Default 1. */
   dilation?: number | [number, number];
   /** Learn an additive bias per output channel. Default true. */
@@ -69,7 +90,7 @@ export interface Conv2dArgs extends LayerArgs {
 }
 
 const CONV2D_KEYS = [
-  'inChannels', 'outChannels', 'kernelSize', 'stride', 'padding', 'dilation', 'bias', 'weightInit', 'biasInit', 'name', 'backend',
+  'inChannels', 'outChannels', 'kernelSize', 'stride', 'padding', 'dilation', 'groups', 'bias', 'weightInit', 'biasInit', 'name', 'backend',
 ] as const;
 
 /** 2-D convolution: input [N, inChannels, H, W] → output [N, outChannels, outH, outW]. */
@@ -81,6 +102,9 @@ export class Conv2d extends Layer {
   readonly stride: [number, number];
   readonly padding: [number, number];
   readonly dilation: [number, number];
+  readonly groups: number;
+  /** true when built from padding: 'same' (kept in the config). */
+  readonly samePadding: boolean;
   readonly hasBias: boolean;
   readonly weightInit: Initializer;
   readonly biasInit: Initializer | null;
@@ -92,7 +116,7 @@ export class Conv2d extends Layer {
    */
   needsInputGrad = true;
 
-  private geom: Conv2dParams | null = null;
+  private geom: GroupedConv2dParams | null = null;
 
   constructor(args: Conv2dArgs) {
     checkOptions(args, CONV2D_KEYS, 'Conv2d');
@@ -102,8 +126,13 @@ export class Conv2d extends Layer {
     this.outChannels = checkInt(args.outChannels, 'outChannels');
     this.kernelSize = checkPair(args.kernelSize, 'kernelSize', 1);
     this.stride = checkPair(args.stride ?? 1, 'stride', 1);
-    this.padding = checkPair(args.padding ?? 0, 'padding', 0);
     this.dilation = checkPair(args.dilation ?? 1, 'dilation', 1);
+    this.samePadding = args.padding === 'same';
+    this.padding = this.samePadding ? samePadding(this.kernelSize, this.stride, this.dilation) : checkPair(args.padding ?? 0, 'padding', 0);
+    this.groups = checkInt(args.groups ?? 1, 'groups');
+    if (this.inChannels % this.groups !== 0 || this.outChannels % this.groups !== 0) {
+      fail('range', `a divisor of inChannels ${this.inChannels} and outChannels ${this.outChannels}`, 'groups', describe(this.groups));
+    }
     this.hasBias = args.bias === undefined ? true : checkBool(args.bias, 'bias');
     this.weightInit = checkInit(args.weightInit, 'weightInit') ?? torchDefault();
     this.biasInit = checkInit(args.biasInit, 'biasInit') ?? null;
@@ -120,8 +149,9 @@ export class Conv2d extends Layer {
     const outW = convOutputSize(inputShape[2], kW, this.stride[1], this.padding[1], this.dilation[1]);
     checkNonEmptyOutput(this.label(), inputShape, this.kernelSize, this.stride, this.padding, this.dilation, outH, outW);
 
-    const fan = { fanIn: kH * kW * this.inChannels, fanOut: kH * kW * this.outChannels };
-    this.addParam('weight', [this.outChannels, this.inChannels, kH, kW], this.weightInit, rng, { ...fan, role: 'weight' });
+    const g = this.groups;
+    const fan = { fanIn: (kH * kW * this.inChannels) / g, fanOut: (kH * kW * this.outChannels) / g };
+    this.addParam('weight', [this.outChannels, this.inChannels / g, kH, kW], this.weightInit, rng, { ...fan, role: 'weight' });
     if (this.hasBias) {
       const b = 1 / Math.sqrt(fan.fanIn);
       this.addParam('bias', [this.outChannels], this.biasInit ?? uniform(-b, b), rng, { ...fan, role: 'bias' });
@@ -130,7 +160,7 @@ export class Conv2d extends Layer {
   }
 
   /** The kernel geometry for a batch of n (one object, updated when n changes). */
-  private params(n: number): Conv2dParams {
+  private params(n: number): GroupedConv2dParams {
     if (this.geom && this.geom.n === n) return this.geom;
     const [cIn, h, w] = this.inputShape!;
     const [, outH, outW] = this.outputShape!;
@@ -140,7 +170,7 @@ export class Conv2d extends Layer {
       strideH: this.stride[0], strideW: this.stride[1],
       padH: this.padding[0], padW: this.padding[1],
       dilationH: this.dilation[0], dilationW: this.dilation[1],
-      outH, outW,
+      outH, outW, groups: this.groups,
     };
     return this.geom;
   }
@@ -149,7 +179,7 @@ export class Conv2d extends Layer {
    * The backend's scratch for this geometry, reallocated only when its size changes. The size is
    * asked once per batch size, backend and thread count (not before every pass).
    */
-  private workspace(p: Conv2dParams): Float32Array {
+  private workspace(p: GroupedConv2dParams): Float32Array {
     const b = this.backend;
     const key = this.wsKey;
     if (key.backend !== b || key.n !== p.n || key.threads !== threadChanges()) {
@@ -162,7 +192,24 @@ export class Conv2d extends Layer {
     const p = this.params(x.shape[0]);
     const y = this.out('y', [p.n, p.cOut, p.outH, p.outW]);
     const bias = this.hasBias ? this.paramList[1].data : null;
+    if (this.groups > 1) {
+      this.backend.groupedConv2dForward(y.data, x.data, this.paramList[0].data, bias, p);
+      return y;
+    }
     this.backend.conv2dForward(y.data, x.data, this.paramList[0].data, bias, this.workspace(p), p);
+    return y;
+  }
+
+  /**
+   * Inference forward with the given weight and bias in place of the layer's own (a BatchNorm folded
+   * in, lib/fuse.ts) and max(·, 0) fused into the output pass when relu is set. The input is checked
+   * as forward() checks it; the output buffer is its own, and nothing is cached for backward().
+   */
+  forwardFused(input: unknown, w: Float32Array, bias: Float32Array | null, relu: boolean): Tensor {
+    const x = this.checkInput(input);
+    const p = this.params(x.shape[0]);
+    const y = this.out('fused', [p.n, p.cOut, p.outH, p.outW]);
+    this.backend.conv2dForward(y.data, x.data, w, bias, this.workspace(p), p, relu);
     return y;
   }
 
@@ -172,13 +219,27 @@ export class Conv2d extends Layer {
     const w = this.paramList[0];
     const db = this.hasBias ? this.paramList[1].grad : null;
     const dx = this.needsInputGrad ? this.out('dx', x.shape as number[]) : this.zeros('dx', x.shape as number[]);
+    if (this.groups > 1) {
+      this.backend.groupedConv2dBackward(this.needsInputGrad ? dx.data : null, w.grad, db, x.data, w.data, dy.data, p);
+      return dx;
+    }
     // dw += dY·colsᵀ, db += Σ dy, dx = col2im(Wᵀ·dY) (skipped when nobody reads it)
     this.backend.conv2dBackward(this.needsInputGrad ? dx.data : null, w.grad, db, x.data, w.data, dy.data, this.workspace(p), p);
     return dx;
   }
 
   override getConfig(): Record<string, unknown> {
-    const own = { inChannels: this.inChannels, outChannels: this.outChannels, kernelSize: [...this.kernelSize], stride: [...this.stride], padding: [...this.padding], dilation: [...this.dilation], bias: this.hasBias };
-    return { ...super.getConfig(), ...own, ...initConfigs(this.weightInit, this.biasInit) };
+    return {
+      ...super.getConfig(),
+      inChannels: this.inChannels,
+      outChannels: this.outChannels,
+      kernelSize: [...this.kernelSize],
+      stride: [...this.stride],
+      padding: this.samePadding ? 'same' : [...this.padding],
+      dilation: [...this.dilation],
+      ...(this.groups > 1 ? { groups: this.groups } : {}),
+      bias: this.hasBias,
+      ...initConfigs(this.weightInit, this.biasInit),
+    };
   }
 }

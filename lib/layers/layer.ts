@@ -57,6 +57,24 @@ export function withoutInit<T>(fn: () => T): T {
   }
 }
 
+let arenaDeferred = false;
+/**
+ * Runs fn with the layers it builds left without their own arena: for a container that binds every
+ * layer into its own arena right after building, so each parameter is allocated and copied once,
+ * not twice. Within it, gradients (and, with initialization skipped, values) are not allocated
+ * before that binding.
+ */
+export function withDeferredArena<T>(fn: () => T): T {
+  const before = arenaDeferred;
+  arenaDeferred = true;
+  try {
+    return fn();
+  } finally {
+    arenaDeferred = before;
+  }
+}
+const EMPTY = new Float32Array(0);
+
 const counters = new Map<string, number>();
 function autoName(cls: string): string {
   const n = counters.get(cls) ?? 0;
@@ -78,6 +96,8 @@ export abstract class Layer {
   protected readonly paramList: Param[] = [];
   protected readonly bufferList: StateBuffer[] = [];
   private arena: ParamArena | null = null;
+  /** Whether a container's arena holds the parameters (bindArena). */
+  private bound = false;
   private scratchMap = new Map<string, Float32Array | Int32Array>();
   private lastOut: Tensor | null = null;
   private lastIn: Tensor | null = null;
@@ -113,8 +133,19 @@ export abstract class Layer {
     const out = this.buildImpl([...inputShape], rng);
     this.inputShape = Object.freeze([...inputShape]);
     this.outputShape = Object.freeze([...out]);
-    this.packArena();
+    if (!arenaDeferred) this.packArena();
     return this.outputShape;
+  }
+
+  /** The input as a tensor of shape [N, ...inputShape] (building the layer on first use), or the error forward() throws. */
+  protected checkInput(input: unknown): Tensor {
+    const x = toTensor(input, `input of ${this.label()}`);
+    if (x.shape.length < 1) fail('range', 'a batch', `input of ${this.label()}`, describe(x));
+    if (!this.built) this.build(x.shape.slice(1));
+    else if (x.shape.length !== this.inputShape!.length + 1 || !sameShape(x.shape.slice(1), this.inputShape!)) {
+      fail('range', `input of shape [N, ${this.inputShape!.join(', ')}]`, this.label(), `tensor of shape ${formatShape(x.shape)}`);
+    }
+    return x;
   }
 
   /** Layer-specific build: validate the input shape, add parameters, return the output shape. */
@@ -124,12 +155,7 @@ export abstract class Layer {
 
   /** Forward pass over a batch [N, ...inputShape]. Builds the layer on first use. */
   forward(input: TensorLike): Tensor {
-    const x = toTensor(input, `input of ${this.label()}`);
-    if (x.shape.length < 1) fail('range', 'a batch', `input of ${this.label()}`, describe(x));
-    if (!this.built) this.build(x.shape.slice(1));
-    else if (x.shape.length !== this.inputShape!.length + 1 || !sameShape(x.shape.slice(1), this.inputShape!)) {
-      fail('range', `input of shape [N, ${this.inputShape!.join(', ')}]`, this.label(), `tensor of shape ${formatShape(x.shape)}`);
-    }
+    const x = this.checkInput(input);
     const y = this.forwardImpl(x);
     this.lastIn = x;
     this.lastOut = y;
@@ -185,13 +211,14 @@ export abstract class Layer {
 
   /** This layer's own arena (when used standalone), for an optimizer. */
   paramArena(): ParamArena {
+    if (!this.arena && this.built && !this.bound) this.packArena(); // built for a container that never bound it
     if (!this.arena) throw new Error(`${this.label()}: not built yet; call build(inputShape) or forward first`);
     return this.arena;
   }
 
   /** Number of trainable values. */
   parameterCount(): number {
-    return this.paramList.reduce((s, p) => s + p.data.length, 0);
+    return this.paramList.reduce((s, p) => s + sizeOf(p.shape), 0);
   }
 
   zeroGrad(): void {
@@ -202,6 +229,7 @@ export abstract class Layer {
   bindArena(data: Float32Array, grad: Float32Array, offset: number): number {
     for (const p of this.paramList) offset = this.bindParam(p, data, grad, offset);
     this.arena = null;
+    this.bound = true;
     return offset;
   }
 
@@ -236,9 +264,11 @@ export abstract class Layer {
 
   /** Adds a parameter filled by `init` (fans for the initializer given by the caller). */
   protected addParam(name: string, shape: number[], init: Initializer, rng: Generator, ctx: Omit<InitContext, 'layer'>): Param {
-    const data = new Float32Array(sizeOf(shape));
+    // bound into a container's fresh (zeroed) arena right after: nothing to allocate for zeros
+    const data = arenaDeferred && initSkipped ? EMPTY : new Float32Array(sizeOf(shape));
     if (!initSkipped) init.fill(data, { ...ctx, layer: this.label() }, rng);
-    const p: Param = { name, shape: Object.freeze([...shape]), data, grad: new Float32Array(data.length) };
+    const grad = arenaDeferred ? EMPTY : new Float32Array(data.length);
+    const p: Param = { name, shape: Object.freeze([...shape]), data, grad };
     this.paramList.push(p);
     return p;
   }
@@ -276,13 +306,13 @@ export abstract class Layer {
   }
 
   private packArena(): void {
-    const total = this.paramList.reduce((s, p) => s + p.data.length, 0);
+    const total = this.paramList.reduce((s, p) => s + sizeOf(p.shape), 0);
     const data = new Float32Array(total);
     const grad = new Float32Array(total);
     const views: ParamView[] = [];
     let off = 0;
     for (const p of this.paramList) {
-      views.push({ name: p.name, shape: p.shape, offset: off, size: p.data.length });
+      views.push({ name: p.name, shape: p.shape, offset: off, size: sizeOf(p.shape) });
       off = this.bindParam(p, data, grad, off);
     }
     this.arena = { data, grad, views };
@@ -290,11 +320,11 @@ export abstract class Layer {
 
   /** Points a parameter at data/grad[off, off + size), carrying its values and gradient over. */
   private bindParam(p: Param, data: Float32Array, grad: Float32Array, off: number): number {
-    const n = p.data.length;
+    const n = sizeOf(p.shape);
     const d = data.subarray(off, off + n);
     const g = grad.subarray(off, off + n);
-    d.set(p.data);
-    g.set(p.grad);
+    if (p.data.length === n) d.set(p.data); // else not allocated yet (withDeferredArena): zeros
+    if (p.grad.length === n) g.set(p.grad);
     p.data = d;
     p.grad = g;
     return off + n;

@@ -5,10 +5,10 @@
  * as zeros in the divisor (count_include_pad = True, PyTorch's default).
  */
 import { Layer, LayerArgs } from './layer';
-import { checkNonEmptyOutput, convOutputSize } from './conv';
+import { checkNonEmptyOutput } from './conv';
 import type { Pool2dParams } from '../backend/types';
 import type { Tensor } from '../tensor';
-import { checkOptions, checkPair, describe, fail } from '../validate';
+import { checkBool, checkOptions, checkPair, describe, fail } from '../validate';
 
 export interface Pool2dArgs extends LayerArgs {
   /** Window size: a number or [h, w]. Required. */
@@ -17,20 +17,44 @@ export interface Pool2dArgs extends LayerArgs {
   stride?: number | [number, number];
   /** Implicit padding on each side: a number or [h, w], each between 0 and half the kernel size. Default 0. */
   padding?: number | [number, number];
+  /**
+   * Round the output size up (PyTorch's ceil_mode): a last, partial window covers the leftover rows
+   * and columns, as long as it starts inside the input or its left padding. Default false.
+   */
+  ceilMode?: boolean;
 }
 
-const POOL_KEYS = ['kernelSize', 'stride', 'padding', 'name', 'backend'] as const;
+export interface AvgPool2dArgs extends Pool2dArgs {
+  /**
+   * Count the zero padding inside a window in its divisor (PyTorch's count_include_pad). With false
+   * each window is the mean of the input values it covers. Default true.
+   */
+  countIncludePad?: boolean;
+}
+
+const POOL_KEYS = ['kernelSize', 'stride', 'padding', 'ceilMode', 'name', 'backend'] as const;
+
+/** PyTorch's pooling output size, floor or ceil mode (a ceil-mode window must start before size + pad). */
+export function poolOutputSize(size: number, kernel: number, stride: number, pad: number, ceilMode: boolean): number {
+  const num = size + 2 * pad - kernel;
+  if (num < 0) return 0;
+  let o = Math.floor((num + (ceilMode ? stride - 1 : 0)) / stride) + 1;
+  if (ceilMode && (o - 1) * stride >= size + pad) o--;
+  return o;
+}
 
 abstract class Pool2d extends Layer {
   readonly kernelSize: [number, number];
   readonly stride: [number, number];
   readonly padding: [number, number];
+  readonly ceilMode: boolean;
   private geom: Pool2dParams | null = null;
 
-  constructor(args: Pool2dArgs, cls: string) {
-    checkOptions(args, POOL_KEYS, cls);
+  constructor(args: Pool2dArgs, cls: string, keys: readonly string[] = POOL_KEYS) {
+    checkOptions(args, keys, cls);
     if (!args) fail('type', 'options object', cls, describe(args));
     super(args, cls);
+    this.ceilMode = args.ceilMode === undefined ? false : checkBool(args.ceilMode, 'ceilMode');
     this.kernelSize = checkPair(args.kernelSize, 'kernelSize', 1);
     this.stride = args.stride === undefined ? [...this.kernelSize] : checkPair(args.stride, 'stride', 1);
     this.padding = checkPair(args.padding ?? 0, 'padding', 0);
@@ -47,8 +71,8 @@ abstract class Pool2d extends Layer {
     if (inputShape.length !== 3) {
       fail('range', '4-D input of shape [N, C, H, W]', this.label(), `input shape [N, ${inputShape.join(', ')}]`);
     }
-    const outH = convOutputSize(inputShape[1], this.kernelSize[0], this.stride[0], this.padding[0]);
-    const outW = convOutputSize(inputShape[2], this.kernelSize[1], this.stride[1], this.padding[1]);
+    const outH = poolOutputSize(inputShape[1], this.kernelSize[0], this.stride[0], this.padding[0], this.ceilMode);
+    const outW = poolOutputSize(inputShape[2], this.kernelSize[1], this.stride[1], this.padding[1], this.ceilMode);
     checkNonEmptyOutput(this.label(), inputShape, this.kernelSize, this.stride, this.padding, [1, 1], outH, outW);
     return [inputShape[0], outH, outW];
   }
@@ -63,13 +87,21 @@ abstract class Pool2d extends Layer {
       kH: this.kernelSize[0], kW: this.kernelSize[1],
       strideH: this.stride[0], strideW: this.stride[1],
       padH: this.padding[0], padW: this.padding[1],
-      outH, outW,
+      outH, outW, ceilMode: this.ceilMode, countIncludePad: this.includePad(),
     };
     return this.geom;
   }
 
+  /** Average pooling's countIncludePad (true for max pooling, where it means nothing). */
+  protected includePad(): boolean {
+    return true;
+  }
+
   override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), kernelSize: [...this.kernelSize], stride: [...this.stride], padding: [...this.padding] };
+    return {
+      ...super.getConfig(), kernelSize: [...this.kernelSize], stride: [...this.stride], padding: [...this.padding],
+      ...(this.ceilMode ? { ceilMode: true } : {}),
+    };
   }
 }
 
@@ -97,11 +129,19 @@ export class MaxPool2d extends Pool2d {
   }
 }
 
-/** y = the mean of each window, padding counted as zeros (divisor kH·kW). */
+/** y = the mean of each window, padding counted as zeros (divisor kH·kW) unless countIncludePad is false. */
 export class AvgPool2d extends Pool2d {
   readonly className: string = 'AvgPool2d';
-  constructor(args: Pool2dArgs) {
-    super(args, 'AvgPool2d');
+  readonly countIncludePad: boolean;
+  constructor(args: AvgPool2dArgs) {
+    super(args, 'AvgPool2d', [...POOL_KEYS, 'countIncludePad']);
+    this.countIncludePad = args.countIncludePad === undefined ? true : checkBool(args.countIncludePad, 'countIncludePad');
+  }
+  protected override includePad(): boolean {
+    return this.countIncludePad;
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), ...(this.countIncludePad ? {} : { countIncludePad: false }) };
   }
 
   protected forwardImpl(x: Tensor): Tensor {

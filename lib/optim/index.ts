@@ -33,3 +33,5 @@ export {
 export type {
   StepLROptions, ExponentialLROptions, CosineAnnealingLROptions, LinearWarmupOptions, SequentialLROptions,
 } from './schedules';
+export { ReduceLROnPlateau, OneCycleLR } from './plateau';
+export type { ReduceLROnPlateauOptions, OneCycleLROptions } from './plateau';

@@ -1,9 +1,15 @@
 /** StandardScaler, MeanCenter and ChannelNormalizer: per-column and per-channel statistics. */
 import { sizeOf, type Tensor } from '../tensor';
 import { checkNumber, checkOptions, describe, fail, formatShape } from '../validate';
+import { RunningMoments } from '../data/running';
 import { type DataInput, toRows, toFittedRows, notFitted, columnStats, affineColumns, unaffineColumns, checkJSON, jsonNumbers, jsonShape } from './common';
 
 // ------------------------------------------------------------ StandardScaler
+
+/** Rows of a partialFit batch; after the first, the feature shape must match the earlier batches'. */
+function partialRows(x: DataInput, shape: number[] | null, who: string): { t: Tensor; n: number; d: number } {
+  return shape ? toFittedRows(x, 'x', shape, who) : toRows(x, 'x');
+}
 
 /**
  * Z-score per feature: (x − mean) / std with the population std (ddof 0, like sklearn's
@@ -18,12 +24,31 @@ export class StandardScaler {
   variance: Float32Array | null = null;
   private featureShape: number[] = [];
   private invScale: Float32Array | null = null;
+  private running: RunningMoments | null = null;
 
   fit(x: DataInput): this {
     const { t, n, d } = toRows(x, 'x');
     const { mean, variance } = columnStats(t.data, n, d);
+    this.running = null;
     this.setState(t.shape.slice(1), Float32Array.from(mean), Float32Array.from(variance));
     return this;
+  }
+
+  /**
+   * Learns from one more batch (a stream of batches standardizes data that does not fit in memory):
+   * the statistics are those of every row seen since the last fit(), exactly as one fit over all.
+   */
+  partialFit(x: DataInput): this {
+    const { t, n, d } = partialRows(x, this.running ? this.featureShape : null, 'StandardScaler');
+    this.running ??= new RunningMoments(d);
+    this.running.add(t.data, n);
+    this.setState(t.shape.slice(1), Float32Array.from(this.running.mean), Float32Array.from(this.running.variance()));
+    return this;
+  }
+
+  /** Rows seen by partialFit since the last fit() (0 after fit). */
+  get samplesSeen(): number {
+    return this.running?.count ?? 0;
   }
 
   transform(x: DataInput): Tensor {
@@ -87,6 +112,7 @@ export class MeanCenter {
   /** Feature means [D] (null until fitted). */
   mean: Float32Array | null = null;
   private featureShape: number[] = [];
+  private running: RunningMoments | null = null;
 
   fit(x: DataInput): this {
     const { t, n, d } = toRows(x, 'x');
@@ -94,6 +120,17 @@ export class MeanCenter {
     for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += t.data[i * d + j];
     for (let j = 0; j < d; j++) mean[j] /= n;
     this.mean = Float32Array.from(mean);
+    this.featureShape = t.shape.slice(1);
+    this.running = null;
+    return this;
+  }
+
+  /** Learns from one more batch: the mean of every row seen since the last fit(). */
+  partialFit(x: DataInput): this {
+    const { t, n, d } = partialRows(x, this.running ? this.featureShape : null, 'MeanCenter');
+    this.running ??= new RunningMoments(d);
+    this.running.add(t.data, n);
+    this.mean = Float32Array.from(this.running.mean);
     this.featureShape = t.shape.slice(1);
     return this;
   }

@@ -79,6 +79,9 @@ export function checkTargets(ds: Dataset, model: Sequential, loss: LossFn, yName
   if (loss.targets === 'classes' && !ds.labels) {
     fail('type', 'class indices (Int32Array, Uint8Array or number[]) for this loss', yName, `a target tensor with rows of shape ${formatShape(ds.targetShape)}`);
   }
+  if (loss.targets === 'classesOrProbabilities' && !ds.labels && !sameShape(ds.targetShape, out)) {
+    fail('range', `class indices or probability rows of shape ${formatShape(out)} (the model's output)`, yName, `rows of shape ${formatShape(ds.targetShape)}`);
+  }
   if (loss.targets === 'sameShape') {
     if (ds.labels) fail('type', `a target tensor with rows of shape ${formatShape(out)} (the model's output) for this loss`, yName, 'class indices');
     if (!sameShape(ds.targetShape, out)) {

@@ -10,7 +10,8 @@
 import { Sequential } from '../model';
 import { Generator } from '../random';
 import { sameShape, toTensor, type TensorLike } from '../tensor';
-import { checkInt, describe, fail, formatShape } from '../validate';
+import { checkBool, checkInt, describe, fail, formatShape } from '../validate';
+import { fitOffThread } from '../async/fit';
 import { Batcher, checkTargets, range, toDataset, type Dataset } from './data';
 import { checkModel, evaluateRows, nextTick } from './evaluate';
 import { given, parseFitOptions, type FitConfig } from './options';
@@ -18,6 +19,8 @@ import { Progress } from './progress';
 import { createTrainStep, type TrainStep } from './step';
 import type { FitOptions, History, Logs, Targets } from './types';
 import { applyResume, trainerState } from '../io/resume';
+import { isDataSource, type DataSource } from '../data/dataset';
+import { fitSource } from './stream';
 
 /** What the loop runs over: the data, the training and validation rows, the batch geometry. */
 interface Plan {
@@ -133,9 +136,10 @@ async function runEpoch(model: Sequential, c: FitConfig, p: Plan, step: TrainSte
   for (let s = 0; s < p.stepsPerEpoch; s++) {
     const from = s * p.batchSize;
     const to = Math.min(from + p.batchSize, nTrain);
+    const m = to - from;
+    for (const cb of c.callbacks) await cb.onBatchBegin?.(s, { size: m });
     const { x: bx, y: by } = batcher.batch(p.trainIdx, from, to);
     const r = step(bx, by, { epoch, step: s, globalStep: firstStep + s });
-    const m = to - from;
     lossSum += r.loss * m;
     correct += r.correct;
     seen += m;
@@ -155,11 +159,28 @@ async function runEpoch(model: Sequential, c: FitConfig, p: Plan, step: TrainSte
   return logs;
 }
 
-/** Trains the model; returns the per-epoch history. */
-export async function fit(model: Sequential, x: TensorLike, y: Targets, options: FitOptions): Promise<History> {
+/** fit's options object (in the place of y when fit streams from a source). */
+function isOptions(v: unknown): boolean {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v) && ('loss' in (v as object) || 'optimizer' in (v as object));
+}
+
+/**
+ * Trains the model; returns the per-epoch history. `fit(model, x, y, options)` trains on arrays;
+ * `fit(model, source, options)` on a Dataset or an iterable of batches (lib/data/dataset.ts).
+ */
+export async function fit(model: Sequential, x: TensorLike, y: Targets, options: FitOptions): Promise<History>;
+export async function fit(model: Sequential, source: DataSource, options: FitOptions): Promise<History>;
+export async function fit(model: Sequential, x: TensorLike | DataSource, yOrOptions: Targets | FitOptions, maybeOptions?: FitOptions): Promise<History> {
   checkModel(model);
+  if (maybeOptions === undefined && isOptions(yOrOptions)) {
+    if (!isDataSource(x) && !(Array.isArray(x) && x.length === 0)) fail('type', 'a Dataset (length, batch or get) or an iterable of batches', 'source', describe(x));
+    return fitSource(model, x as DataSource, yOrOptions as FitOptions);
+  }
+  const y = yOrOptions as Targets;
+  const options = maybeOptions as FitOptions;
+  if (options !== null && typeof options === 'object' && checkBool(options.offThread ?? false, 'offThread')) return fitOffThread(model, x as TensorLike, y, options);
   const c = parseFitOptions(options);
-  const p = prepare(model, x, y, c);
+  const p = prepare(model, x as TensorLike, y, c);
   const step = createTrainStep({ model, loss: c.loss, optimizer: c.optimizer, accuracy: c.accuracy });
   const batcher = new Batcher(p.all);
   const history = newHistory(c, p.valDs !== null);

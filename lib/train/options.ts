@@ -2,11 +2,13 @@
  * fit's options, checked and given their defaults before anything changes.
  */
 import { checkBool, checkInt, checkNumber, checkOptions, describe, fail } from '../validate';
+import { schedulerCallback } from './scheduler';
+import { isDataSource } from '../data/dataset';
 import type { Callback, FitOptions, LossFn, Metric, OptimizerLike, ProgressStream, Targets } from './types';
 
-const FIT_KEYS = [
+export const FIT_KEYS = [
   'epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'loss', 'optimizer', 'metrics',
-  'callbacks', 'seed', 'dropLast', 'verbose', 'output', 'resume',
+  'callbacks', 'seed', 'dropLast', 'verbose', 'output', 'resume', 'offThread', 'scheduler', 'schedulerStep',
 ] as const;
 
 /** fit's options with their defaults; batchSize stays optional (its default needs the data). */
@@ -51,7 +53,7 @@ function checkCallbacks(v: unknown): Callback[] {
   if (!Array.isArray(v)) fail('type', 'array of callback objects', 'callbacks', describe(v));
   v.forEach((c, i) => {
     if (c === null || typeof c !== 'object') fail('type', 'callback object', `callbacks[${i}]`, describe(c));
-    for (const hook of ['onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchEnd'] as const) {
+    for (const hook of ['onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd'] as const) {
       const f = (c as Record<string, unknown>)[hook];
       if (f !== undefined && typeof f !== 'function') fail('type', 'function', `callbacks[${i}].${hook}`, describe(f));
     }
@@ -85,7 +87,7 @@ export function parseFitOptions(options: FitOptions): FitConfig {
   const callbacks = checkCallbacks(options.callbacks);
   const output = checkOutput(options.output);
   const vd = options.validationData;
-  if (vd !== undefined && (!Array.isArray(vd) || vd.length !== 2)) fail('type', '[x, y] pair', 'validationData', describe(vd));
+  if (vd !== undefined && !isDataSource(vd) && (!Array.isArray(vd) || (vd as unknown[]).length !== 2)) fail('type', '[x, y] pair or a dataset', 'validationData', describe(vd));
   return {
     epochs: checkInt(given(options.epochs, 1), 'epochs', 1),
     batchSize: options.batchSize,
@@ -94,15 +96,16 @@ export function parseFitOptions(options: FitOptions): FitConfig {
     seed: checkInt(given(options.seed, 0), 'seed', 0),
     verbose,
     split,
-    validationData: vd,
+    validationData: vd !== undefined && isDataSource(vd) ? ([vd, undefined] as unknown as [unknown, Targets]) : (vd as [unknown, Targets] | undefined),
     loss,
     optimizer: opt,
     metrics,
     accuracy: metrics.includes('accuracy'),
-    callbacks,
+    callbacks: [...callbacks, ...schedulerCallback(options.scheduler, options.schedulerStep, opt)],
     output,
     resume: options.resume,
   };
 }
+
 
 export { checkMetrics };

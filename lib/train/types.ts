@@ -47,6 +47,8 @@ export interface Callback {
   onTrainEnd?(logs: Logs | null): void | Promise<void>;
   onEpochBegin?(epoch: number): void | Promise<void>;
   onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
+  /** Before each step; `size` is the number of samples in the batch. */
+  onBatchBegin?(batch: number, logs: { size: number }): void | Promise<void>;
   onBatchEnd?(batch: number, logs: { loss: number; size: number }): void | Promise<void>;
   /** Set by a callback to end training after the current epoch. */
   stopTraining?: boolean;
@@ -59,7 +61,20 @@ export interface ProgressStream {
   columns?: number;
 }
 
+/** A learning-rate schedule fit can step: a closed-form LRScheduler or ReduceLROnPlateau. */
+export interface SchedulerLike {
+  step(metric?: number): void;
+}
+
 export interface FitOptions {
+  /**
+   * A learning-rate schedule of the optimizer, stepped by fit after each epoch (default) or each
+   * batch (schedulerStep: 'batch', e.g. OneCycleLR). ReduceLROnPlateau is stepped each epoch with
+   * its monitored log (default valLoss, or loss when there is no validation data).
+   */
+  scheduler?: SchedulerLike;
+  /** When fit steps the scheduler: 'epoch' (default) or 'batch'. */
+  schedulerStep?: 'epoch' | 'batch';
   /** Passes over the training data. Default 1. */
   epochs?: number;
   /** Samples per step: 1 is SGD, N is full-batch descent. Default 32 (or N when smaller). */
@@ -69,7 +84,7 @@ export interface FitOptions {
   /** Fraction in [0, 1) held out for validation, taken after one seeded shuffle. Default 0. */
   validationSplit?: number;
   /** Explicit validation data [x, y] (takes precedence over validationSplit). */
-  validationData?: [unknown, Targets];
+  validationData?: [unknown, Targets] | import('../data/dataset').DataSource;
   /** The loss. Required. */
   loss: LossFn;
   /** The optimizer over model.parameters(). Required. */
@@ -90,6 +105,12 @@ export interface FitOptions {
    * same seed), from `history.trainerState` or `loadCheckpoint(path).trainer`.
    */
   resume?: TrainerState;
+  /**
+   * Run the steps in a worker thread the library manages, leaving the event loop free; results
+   * are bit for bit the in-thread ones. Needs the library's own losses, optimizers and layers.
+   * Default false.
+   */
+  offThread?: boolean;
 }
 
 export interface History {

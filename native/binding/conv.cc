@@ -33,6 +33,9 @@ Conv2dShape conv_params(const Napi::CallbackInfo& info, size_t i) {
   mul(env, "y", {p.n, p.cout, p.oh, p.ow});
   mul(env, "workspace", {p.cin, p.kh, p.kw, p.oh, p.ow, threads});
   mul(env, "w", {p.cout, p.cin, p.kh, p.kw, threads});
+  // The chunked workspace (dW partials and one chunk slot per thread), bounded in double first.
+  const double ws = conv2d_workspace_bound(p, num_threads());
+  if (ws > (double)kMaxElements) range_error(env, "at most 2^32 elements", "workspace", std::to_string((long long)ws));
   return p;
 }
 
@@ -68,7 +71,8 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   const float* w = f32(info, 2, "w", mul(info.Env(), "w", {p.cout, p.cin, p.kh, p.kw}));
   const float* bias = f32_opt(info, 3, "bias", (size_t)p.cout);
   float* ws = f32(info, 4, "workspace", conv2d_workspace_min(p));
-  conv2d_forward(y, x, w, bias, ws, f32_len(info, 4), p);
+  const bool relu = info.Length() > 6 && !info[6].IsUndefined() && bool_arg(info, 6, "relu");
+  conv2d_forward(y, x, w, bias, ws, f32_len(info, 4), p, relu);
   return info.Env().Undefined();
 }
 

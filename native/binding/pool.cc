@@ -13,6 +13,24 @@ namespace mb::glue {
 
 namespace {
 
+// An optional boolean field (absent or undefined: the default).
+bool opt_bool(Napi::Env env, Napi::Object o, const char* key, bool dflt) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return dflt;
+  if (!v.IsBoolean()) type_error(env, "boolean", key, v);
+  return v.As<Napi::Boolean>().Value();
+}
+
+// PyTorch's pooling output size: floor or ceil of (size + 2 pad - k) / stride, plus one; in ceil
+// mode the last window must start inside the input or its left padding.
+int64_t pool_out_size(int64_t size, int64_t k, int64_t s, int64_t pad, bool ceil) {
+  const int64_t num = size + 2 * pad - k;
+  if (num < 0) return 0;
+  int64_t o = (num + (ceil ? s - 1 : 0)) / s + 1;
+  if (ceil && (o - 1) * s >= size + pad) o--;
+  return o;
+}
+
 Pool2dShape pool_params(const Napi::CallbackInfo& info, size_t i) {
   Napi::Env env = info.Env();
   Napi::Object o = params_object(info, i, "Pool2dParams");
@@ -26,7 +44,9 @@ Pool2dShape pool_params(const Napi::CallbackInfo& info, size_t i) {
     range_error(env, "padW <= kW / 2 (kW " + std::to_string(p.kw) + ")", "padW", std::to_string(p.pw));
   const std::string geom = "input " + quad(p.n, p.c, p.h, p.w) + " with window " + pair(p.kh, p.kw) + ", stride " +
                            pair(p.sh, p.sw) + ", padding " + pair(p.ph, p.pw);
-  const int64_t eh = out_size(p.h, p.kh, p.sh, p.ph, 1), ew = out_size(p.w, p.kw, p.sw, p.pw, 1);
+  p.count_include_pad = opt_bool(env, o, "countIncludePad", true);
+  const bool ceil = opt_bool(env, o, "ceilMode", false);
+  const int64_t eh = pool_out_size(p.h, p.kh, p.sh, p.ph, ceil), ew = pool_out_size(p.w, p.kw, p.sw, p.pw, ceil);
   check_out_size(env, "pooling", eh, ew, p.oh, p.ow, geom);
   if (mul(env, "h x w", {p.h, p.w}) > 2147483647u)
     range_error(env, "an input plane of fewer than 2^31 elements (argmax is Int32)", "p", geom);

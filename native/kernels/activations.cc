@@ -14,8 +14,6 @@ namespace mb {
 
 namespace {
 
-// Below this many elements a call runs on the calling thread.
-constexpr int64_t kParallelMin = 32768;
 // Outputs of at least this many floats (16 MB) are written with non-temporal stores on the AVX2
 // path: they cannot stay in cache anyway, and streaming skips the read-for-ownership of y.
 constexpr int64_t kStreamMin = int64_t(4) << 20;
@@ -26,12 +24,13 @@ inline float sigmoid1(float x) {
   return x >= 0.0f ? s : e * s;  // e / (1 + e) for x < 0 keeps the relative precision of tiny results
 }
 
-// Runs body(begin, end) over [0, n) in static chunks of whole 64-byte lines, one per thread.
+// Runs body(begin, end) over [0, n) in static chunks of whole 64-byte lines, one per thread; each
+// item streams `per` floats (small work runs on the calling thread, see threads_for).
 template <class Body>
-void for_chunks(int64_t n, Body body) {
+void for_chunks(int64_t n, Body body, int64_t per = 1) {
 #ifdef _OPENMP
-  const int nt = num_threads();
-  if (n > kParallelMin && nt > 1) {
+  const int nt = threads_for(n * per, kStreamGrain);
+  if (nt > 1) {
     const int64_t per = ((n + nt - 1) / nt + 15) & ~int64_t(15);
 #pragma omp parallel for schedule(static, 1) num_threads(nt)
     for (int t = 0; t < nt; t++) {
@@ -136,7 +135,7 @@ void maxout_forward(float* y, int32_t* argmax, const float* z, int64_t rows, int
       argmax[j] = arg;
     }
   };
-  if (m * pieces > kParallelMin) for_chunks(m, body); else body(0, m);
+  for_chunks(m, body, pieces);
 }
 
 void maxout_backward(float* dz, const int32_t* argmax, const float* dy, int64_t rows, int64_t units,
@@ -149,7 +148,7 @@ void maxout_backward(float* dz, const int32_t* argmax, const float* dy, int64_t 
       if (a >= 0 && a < pieces) dz[j * pieces + a] = dy[j];
     }
   };
-  if (m * pieces > kParallelMin) for_chunks(m, body); else body(0, m);
+  for_chunks(m, body, pieces);
 }
 
 // -------------------------------------------------------------------------------------------- bias
@@ -165,8 +164,9 @@ void bias_add(float* y, const float* bias, int64_t outer, int64_t channels, int6
       }
     };
 #ifdef _OPENMP
-    if (total > kParallelMin && outer > 1) {
-#pragma omp parallel for schedule(static) num_threads(num_threads())
+    const int nt = threads_for(total, kStreamGrain);
+    if (nt > 1 && outer > 1) {
+#pragma omp parallel for schedule(static) num_threads(nt)
       for (int64_t o = 0; o < outer; o++) body(o, o + 1);
       return;
     }
@@ -181,8 +181,9 @@ void bias_add(float* y, const float* bias, int64_t outer, int64_t channels, int6
     for (int64_t i = 0; i < inner; i++) yp[i] += b;
   };
 #ifdef _OPENMP
-  if (total > kParallelMin && planes > 1) {
-#pragma omp parallel for schedule(static) num_threads(num_threads())
+  const int nt = threads_for(total, kStreamGrain);
+  if (nt > 1 && planes > 1) {
+#pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t p = 0; p < planes; p++) plane(p);
     return;
   }
@@ -229,8 +230,9 @@ void bias_backward(float* db, const float* dy, int64_t outer, int64_t channels, 
       for (int64_t j = 0; j < cn; j++) db[c0 + j] += (float)acc[j];
     };
 #ifdef _OPENMP
-    if (total > kParallelMin && blocks > 1) {
-#pragma omp parallel for schedule(static) num_threads(num_threads())
+    const int nt = threads_for(total, kStreamGrain);
+    if (nt > 1 && blocks > 1) {
+#pragma omp parallel for schedule(static) num_threads(nt)
       for (int64_t bi = 0; bi < blocks; bi++) block(bi);
       return;
     }
@@ -244,8 +246,9 @@ void bias_backward(float* db, const float* dy, int64_t outer, int64_t channels, 
     db[c] += (float)s;
   };
 #ifdef _OPENMP
-  if (total > kParallelMin && channels > 1) {
-#pragma omp parallel for schedule(static) num_threads(num_threads())
+  const int nt = threads_for(total, kStreamGrain);
+  if (nt > 1 && channels > 1) {
+#pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t c = 0; c < channels; c++) channel(c);
     return;
   }

@@ -1,7 +1,8 @@
-// conv.cc — im2col/col2im and the convolution drivers around mb::sgemm (see conv.h).
+// conv.cc — im2col/col2im and the chunked convolution drivers around mb::sgemm (see conv.h).
 #include "conv.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "cpu.h"
@@ -15,9 +16,46 @@ namespace mb {
 
 namespace {
 
+// Columns a chunk aims for: wide enough that the GEMM runs on whole register tiles and amortises its
+// packing, small enough that the chunk's cols block stays in the last-level cache.
+constexpr int64_t kChunkCols = 1536;
+// At most this many dW partials, and at most kPartialFloats floats of them in all.
+constexpr int64_t kMaxGroups = 8;
+constexpr int64_t kPartialFloats = int64_t(1) << 21;
+
 inline int64_t kdim(const Conv2dShape& p) { return p.cin * p.kh * p.kw; }
 inline int64_t pdim(const Conv2dShape& p) { return p.oh * p.ow; }
-inline size_t cols_size(const Conv2dShape& p) { return conv2d_is_pointwise(p) ? 0 : (size_t)kdim(p) * pdim(p); }
+
+// How a call is cut, from the shape alone (never from the thread count or the workspace).
+struct Plan {
+  int64_t S;       // samples per chunk (the last chunk may hold fewer)
+  int64_t chunks;  // ceil(n / S)
+  int64_t groups;  // dW partial sums (1: accumulate straight into dw)
+  bool direct;     // S == 1 and pointwise: the GEMM reads x and dy in place, no cols buffer
+  size_t slot;     // floats of one thread's scratch: cols [K, S·P] and a [Co, S·P] output/gradient block
+  size_t partials; // floats of the dW partials: groups · Co · K (0 when groups == 1)
+};
+
+Plan plan_of(const Conv2dShape& p) {
+  Plan pl;
+  const int64_t P = pdim(p), K = kdim(p);
+  const int64_t want = std::max<int64_t>(1, std::min<int64_t>(p.n, (kChunkCols + P - 1) / P));
+  pl.chunks = (p.n + want - 1) / want;
+  pl.S = (p.n + pl.chunks - 1) / pl.chunks;  // the same chunk count, chunks as even as it allows
+  pl.chunks = (p.n + pl.S - 1) / pl.S;
+  const int64_t ck = p.cout * K;
+  pl.groups = std::max<int64_t>(1, std::min<int64_t>({pl.chunks, kMaxGroups, kPartialFloats / std::max<int64_t>(ck, 1)}));
+  pl.direct = pl.S == 1 && conv2d_is_pointwise(p);
+  pl.slot = pl.direct ? 0 : (size_t)(K + p.cout) * pl.S * P;
+  pl.partials = pl.groups > 1 ? (size_t)pl.groups * ck : 0;
+  return pl;
+}
+
+// Scratch slots the workspace holds beside the partials (0 when it is too short for one).
+int64_t slots_in(const Plan& pl, size_t ws_len) {
+  if (ws_len < pl.partials + pl.slot) return 0;
+  return pl.slot == 0 ? INT64_MAX : (int64_t)((ws_len - pl.partials) / pl.slot);
+}
 
 // The output columns ow whose input column ow·sw + off lies inside [0, w): [lo, hi).
 inline void valid_range(int64_t off, int64_t stride, int64_t w, int64_t ow, int64_t& lo, int64_t& hi) {
@@ -28,12 +66,12 @@ inline void valid_range(int64_t off, int64_t stride, int64_t w, int64_t ow, int6
   if (hi < lo) hi = lo;
 }
 
-// im2col of one channel: xc [h, w] into its kh·kw rows of cols (each [oh·ow]).
-void im2col_channel(float* cols, const float* xc, const Conv2dShape& p) {
-  const int64_t P = pdim(p), OW = p.ow;
+// im2col of one channel: xc [h, w] into its kh·kw rows of cols (row stride ld, each row P values).
+void im2col_channel(float* cols, int64_t ld, const float* xc, const Conv2dShape& p) {
+  const int64_t OW = p.ow;
   for (int64_t ki = 0; ki < p.kh; ki++)
     for (int64_t kj = 0; kj < p.kw; kj++) {
-      float* row = cols + (ki * p.kw + kj) * P;
+      float* row = cols + (ki * p.kw + kj) * ld;
       const int64_t off = kj * p.dw - p.pw;  // input column of output column ow: ow·sw + off
       int64_t lo, hi;
       valid_range(off, p.sw, p.w, OW, lo, hi);
@@ -57,13 +95,14 @@ void im2col_channel(float* cols, const float* xc, const Conv2dShape& p) {
     }
 }
 
-// col2im of one channel: the channel's kh·kw rows of cols summed into xc [h, w] (overwritten).
-void col2im_channel(float* xc, const float* cols, const Conv2dShape& p) {
-  const int64_t P = pdim(p), OW = p.ow;
+// col2im of one channel: the channel's kh·kw rows of cols (row stride ld) summed into xc [h, w]
+// (overwritten).
+void col2im_channel(float* xc, const float* cols, int64_t ld, const Conv2dShape& p) {
+  const int64_t OW = p.ow;
   std::memset(xc, 0, sizeof(float) * p.h * p.w);
   for (int64_t ki = 0; ki < p.kh; ki++)
     for (int64_t kj = 0; kj < p.kw; kj++) {
-      const float* row = cols + (ki * p.kw + kj) * P;
+      const float* row = cols + (ki * p.kw + kj) * ld;
       const int64_t off = kj * p.dw - p.pw;
       int64_t lo, hi;
       valid_range(off, p.sw, p.w, OW, lo, hi);
@@ -85,40 +124,39 @@ void col2im_channel(float* xc, const float* cols, const Conv2dShape& p) {
     }
 }
 
-// im2col / col2im of one image over `nthreads` threads (channels split statically).
-void im2col_par(float* cols, const float* x, const Conv2dShape& p, int nthreads) {
-  const int64_t rows = p.kh * p.kw * pdim(p), plane = p.h * p.w;
+// im2col / col2im of samples x[0..s) into / from one cols block [K, s·P] (sample j at column j·P),
+// the (sample, channel) pairs split statically over `nthreads` threads.
+void im2col_block(float* cols, const float* x, int64_t s, const Conv2dShape& p, int nthreads) {
+  const int64_t P = pdim(p), ld = s * P, rows = p.kh * p.kw * ld, plane = p.h * p.w, pairs = s * p.cin;
+  nthreads = std::min(nthreads, threads_for(p.cin * rows, kStreamGrain));  // small images: one thread
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nthreads) schedule(static) if (nthreads > 1 && p.cin > 1)
+#pragma omp parallel for num_threads(nthreads) schedule(static) if (nthreads > 1 && pairs > 1)
 #else
   (void)nthreads;
 #endif
-  for (int64_t c = 0; c < p.cin; c++) im2col_channel(cols + c * rows, x + c * plane, p);
+  for (int64_t q = 0; q < pairs; q++) {
+    const int64_t j = q / p.cin, c = q % p.cin;
+    im2col_channel(cols + c * rows + j * P, ld, x + (j * p.cin + c) * plane, p);
+  }
 }
 
-void col2im_par(float* dx, const float* cols, const Conv2dShape& p, int nthreads) {
-  const int64_t rows = p.kh * p.kw * pdim(p), plane = p.h * p.w;
+void col2im_block(float* dx, const float* cols, int64_t s, const Conv2dShape& p, int nthreads) {
+  const int64_t P = pdim(p), ld = s * P, rows = p.kh * p.kw * ld, plane = p.h * p.w, pairs = s * p.cin;
+  nthreads = std::min(nthreads, threads_for(p.cin * rows, kStreamGrain));
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nthreads) schedule(static) if (nthreads > 1 && p.cin > 1)
+#pragma omp parallel for num_threads(nthreads) schedule(static) if (nthreads > 1 && pairs > 1)
 #else
   (void)nthreads;
 #endif
-  for (int64_t c = 0; c < p.cin; c++) col2im_channel(dx + c * plane, cols + c * rows, p);
+  for (int64_t q = 0; q < pairs; q++) {
+    const int64_t j = q / p.cin, c = q % p.cin;
+    col2im_channel(dx + (j * p.cin + c) * plane, cols + c * rows + j * P, ld, p);
+  }
 }
 
-// Threads to split the batch over, or 1 for the sample-by-sample path (GEMM parallel inside).
-// The batch path needs an even split (or enough samples that the remainder does not matter) and
-// `per_thread` floats of workspace for each of its threads.
-int batch_threads(const Conv2dShape& p, int nthreads, size_t ws_len, size_t per_thread) {
-  if (nthreads <= 1 || p.n < 2) return 1;
-  int64_t tb = std::min<int64_t>(nthreads, p.n);
-  if (!(p.n % tb == 0 || p.n >= 4 * tb)) return 1;
-  if (per_thread > 0) tb = std::min<int64_t>(tb, (int64_t)(ws_len / per_thread));
-  return tb >= 2 ? (int)tb : 1;
-}
+// Whether `items` independent pieces keep `tb` threads evenly busy (else the GEMMs thread inside).
+inline bool splits_well(int64_t items, int64_t tb) { return tb >= 2 && (items % tb == 0 || items >= 3 * tb); }
 
-// This thread's id and the team size (OpenMP may grant fewer threads than asked for: chunks of the
-// batch are then taken round-robin, each still with its own workspace slot).
 inline int thread_id() {
 #ifdef _OPENMP
   return omp_get_thread_num();
@@ -126,46 +164,77 @@ inline int thread_id() {
   return 0;
 #endif
 }
-inline int team_size() {
-#ifdef _OPENMP
-  return omp_get_num_threads();
-#else
-  return 1;
-#endif
+
+// Samples [s0, s0 + s) of chunk c.
+inline void chunk_range(const Plan& pl, const Conv2dShape& p, int64_t c, int64_t& s0, int64_t& s) {
+  s0 = c * pl.S;
+  s = std::min(pl.S, p.n - s0);
 }
 
-// One sample's forward: y_n [Co, P] from x_n [Ci, H, W]. cols: [K, P] scratch (unused if pointwise).
-void forward_one(float* yn, const float* xn, const float* w, const float* bias, float* cols, const Conv2dShape& p,
-                 int nthreads) {
-  const int64_t K = kdim(p), P = pdim(p);
-  const float* B = xn;
-  if (!conv2d_is_pointwise(p)) {
-    im2col_par(cols, xn, p, nthreads == 0 ? num_threads() : nthreads);
-    B = cols;
-  }
-  if (bias)
-    for (int64_t co = 0; co < p.cout; co++) std::fill(yn + co * P, yn + (co + 1) * P, bias[co]);
-  sgemm(false, false, p.cout, P, K, 1.f, w, K, B, P, bias ? 1.f : 0.f, yn, P, nthreads);
-}
-
-// One sample's backward: dwacc [Co, K] = beta·dwacc + dY_n · cols_nᵀ, and dx_n (if wanted).
-void backward_one(float* dxn, float* dwacc, float beta, const float* xn, const float* w, const float* dyn,
-                  float* cols, const Conv2dShape& p, int nthreads) {
-  const int64_t K = kdim(p), P = pdim(p);
-  const bool pw = conv2d_is_pointwise(p);
-  const int par = nthreads == 0 ? num_threads() : nthreads;
-  const float* B = xn;
-  if (!pw) {
-    im2col_par(cols, xn, p, par);
-    B = cols;
-  }
-  sgemm(false, true, p.cout, K, P, 1.f, dyn, P, B, P, beta, dwacc, K, nthreads);
-  if (!dxn) return;
-  if (pw) {
-    sgemm(true, false, K, P, p.cout, 1.f, w, K, dyn, P, 0.f, dxn, P, nthreads);
+// The output rows of one channel: dst[i] = src[i] + b, and max(·, 0) when relu is set.
+inline void bias_out(float* dst, const float* src, float b, int64_t len, bool relu) {
+  if (relu) {
+    for (int64_t i = 0; i < len; i++) dst[i] = std::max(src[i] + b, 0.f);
   } else {
-    sgemm(true, false, K, P, p.cout, 1.f, w, K, dyn, P, 0.f, cols, P, nthreads);
-    col2im_par(dxn, cols, p, par);
+    for (int64_t i = 0; i < len; i++) dst[i] = src[i] + b;
+  }
+}
+
+// Forward of one chunk: y[s0 .. s0+s) from x[s0 ..). nt: threads for its GEMM and im2col.
+void forward_chunk(float* y, const float* x, const float* w, const float* bias, float* slot, int64_t s0, int64_t s,
+                   const Plan& pl, const Conv2dShape& p, int nt, bool relu) {
+  const int64_t K = kdim(p), P = pdim(p), ld = s * P, xs = p.cin * p.h * p.w, ys = p.cout * P;
+  if (pl.direct) {  // pointwise, one sample: Y_n = W · x_n straight into y
+    float* yn = y + s0 * ys;
+    if (bias)
+      for (int64_t co = 0; co < p.cout; co++) std::fill(yn + co * P, yn + (co + 1) * P, bias[co]);
+    sgemm(false, false, p.cout, P, K, 1.f, w, K, x + s0 * xs, P, bias ? 1.f : 0.f, yn, P, nt);
+    if (relu) bias_out(yn, yn, 0.f, ys, true);
+    return;
+  }
+  float* cols = slot;
+  float* out = slot + (size_t)K * pl.S * P;  // [Co, s·P]
+  im2col_block(cols, x + s0 * xs, s, p, nt);
+  sgemm(false, false, p.cout, ld, K, 1.f, w, K, cols, ld, 0.f, out, ld, nt);
+  for (int64_t j = 0; j < s; j++)
+    for (int64_t co = 0; co < p.cout; co++)
+      bias_out(y + (s0 + j) * ys + co * P, out + co * ld + j * P, bias ? bias[co] : 0.f, P, relu);
+}
+
+// Backward of one chunk: dwacc [Co, K] = beta·dwacc + dY_c · cols_cᵀ, and dx of its samples (if
+// wanted). nt: threads for its GEMMs, im2col and col2im.
+void backward_chunk(float* dx, float* dwacc, float beta, const float* x, const float* w, const float* dy,
+                    float* slot, int64_t s0, int64_t s, const Plan& pl, const Conv2dShape& p, int nt) {
+  const int64_t K = kdim(p), P = pdim(p), ld = s * P, xs = p.cin * p.h * p.w, ys = p.cout * P;
+  if (pl.direct) {
+    const float* xn = x + s0 * xs;
+    const float* dyn = dy + s0 * ys;
+    sgemm(false, true, p.cout, K, P, 1.f, dyn, P, xn, P, beta, dwacc, K, nt);
+    if (dx) sgemm(true, false, K, P, p.cout, 1.f, w, K, dyn, P, 0.f, dx + s0 * xs, P, nt);
+    return;
+  }
+  float* cols = slot;
+  float* g = slot + (size_t)K * pl.S * P;  // dY of the chunk gathered as [Co, s·P]
+  im2col_block(cols, x + s0 * xs, s, p, nt);
+  for (int64_t j = 0; j < s; j++)
+    for (int64_t co = 0; co < p.cout; co++)
+      std::memcpy(g + co * ld + j * P, dy + (s0 + j) * ys + co * P, sizeof(float) * P);
+  sgemm(false, true, p.cout, K, ld, 1.f, g, ld, cols, ld, beta, dwacc, K, nt);
+  if (!dx) return;
+  sgemm(true, false, K, ld, p.cout, 1.f, w, K, g, ld, 0.f, cols, ld, nt);
+  col2im_block(dx + s0 * xs, cols, s, p, nt);
+}
+
+// Chunks [c0, c1) of dW group gi: its partial (or dw itself when there is one group) accumulated
+// chunk by chunk in order.
+void backward_group(float* dx, float* dw, float* partials, int64_t gi, const float* x, const float* w,
+                    const float* dy, float* slot, const Plan& pl, const Conv2dShape& p, int nt) {
+  const int64_t c0 = pl.chunks * gi / pl.groups, c1 = pl.chunks * (gi + 1) / pl.groups;
+  float* acc = pl.groups > 1 ? partials + (size_t)gi * p.cout * kdim(p) : dw;
+  for (int64_t c = c0; c < c1; c++) {
+    int64_t s0, s;
+    chunk_range(pl, p, c, s0, s);
+    backward_chunk(dx, acc, (pl.groups > 1 && c == c0) ? 0.f : 1.f, x, w, dy, slot, s0, s, pl, p, nt);
   }
 }
 
@@ -175,90 +244,101 @@ bool conv2d_is_pointwise(const Conv2dShape& p) {
   return p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1 && p.ph == 0 && p.pw == 0;
 }
 
-size_t conv2d_workspace_min(const Conv2dShape& p) { return cols_size(p); }
-
-size_t conv2d_workspace_size(const Conv2dShape& p, int nthreads) {
-  const size_t cs = cols_size(p), dwsz = (size_t)p.cout * kdim(p);
-  const int tb = batch_threads(p, nthreads, (size_t)-1, cs + dwsz);
-  return tb >= 2 ? (size_t)tb * (cs + dwsz) : cs;
+size_t conv2d_workspace_min(const Conv2dShape& p) {
+  const Plan pl = plan_of(p);
+  return pl.partials + pl.slot;
 }
 
-void im2col(float* cols, const float* x, const Conv2dShape& p) { im2col_par(cols, x, p, num_threads()); }
+double conv2d_workspace_bound(const Conv2dShape& p, int nthreads) {
+  const double P = (double)pdim(p), K = (double)kdim(p), co = (double)p.cout;
+  const double S = std::max(1.0, std::min((double)p.n, std::ceil((double)kChunkCols / P)));
+  return (double)kMaxGroups * co * K + (double)std::max(1, nthreads) * (K + co) * (S + 1) * P;
+}
 
-void col2im(float* dx, const float* cols, const Conv2dShape& p) { col2im_par(dx, cols, p, num_threads()); }
+size_t conv2d_workspace_size(const Conv2dShape& p, int nthreads) {
+  const Plan pl = plan_of(p);
+  const int64_t slots = std::max<int64_t>(1, std::min<int64_t>(nthreads, pl.chunks));
+  return pl.partials + (size_t)slots * pl.slot;
+}
+
+void im2col(float* cols, const float* x, const Conv2dShape& p) { im2col_block(cols, x, 1, p, num_threads()); }
+
+void col2im(float* dx, const float* cols, const Conv2dShape& p) { col2im_block(dx, cols, 1, p, num_threads()); }
 
 void conv2d_forward(float* y, const float* x, const float* w, const float* bias, float* ws, size_t ws_len,
-                    const Conv2dShape& p) {
-  const int64_t xs = p.cin * p.h * p.w, ys = p.cout * pdim(p);
-  const size_t cs = cols_size(p);
-  const int tb = batch_threads(p, num_threads(), ws_len, cs);
-  if (tb <= 1) {
-    for (int64_t s = 0; s < p.n; s++) forward_one(y + s * ys, x + s * xs, w, bias, ws, p, 0);
+                    const Conv2dShape& p, bool relu) {
+  const Plan pl = plan_of(p);
+  const int nt = num_threads();
+  // Threads over chunks (each with its own slot) when there are enough chunks; otherwise chunk by
+  // chunk with the GEMM threaded inside. Either way each output is the same sequence of operations.
+  const int64_t tb = std::min<int64_t>({(int64_t)nt, pl.chunks, slots_in(pl, ws_len)});
+  if (!splits_well(pl.chunks, tb)) {
+    for (int64_t c = 0; c < pl.chunks; c++) {
+      int64_t s0, s;
+      chunk_range(pl, p, c, s0, s);
+      forward_chunk(y, x, w, bias, ws, s0, s, pl, p, nt, relu);
+    }
     return;
   }
 #ifdef _OPENMP
-#pragma omp parallel num_threads(tb)
+#pragma omp parallel for num_threads((int)tb) schedule(dynamic, 1)
 #endif
-  {
-    for (int t = thread_id(); t < tb; t += team_size()) {
-      const int64_t n0 = p.n * t / tb, n1 = p.n * (t + 1) / tb;
-      float* cols = ws + t * cs;
-      for (int64_t s = n0; s < n1; s++) forward_one(y + s * ys, x + s * xs, w, bias, cols, p, 1);
+  for (int64_t c = 0; c < pl.chunks; c++) {
+    int64_t s0, s;
+    chunk_range(pl, p, c, s0, s);
+    forward_chunk(y, x, w, bias, ws + (size_t)thread_id() * pl.slot, s0, s, pl, p, 1, relu);
+  }
+}
+
+// db[co] += Σ_n Σ_p dy[n, co, p]: rows summed in float, samples in double, per channel.
+static void bias_grad(float* db, const float* dy, const Conv2dShape& p, int nt) {
+  const int64_t P = pdim(p), ys = p.cout * P;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && p.cout > 1 && p.n * ys > 32768)
+#else
+  (void)nt;
+#endif
+  for (int64_t co = 0; co < p.cout; co++) {
+    double acc = 0;
+    for (int64_t s = 0; s < p.n; s++) {
+      const float* r = dy + s * ys + co * P;
+      float sum = 0.f;
+      for (int64_t i = 0; i < P; i++) sum += r[i];
+      acc += sum;
     }
+    db[co] = (float)(db[co] + acc);
   }
 }
 
 void conv2d_backward(float* dx, float* dw, float* db, const float* x, const float* w, const float* dy, float* ws,
                      size_t ws_len, const Conv2dShape& p) {
-  const int64_t xs = p.cin * p.h * p.w, P = pdim(p), ys = p.cout * P, K = kdim(p);
+  const Plan pl = plan_of(p);
   const int nt = num_threads();
-
-  if (db) {
-    // db[co] += Σ_n Σ_p dy[n, co, p]: rows summed in float, samples in double, per channel.
+  if (db) bias_grad(db, dy, p, nt);
+  // dW is summed in fixed groups of chunks, each group in chunk order, then the group partials are
+  // added to dw in group order: the groups come from the shape alone, so the result is the same
+  // whichever thread ran which group (or how many threads the GEMMs used).
+  float* partials = ws;
+  float* slots = ws + pl.partials;
+  const int64_t tb = std::min<int64_t>({(int64_t)nt, pl.groups, slots_in(pl, ws_len)});
+  if (!splits_well(pl.groups, tb)) {
+    for (int64_t gi = 0; gi < pl.groups; gi++) backward_group(dx, dw, partials, gi, x, w, dy, slots, pl, p, nt);
+  } else {
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && p.cout > 1)
+#pragma omp parallel for num_threads((int)tb) schedule(dynamic, 1)
 #endif
-    for (int64_t co = 0; co < p.cout; co++) {
-      double acc = 0;
-      for (int64_t s = 0; s < p.n; s++) {
-        const float* r = dy + s * ys + co * P;
-        float sum = 0.f;
-        for (int64_t i = 0; i < P; i++) sum += r[i];
-        acc += sum;
-      }
-      db[co] = (float)(db[co] + acc);
-    }
+    for (int64_t gi = 0; gi < pl.groups; gi++)
+      backward_group(dx, dw, partials, gi, x, w, dy, slots + (size_t)thread_id() * pl.slot, pl, p, 1);
   }
-
-  const size_t cs = cols_size(p), dwsz = (size_t)p.cout * K;
-  const int tb = batch_threads(p, nt, ws_len, cs + dwsz);
-  if (tb <= 1) {
-    for (int64_t s = 0; s < p.n; s++)
-      backward_one(dx ? dx + s * xs : nullptr, dw, 1.f, x + s * xs, w, dy + s * ys, ws, p, 0);
-    return;
-  }
-  // Batch split over tb threads; thread t sums its samples' dW into its own partial, and the partials
-  // are added to dw in thread order afterwards (the same split every call: deterministic).
+  if (pl.groups < 2) return;
+  const int64_t dwsz = p.cout * kdim(p);
 #ifdef _OPENMP
-#pragma omp parallel num_threads(tb)
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && dwsz * pl.groups > 65536)
 #endif
-  {
-    for (int t = thread_id(); t < tb; t += team_size()) {
-      const int64_t n0 = p.n * t / tb, n1 = p.n * (t + 1) / tb;  // n1 > n0 since tb <= n
-      float* cols = ws + t * (cs + dwsz);
-      float* part = cols + cs;
-      for (int64_t s = n0; s < n1; s++)
-        backward_one(dx ? dx + s * xs : nullptr, part, s == n0 ? 0.f : 1.f, x + s * xs, w, dy + s * ys, cols, p, 1);
-    }
-#ifdef _OPENMP
-#pragma omp barrier
-#pragma omp for schedule(static)
-#endif
-    for (int64_t i = 0; i < (int64_t)dwsz; i++) {
-      float acc = dw[i];
-      for (int u = 0; u < tb; u++) acc += ws[u * (cs + dwsz) + cs + i];
-      dw[i] = acc;
-    }
+  for (int64_t i = 0; i < dwsz; i++) {
+    float acc = dw[i];
+    for (int64_t gi = 0; gi < pl.groups; gi++) acc += partials[gi * dwsz + i];
+    dw[i] = acc;
   }
 }
 

@@ -1,12 +1,19 @@
 // cpu.cc — cpuid-based SIMD detection and OpenMP thread control (baseline x86-64 code only).
 #include "cpu.h"
 
+#include <algorithm>
+
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
 #ifdef _OPENMP
 #include <omp.h>
+#endif
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>
 #endif
 
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
@@ -73,6 +80,157 @@ const char* simd_name(Simd s) {
   return s == Simd::Avx512 ? "avx512" : s == Simd::Avx2 ? "avx2" : "scalar";
 }
 
+namespace {
+
+// Deterministic cache parameters (cpuid leaf 4 on Intel, 0x8000001D on AMD): level, type and size of
+// each cache. Returns false when the leaf is not there.
+bool caches_from_cpuid(CacheSizes& c) {
+#if defined(MB_X86) && !defined(_MSC_VER)
+  unsigned a, b, cx, d;
+  __cpuid(0, a, b, cx, d);
+  const bool amd = b == 0x68747541u;  // "Auth"enticAMD
+  unsigned leaf = 4;
+  if (amd) {
+    __cpuid(0x80000000u, a, b, cx, d);
+    if (a < 0x8000001Du) return false;
+    __cpuid(0x80000001u, a, b, cx, d);
+    if (!((cx >> 22) & 1)) return false;  // TopologyExtensions: leaf 0x8000001D is valid
+    leaf = 0x8000001Du;
+  } else if (a < 4) {
+    return false;
+  }
+  bool any = false;
+  for (unsigned i = 0; i < 16; i++) {
+    __cpuid_count(leaf, i, a, b, cx, d);
+    const unsigned type = a & 31, level = (a >> 5) & 7;
+    if (type == 0) break;
+    if (type == 2) continue;  // instruction cache
+    const int64_t ways = ((b >> 22) & 1023) + 1, parts = ((b >> 12) & 1023) + 1, line = (b & 4095) + 1;
+    const int64_t size = ways * parts * line * ((int64_t)cx + 1);
+    if (level == 1) c.l1d = size;
+    if (level == 2) c.l2 = size;
+    if (level == 3) c.l3 = size;
+    any = true;
+  }
+  return any && c.l1d > 0 && c.l2 > 0;
+#else
+  (void)c;
+  return false;
+#endif
+}
+
+bool caches_from_sysconf(CacheSizes& c) {
+#if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE)
+  const long l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE), l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#ifdef _SC_LEVEL3_CACHE_SIZE
+  const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+#else
+  const long l3 = 0;
+#endif
+  if (l1 <= 0 || l2 <= 0) return false;
+  c.l1d = l1;
+  c.l2 = l2;
+  c.l3 = l3 > 0 ? l3 : 0;
+  return true;
+#else
+  (void)c;
+  return false;
+#endif
+}
+
+CacheSizes detect_caches() {
+  CacheSizes c{0, 0, 0, "cpuid"};
+  if (!caches_from_cpuid(c)) {
+    c = CacheSizes{0, 0, 0, "sysconf"};
+    if (!caches_from_sysconf(c)) c = CacheSizes{32 << 10, 1 << 20, 8 << 20, "default"};
+  }
+  // Implausible readings (a hypervisor's zeros) fall back to the defaults level by level.
+  if (c.l1d < (8 << 10) || c.l1d > (1 << 20)) c.l1d = 32 << 10;
+  if (c.l2 < (64 << 10) || c.l2 > (64 << 20)) c.l2 = 1 << 20;
+  if (c.l3 < c.l2) c.l3 = 0;
+  return c;
+}
+
+}  // namespace
+
+const CacheSizes& cache_sizes() {
+  static const CacheSizes c = detect_caches();
+  return c;
+}
+
+float fma_chains_avx512(int64_t iters, float seed);  // cpu_avx512.cc
+float fma_chains_avx2(int64_t iters, float seed);    // cpu_avx2.cc
+
+namespace {
+
+// 8 independent scalar chains (the compiler may not reassociate them); 16 flops an iteration.
+float fma_chains_scalar(int64_t iters, float seed) {
+  float c[8];
+  for (int j = 0; j < 8; j++) c[j] = seed + (float)j / 64;
+  for (int64_t i = 0; i < iters; i++)
+    for (float& v : c) v = v * 0.999999f + 1e-7f;
+  float s = 0.f;
+  for (float v : c) s += v;
+  return s;
+}
+
+// Flops of one iteration of the probe at level s, and the probe itself.
+double probe(Simd s, int64_t iters, float* sink) {
+#ifdef MB_HAVE_AVX512_TU
+  if (s == Simd::Avx512) {
+    *sink += fma_chains_avx512(iters, 1.f + *sink * 1e-30f);
+    return 16.0 * 16 * 2;
+  }
+#endif
+#ifdef MB_HAVE_AVX2_TU
+  if (s >= Simd::Avx2) {
+    *sink += fma_chains_avx2(iters, 1.f + *sink * 1e-30f);
+    return 12.0 * 8 * 2;
+  }
+#endif
+  (void)s;
+  *sink += fma_chains_scalar(iters, 1.f + *sink * 1e-30f);
+  return 8.0 * 2;
+}
+
+// One thread's GFLOPS: iterations calibrated to about ms milliseconds, best of three rounds.
+double peak_one(int ms) {
+  using clock = std::chrono::steady_clock;
+  float sink = 0.f;
+  const Simd s = simd_level();
+  int64_t iters = 1 << 14;
+  double best = 0.0;
+  for (int round = 0; round < 8; round++) {
+    const auto t0 = clock::now();
+    const double flops = probe(s, iters, &sink) * (double)iters;
+    const double sec = std::chrono::duration<double>(clock::now() - t0).count();
+    if (sec < ms / 4000.0) {  // too short to time: grow and retry
+      iters *= 4;
+      round--;
+      if (iters > (int64_t(1) << 40)) break;
+      continue;
+    }
+    best = std::max(best, flops / sec / 1e9);
+    if (round >= 2) break;
+  }
+  if (sink == 12345.f) best += 1e-9;  // keep the chains alive
+  return best;
+}
+
+}  // namespace
+
+double fma_peak_gflops(int nthreads, int ms) {
+  if (nthreads <= 1) return peak_one(ms);
+  double total = 0.0;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nthreads) reduction(+ : total)
+  total += peak_one(ms);
+#else
+  total = peak_one(ms);
+#endif
+  return total;
+}
+
 int num_threads() {
 #ifdef _OPENMP
   return omp_get_max_threads();
@@ -87,6 +245,13 @@ void set_num_threads(int n) {
 #else
   (void)n;
 #endif
+}
+
+int threads_for(int64_t work, int64_t grain) {
+  const int nt = num_threads();
+  if (nt <= 1 || grain <= 0 || work < 2 * grain) return 1;
+  const int64_t most = work / grain;
+  return most < nt ? (int)most : nt;
 }
 
 bool have_openmp() {

@@ -7,6 +7,8 @@
 // without an AVX-512 form uses its AVX2 form whenever simd_level() >= Simd::Avx2.
 #pragma once
 
+#include <cstdint>
+
 namespace mb {
 
 enum class Simd { Scalar = 0, Avx2 = 1, Avx512 = 2 };
@@ -19,10 +21,31 @@ bool cpu_has_avx2_fma();
 bool cpu_has_avx512();
 const char* simd_name(Simd s);
 
+// Data cache sizes of the core the code runs on, in bytes (per core for L1d and L2; the shared L3 as
+// cpuid reports it). Read once: cpuid leaf 4 (Intel) or 0x8000001D (AMD), else sysconf, else the
+// defaults of a common core (32 KiB, 1 MiB, 8 MiB). `source` says which.
+struct CacheSizes {
+  int64_t l1d, l2, l3;
+  const char* source;
+};
+const CacheSizes& cache_sizes();
+
+// The FMA ceiling of the widest ISA in use (simd_level()), in GFLOPS summed over `nthreads` threads
+// each running independent FMA chains (16 zmm chains on AVX-512, 12 ymm on AVX2, 8 scalar on the
+// scalar path) for about `ms` milliseconds: what the bench reports GEMM figures against.
+double fma_peak_gflops(int nthreads, int ms);
+
 // Threads used by the kernels' parallel regions (1 without OpenMP). Per calling thread under
 // OpenMP (a worker_thread has its own setting).
 int num_threads();
 void set_num_threads(int n);
 bool have_openmp();
+
+// Threads worth waking for `work` units when each thread should get at least `grain` of them: between
+// 1 and num_threads(). Small work runs on the calling thread (a parallel region costs a wake-up of
+// every thread, tens of microseconds on a busy machine).
+int threads_for(int64_t work, int64_t grain);
+// Grain for streaming kernels (pooling, elementwise): floats one thread should at least read.
+constexpr int64_t kStreamGrain = 32768;
 
 }  // namespace mb

@@ -92,17 +92,25 @@ namespace {
 
 using UKernel = void (*)(int64_t, const float*, const float*, float*, int64_t, float);
 
-// Register tile and cache blocks of one micro-kernel shape (gemm_config.h).
+// Register tile of one micro-kernel shape, and its cache blocks, chosen once from the caches of the
+// machine (gemm_config.h).
+template <int64_t mr, int64_t nr>
+const Blocks& blocks() {
+  static const Blocks b = [] {
+    const CacheSizes& c = cache_sizes();
+    return blocks_for(mr, nr, c.l1d, c.l2, c.l3);
+  }();
+  return b;
+}
 struct Geo6x16 {
-  static constexpr int64_t MR = gemm_config::MR, NR = gemm_config::NR, KC = gemm_config::KC,
-                           KC_MAX = gemm_config::KC_MAX, MC = gemm_config::MC, NC = gemm_config::NC;
+  static constexpr int64_t MR = gemm_config::MR, NR = gemm_config::NR;
   static constexpr bool kAvx512 = false;
+  static const Blocks& B() { return blocks<MR, NR>(); }
 };
 struct Geo12x32 {
-  static constexpr int64_t MR = gemm_config::MR_AVX512, NR = gemm_config::NR_AVX512, KC = gemm_config::KC_AVX512,
-                           KC_MAX = gemm_config::KC_MAX_AVX512, MC = gemm_config::MC_AVX512,
-                           NC = gemm_config::NC_AVX512;
+  static constexpr int64_t MR = gemm_config::MR_AVX512, NR = gemm_config::NR_AVX512;
   static constexpr bool kAvx512 = true;  // full row-major A and transposed B panels packed with AVX-512
+  static const Blocks& B() { return blocks<MR, NR>(); }
 };
 
 // Packs alpha · op(A)[i0:i0+mc, p0:p0+kc] into ceil(mc/MR) micro-panels, each kc × MR (MR values per
@@ -206,14 +214,15 @@ struct Job {
 // Depth of the next slice of k, given what remains: KC, or all of it when that is at most KC_MAX.
 template <class G>
 inline int64_t slice_k(int64_t rest) {
-  return rest <= G::KC_MAX ? rest : G::KC;
+  return rest <= G::B().kc_max ? rest : G::B().kc;
 }
 
 // The serial loop nest over the block C[row0:row1, col0:col1] (row0 a multiple of MR, col0 of NR, so
 // every tile lines up with the tiles of an unsplit run). ap: MC × KC_MAX floats, bp: KC_MAX × NC floats.
 template <class G>
 void gemm_block(const Job& J, int64_t row0, int64_t row1, int64_t col0, int64_t col1, float* ap, float* bp) {
-  constexpr int64_t MR = G::MR, NR = G::NR, MC = G::MC, NC = G::NC;
+  constexpr int64_t MR = G::MR, NR = G::NR;
+  const int64_t MC = G::B().mc, NC = G::B().nc;
   alignas(64) float tmp[MR * NR];
   for (int64_t jc = col0; jc < col1; jc += NC) {
     const int64_t nc = std::min(NC, col1 - jc);
@@ -236,9 +245,15 @@ void gemm_block(const Job& J, int64_t row0, int64_t row1, int64_t col0, int64_t 
               J.uk(kc, apan, bpan, c, J.ldc, beta);
             } else {
               J.uk(kc, apan, bpan, tmp, NR, 0.f);
-              for (int64_t i = 0; i < mr; i++)
-                for (int64_t j = 0; j < nr; j++)
-                  c[i * J.ldc + j] = beta == 0.f ? tmp[i * NR + j] : tmp[i * NR + j] + beta * c[i * J.ldc + j];
+              for (int64_t i = 0; i < mr; i++) {
+                float* ci = c + i * J.ldc;
+                const float* ti = tmp + i * NR;
+                if (beta == 0.f) {
+                  std::memcpy(ci, ti, sizeof(float) * nr);
+                } else {
+                  for (int64_t j = 0; j < nr; j++) ci[j] = ti[j] + beta * ci[j];
+                }
+              }
             }
           }
         }
@@ -277,6 +292,36 @@ void sgemm_small(bool transA, bool transB, int64_t m, int64_t n, int64_t k, floa
   }
 }
 
+// A few rows of C against a transposed B (a linear layer on a small batch, x · Wᵀ): m · n dot
+// products over contiguous rows of A and B, no packing. The packed path would pad each row of A to
+// a whole MR-row panel and compute MR times the work. Eight partial sums per dot product (fixed, so
+// the result does not depend on threads); columns of C split over threads when the work is large.
+constexpr int64_t kDotRows = 3;
+void sgemm_dots(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda, const float* B,
+                int64_t ldb, float beta, float* C, int64_t ldc, int nthreads) {
+  int threads = nthreads > 0 ? nthreads : num_threads();
+  threads = (int)std::max<int64_t>(1, std::min<int64_t>({(int64_t)threads, n, m * n * k / MNK_PER_THREAD}));
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+#else
+  (void)threads;
+#endif
+  for (int64_t j = 0; j < n; j++) {
+    const float* b = B + j * ldb;
+    for (int64_t i = 0; i < m; i++) {
+      const float* a = A + i * lda;
+      float acc[8] = {};
+      int64_t p = 0;
+      for (; p + 8 <= k; p += 8)
+        for (int l = 0; l < 8; l++) acc[l] += a[p + l] * b[p + l];
+      for (int l = 0; p < k; p++, l++) acc[l] += a[p] * b[p];
+      const float dot = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+      float* c = C + i * ldc + j;
+      *c = beta == 0.f ? alpha * dot : alpha * dot + beta * *c;
+    }
+  }
+}
+
 inline int64_t round_up(int64_t x, int64_t r) { return (x + r - 1) / r * r; }
 
 // The packed, blocked, threaded product with micro-kernel uk of geometry G.
@@ -284,7 +329,8 @@ template <class G>
 void sgemm_packed(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* A,
                   int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int nthreads,
                   UKernel uk) {
-  constexpr int64_t MR = G::MR, NR = G::NR, MC = G::MC, NC = G::NC, KC_MAX = G::KC_MAX;
+  constexpr int64_t MR = G::MR, NR = G::NR;
+  const int64_t MC = G::B().mc, NC = G::B().nc, KC_MAX = G::B().kc_max;
   const int64_t mnk = m * n * k;
 
   // Threads: as asked (0: the library setting), fewer when each would get too little work.
@@ -342,6 +388,14 @@ void sgemm_packed(bool transA, bool transB, int64_t m, int64_t n, int64_t k, flo
 
 // ------------------------------------------------------------------------------------- driver
 
+GemmBlocks sgemm_blocks(bool avx512) {
+  const Blocks& b = avx512 ? blocks<gemm_config::MR_AVX512, gemm_config::NR_AVX512>()
+                           : blocks<gemm_config::MR, gemm_config::NR>();
+  const int64_t mr = avx512 ? gemm_config::MR_AVX512 : gemm_config::MR;
+  const int64_t nr = avx512 ? gemm_config::NR_AVX512 : gemm_config::NR;
+  return GemmBlocks{mr, nr, b.kc, b.kc_max, b.mc, b.nc};
+}
+
 void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int nthreads) {
   if (m <= 0 || n <= 0) return;
@@ -351,6 +405,10 @@ void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alph
   }
   if (m * n * k <= SMALL_MNK) {
     sgemm_small(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  if (!transA && transB && m <= kDotRows) {
+    sgemm_dots(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, nthreads);
     return;
   }
 #ifdef MB_HAVE_AVX512_TU

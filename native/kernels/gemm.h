@@ -12,7 +12,7 @@
 // runs over them. Threads each take a block of C (rows, or columns when C is short) with their own
 // packing buffers. Edges are zero-padded in the packed panels; edge tiles of C go through a small
 // temporary tile. Block sizes: gemm_config.h (one set per micro-kernel shape: 6 × 16 for the scalar
-// and AVX2 kernels, 12 × 32 for AVX-512). Tiny products (m·n·k <= SMALL_MNK) skip packing.
+// and AVX2 kernels, 12 × 32 for AVX-512), chosen at run time from the machine's cache sizes. Tiny products (m·n·k <= SMALL_MNK) skip packing.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +21,13 @@ namespace mb {
 
 void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int nthreads = 0);
+
+// The register tile and cache blocks sgemm uses for the 6 × 16 (scalar, AVX2) or 12 × 32 (AVX-512)
+// micro-kernel on this machine (gemm_config.h has the rules).
+struct GemmBlocks {
+  int64_t mr, nr, kc, kc_max, mc, nc;
+};
+GemmBlocks sgemm_blocks(bool avx512);
 
 // Naive triple loop with double accumulation: the test oracle.
 void sgemm_ref(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,

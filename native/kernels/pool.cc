@@ -11,7 +11,52 @@
 
 namespace mb {
 
+// One plane of 2×2 stride-2 max pooling (pool_avx2.cc, pool_avx512.cc).
+void max_pool2x2_plane_avx2(float* y, int32_t* am, const float* x, int64_t h, int64_t w, int64_t oh, int64_t ow);
+void max_pool2x2_plane_avx512(float* y, int32_t* am, const float* x, int64_t h, int64_t w, int64_t oh, int64_t ow);
+bool max_pool2x2_backward_plane_avx2(float* dx, const int32_t* am, const float* dy, int64_t h, int64_t w,
+                                     int64_t oh, int64_t ow);
+bool max_pool2x2_backward_plane_avx512(float* dx, const int32_t* am, const float* dy, int64_t h, int64_t w,
+                                       int64_t oh, int64_t ow);
+
 namespace {
+
+inline bool is_2x2_s2(const Pool2dShape& p) {
+  // whole windows only (a ceil-mode output's last row or column would be a partial window)
+  return p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 && p.ph == 0 && p.pw == 0 && 2 * p.oh <= p.h &&
+         2 * p.ow <= p.w;
+}
+
+// The SIMD plane kernels for 2×2 stride 2, or null on the scalar path.
+using PlaneFwd = void (*)(float*, int32_t*, const float*, int64_t, int64_t, int64_t, int64_t);
+using PlaneBwd = bool (*)(float*, const int32_t*, const float*, int64_t, int64_t, int64_t, int64_t);
+PlaneFwd plane_fwd_2x2() {
+#ifdef MB_HAVE_AVX512_TU
+  if (simd_level() == Simd::Avx512) return max_pool2x2_plane_avx512;
+#endif
+#ifdef MB_HAVE_AVX2_TU
+  if (simd_level() >= Simd::Avx2) return max_pool2x2_plane_avx2;
+#endif
+  return nullptr;
+}
+PlaneBwd plane_bwd_2x2() {
+#ifdef MB_HAVE_AVX512_TU
+  if (simd_level() == Simd::Avx512) return max_pool2x2_backward_plane_avx512;
+#endif
+#ifdef MB_HAVE_AVX2_TU
+  if (simd_level() >= Simd::Avx2) return max_pool2x2_backward_plane_avx2;
+#endif
+  return nullptr;
+}
+
+// The divisor of window (oh, ow) of average pooling (see Pool2dShape::count_include_pad).
+inline float avg_divisor(const Pool2dShape& p, int64_t oh, int64_t ow, int64_t h0, int64_t h1, int64_t w0,
+                         int64_t w1) {
+  if (!p.count_include_pad) return (float)((h1 - h0) * (w1 - w0));
+  const int64_t hs = oh * p.sh - p.ph, ws = ow * p.sw - p.pw;
+  const int64_t he = std::min<int64_t>(hs + p.kh, p.h + p.ph), we = std::min<int64_t>(ws + p.kw, p.w + p.pw);
+  return (float)((he - hs) * (we - ws));
+}
 
 // Clipped window [lo, hi) along one axis for output index o.
 inline void window(int64_t o, int64_t s, int64_t pad, int64_t k, int64_t size, int64_t& lo, int64_t& hi) {
@@ -24,7 +69,8 @@ inline void window(int64_t o, int64_t s, int64_t pad, int64_t k, int64_t size, i
 
 void max_pool2d_forward(float* y, int32_t* argmax, const float* x, const Pool2dShape& p) {
   const int64_t planes = p.n * p.c, in = p.h * p.w, out = p.oh * p.ow;
-  const int nt = num_threads();
+  const int nt = threads_for(planes * (in + out), kStreamGrain);
+  const PlaneFwd simd = is_2x2_s2(p) ? plane_fwd_2x2() : nullptr;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && planes > 1)
 #else
@@ -34,7 +80,11 @@ void max_pool2d_forward(float* y, int32_t* argmax, const float* x, const Pool2dS
     const float* xp = x + pl * in;
     float* yp = y + pl * out;
     int32_t* ap = argmax + pl * out;
-    if (p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 && p.ph == 0 && p.pw == 0) {
+    if (simd) {
+      simd(yp, ap, xp, p.h, p.w, p.oh, p.ow);
+      continue;
+    }
+    if (is_2x2_s2(p)) {
       // The common 2×2 / stride 2 case: every window is whole; the same rule (first maximum in
       // row-major order, a NaN wins) as selects instead of branches.
       for (int64_t oh = 0; oh < p.oh; oh++) {
@@ -88,7 +138,8 @@ void max_pool2d_forward(float* y, int32_t* argmax, const float* x, const Pool2dS
 
 bool max_pool2d_backward(float* dx, const int32_t* argmax, const float* dy, const Pool2dShape& p) {
   const int64_t planes = p.n * p.c, in = p.h * p.w, out = p.oh * p.ow;
-  const int nt = num_threads();
+  const int nt = threads_for(planes * (in + out), kStreamGrain);
+  const PlaneBwd simd = is_2x2_s2(p) ? plane_bwd_2x2() : nullptr;
   bool ok = true;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && planes > 1) reduction(&& : ok)
@@ -99,6 +150,9 @@ bool max_pool2d_backward(float* dx, const int32_t* argmax, const float* dy, cons
     float* dp = dx + pl * in;
     const float* gp = dy + pl * out;
     const int32_t* ap = argmax + pl * out;
+    // 2×2 stride 2 with every argmax inside its own window (as the forward leaves them): each input
+    // written once, no zeroing pass; otherwise (or on the scalar path) zero and scatter.
+    if (simd && simd(dp, ap, gp, p.h, p.w, p.oh, p.ow)) continue;
     std::memset(dp, 0, sizeof(float) * in);
     for (int64_t i = 0; i < out; i++) {
       const int32_t a = ap[i];
@@ -114,8 +168,7 @@ bool max_pool2d_backward(float* dx, const int32_t* argmax, const float* dy, cons
 
 void avg_pool2d_forward(float* y, const float* x, const Pool2dShape& p) {
   const int64_t planes = p.n * p.c, in = p.h * p.w, out = p.oh * p.ow;
-  const float div = (float)(p.kh * p.kw);
-  const int nt = num_threads();
+  const int nt = threads_for(planes * (in + out), kStreamGrain);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && planes > 1)
 #else
@@ -135,7 +188,7 @@ void avg_pool2d_forward(float* y, const float* x, const Pool2dShape& p) {
           const float* r = xp + ih * p.w;
           for (int64_t iw = w0; iw < w1; iw++) s += r[iw];
         }
-        yp[oh * p.ow + ow] = s / div;
+        yp[oh * p.ow + ow] = s / avg_divisor(p, oh, ow, h0, h1, w0, w1);
       }
     }
   }
@@ -143,8 +196,7 @@ void avg_pool2d_forward(float* y, const float* x, const Pool2dShape& p) {
 
 void avg_pool2d_backward(float* dx, const float* dy, const Pool2dShape& p) {
   const int64_t planes = p.n * p.c, in = p.h * p.w, out = p.oh * p.ow;
-  const float div = (float)(p.kh * p.kw);
-  const int nt = num_threads();
+  const int nt = threads_for(planes * (in + out), kStreamGrain);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && planes > 1)
 #else
@@ -160,7 +212,7 @@ void avg_pool2d_backward(float* dx, const float* dy, const Pool2dShape& p) {
       for (int64_t ow = 0; ow < p.ow; ow++) {
         int64_t w0, w1;
         window(ow, p.sw, p.pw, p.kw, p.w, w0, w1);
-        const float g = gp[oh * p.ow + ow] / div;
+        const float g = gp[oh * p.ow + ow] / avg_divisor(p, oh, ow, h0, h1, w0, w1);
         for (int64_t ih = h0; ih < h1; ih++) {
           float* r = dp + ih * p.w;
           for (int64_t iw = w0; iw < w1; iw++) r[iw] += g;

@@ -16,7 +16,10 @@ namespace mb {
 struct Pool2dShape {
   int64_t n, c, h, w;  // input [n, c, h, w]
   int64_t kh, kw, sh, sw, ph, pw;
-  int64_t oh, ow;  // output [n, c, oh, ow]
+  int64_t oh, ow;  // output [n, c, oh, ow]; the floor formula, or the ceil one (ceil_mode)
+  // Average pooling's divisor: true counts the zero padding inside the window (PyTorch's default),
+  // false only the input values the window covers. Windows past the padding (ceil mode) never count.
+  bool count_include_pad = true;
 };
 
 // y [n, c, oh, ow], argmax [n, c, oh, ow] from x [n, c, h, w].
@@ -25,7 +28,8 @@ void max_pool2d_forward(float* y, int32_t* argmax, const float* x, const Pool2dS
 // entry) when some argmax is outside [0, h·w).
 bool max_pool2d_backward(float* dx, const int32_t* argmax, const float* dy, const Pool2dShape& p);
 
-// y [n, c, oh, ow] = window sums of x [n, c, h, w] / (kh·kw).
+// y [n, c, oh, ow] = window sums of x [n, c, h, w] / the window's divisor (kh·kw when every window
+// lies inside the padded input).
 void avg_pool2d_forward(float* y, const float* x, const Pool2dShape& p);
 // dx [n, c, h, w] (overwritten) = each dy [n, c, oh, ow] / (kh·kw) spread over its window.
 void avg_pool2d_backward(float* dx, const float* dy, const Pool2dShape& p);

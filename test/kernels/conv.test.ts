@@ -133,10 +133,12 @@ describe('conv2d on random data', () => {
     const p = RANDOM[0];
     const sz = sizes(p);
     const x = randn(sz.x, 5), w = randn(sz.w, 6), dy = randn(sz.y, 7);
+    native.setNumThreads(1);
+    const small = new Float32Array(native.conv2dWorkspaceSize(p)); // one thread's worth: no chunk runs beside another
     native.setNumThreads(2);
     const full = native.conv2dWorkspaceSize(p);
-    expect(full).toBeGreaterThanOrEqual(sz.cols);
-    const small = new Float32Array(sz.cols); // one thread's worth: the batch is not split
+    expect(full).toBeGreaterThanOrEqual(small.length);
+    expect(() => native.conv2dForward(new Float32Array(sz.y), x, w, null, small.subarray(1), p)).toThrow(RangeError);
     const y1 = new Float32Array(sz.y), y2 = new Float32Array(sz.y);
     native.conv2dForward(y1, x, w, null, small, p);
     native.conv2dForward(y2, x, w, null, new Float32Array(full), p);
@@ -163,6 +165,46 @@ describe('conv2d on random data', () => {
     expect(runs[1]).toEqual(runs[0]);
     expect(runs[2]).toEqual(runs[0]);
   });
+});
+
+describe('conv2d chunking sweep (native == js, 1 and 2 threads)', () => {
+  // The native kernels cut the batch into chunks of about 1,536 output columns and sum dW in up to 8
+  // groups of chunks: every batch size from 1 to past several chunks and groups, planes narrower and
+  // wider than a chunk, and the 1×1 paths (in place when a chunk is one sample, copied otherwise).
+  const grids: [string, (n: number) => Conv2dParams, number[]][] = [
+    ['3×3 on 20×20 (4 samples a chunk)', (n) => geom(n, 3, 20, 20, 4, [3, 3], [1, 1], [1, 1]), Array.from({ length: 21 }, (_, i) => i + 1)],
+    ['3×3 on 40×40 (one sample a chunk)', (n) => geom(n, 2, 40, 40, 3, [3, 3], [1, 1], [1, 1]), [1, 2, 3, 7, 8, 9, 10, 17]],
+    ['1×1 on 40×40 (in place)', (n) => geom(n, 5, 40, 40, 3, [1, 1]), [1, 2, 9]],
+    ['1×1 on 6×6 (copied into the chunk)', (n) => geom(n, 4, 6, 6, 5, [1, 1]), [1, 3, 50, 130]],
+    ['3×3 stride 2 on 9×11', (n) => geom(n, 3, 9, 11, 2, [3, 3], [2, 2], [1, 0]), [1, 5, 64, 97]],
+  ];
+  for (const [name, make, ns] of grids) {
+    it(name, () => {
+      for (const n of ns) {
+        const p = make(n);
+        const sz = sizes(p);
+        const x = randn(sz.x, n), w = randn(sz.w, n + 1), b = randn(p.cOut, n + 2), dy = randn(sz.y, n + 3);
+        const run = (be: Backend, threads: number) => {
+          be.setNumThreads(threads);
+          const ws = new Float32Array(be.conv2dWorkspaceSize(p));
+          const y = new Float32Array(sz.y), dx = new Float32Array(sz.x);
+          const dw = Float32Array.from(w, (v) => v / 2), db = Float32Array.from(b, (v) => v / 2); // += onto these
+          be.conv2dForward(y, x, w, b, ws, p);
+          be.conv2dBackward(dx, dw, db, x, w, dy, ws, p);
+          return { y, dx, dw, db };
+        };
+        const ref = run(js, 1);
+        for (const t of [1, 2]) {
+          const r = run(native, t);
+          const at = `${desc(p)}, ${t} threads`;
+          expectClose(r.y, ref.y, 1e-4, 1e-5, `y ${at}`);
+          expectClose(r.dx, ref.dx, 1e-4, 1e-5, `dx ${at}`);
+          expectClose(r.dw, ref.dw, 1e-4, 1e-4, `dw ${at}`);
+          expectClose(r.db, ref.db, 1e-4, 1e-4, `db ${at}`); // float row sums of up to 1,600 values
+        }
+      }
+    });
+  }
 });
 
 describe('im2col / col2im', () => {
@@ -250,8 +292,9 @@ describe('conv2d bad input (native glue)', () => {
     expect(fwd({ x: new Float32Array(10) })).toThrow(
       new RangeError(`Expected Float32Array of length >= ${sz.x} for x but received Float32Array of length 10`),
     );
+    // one thread's slot: cols [27, 2·36] and the output block [4, 2·36] of the one chunk of 2 samples
     expect(fwd({ ws: new Float32Array(3) })).toThrow(
-      new RangeError(`Expected Float32Array of length >= ${sz.cols} for workspace but received Float32Array of length 3`),
+      new RangeError(`Expected Float32Array of length >= ${(27 + 4) * 2 * 36} for workspace but received Float32Array of length 3`),
     );
     expect(fwd({}, { ...p, strideH: 0 })).toThrow(new RangeError('Expected integer >= 1 for strideH but received 0 of type number'));
     expect(fwd({}, { ...p, padW: -1 })).toThrow(new RangeError('Expected integer >= 0 for padW but received -1 of type number'));

@@ -1,6 +1,4 @@
 import { describe, it, expect } from 'vitest';
-import * as fs from 'fs';
-import * as path from 'path';
 import { native, js, randn, expectClose, fixture } from '../helpers';
 import { nativeAddon } from '../../lib/testing';
 import { gemm as jsGemm } from '../../lib/backend/js/gemm';
@@ -16,19 +14,38 @@ const TRANS: [boolean, boolean][] = [
 const label = (ta: boolean, tb: boolean) => `${ta ? 'T' : 'N'}${tb ? 'T' : 'N'}`;
 
 /**
- * Block sizes read from the native config, so the "just past the blocks" cases follow it: suffix ''
- * for the scalar/AVX2 6 × 16 kernel, '_AVX512' for the AVX-512 one.
+ * Block sizes the native GEMM chose on this machine (nativeInfo().gemmBlocks), so the "just past
+ * the blocks" cases follow them, and the blocks of the other kernel shape from the same rules.
  */
-function config(suffix = ''): Record<string, number> {
-  const src = fs.readFileSync(path.join(__dirname, '../../native/kernels/gemm_config.h'), 'utf8');
-  const out: Record<string, number> = {};
-  for (const name of ['MR', 'NR', 'MC', 'KC', 'KC_MAX', 'NC']) {
-    const m = new RegExp(`constexpr int64_t ${name}${suffix} = (\\d+);`).exec(src);
-    if (!m) throw new Error(`${name} not found in gemm_config.h`);
-    out[name] = Number(m[1]);
-  }
-  return out;
+function config(): Record<string, number> {
+  const b = addon.nativeInfo().gemmBlocks;
+  return { MR: b.mr, NR: b.nr, MC: b.mc, KC: b.kc, KC_MAX: b.kcMax, NC: b.nc };
 }
+
+describe('gemm blocking', () => {
+  it('comes from the cache sizes read at run time, by the rules of gemm_config.h', () => {
+    const info = addon.nativeInfo();
+    const { l1d, l2, l3 } = info.caches;
+    expect(l1d).toBeGreaterThanOrEqual(8192);
+    expect(l2).toBeGreaterThan(l1d);
+    const b = info.gemmBlocks;
+    expect([b.mr, b.nr]).toEqual(info.simd === 'avx512' ? [12, 32] : [6, 16]);
+    const clamp = (v: number, lo: number, hi: number, m: number) => Math.max(m, Math.floor(Math.max(lo, Math.min(hi, v)) / m) * m);
+    const kc = clamp(Math.floor(l1d / (b.nr * 4)), 128, 384, 8);
+    expect(b.kc).toBe(kc);
+    expect(b.kcMax).toBe(kc + Math.floor(kc / 4));
+    expect(b.mc).toBe(clamp(Math.floor(l2 / 2 / (kc * 4)), b.mr, Math.floor(1020 / b.mr) * b.mr, b.mr));
+    expect(b.nc).toBe(clamp(l3 > 0 ? Math.floor(l3 / 4 / (kc * 4)) : 4096, 16 * b.nr, Math.floor(8192 / b.nr) * b.nr, b.nr));
+    if (process.env.MINIBATCH_GEMM_BLOCKS === undefined && info.caches.source === 'cpuid' && l1d === 32768 && l2 === 1 << 20 && info.simd === 'avx512')
+      expect([b.kc, b.mc]).toEqual([256, 504]); // a Zen 4 core, as gemm_config.h says
+  });
+  it('measures an FMA ceiling (fmaPeak) and checks its arguments', () => {
+    const peak = addon.fmaPeak(1, 20);
+    expect(Number.isFinite(peak) && peak > 0).toBe(true); // GFLOPS; its size is the bench's business
+    expect(() => addon.fmaPeak(0, 10)).toThrow(RangeError);
+    expect(() => addon.fmaPeak(1, 'x')).toThrow(TypeError);
+  });
+});
 
 /** Naive C = alpha · op(A) · op(B) + beta · C in double precision (beta == 0 ignores C). */
 function naive(
@@ -151,12 +168,12 @@ describe('gemm native: alpha and beta', () => {
 });
 
 describe('gemm native: large, odd and block-edge sizes against gemmRef', () => {
-  // Edges of both block configurations (whichever kernel runs, the other's edges are odd sizes too).
+  // Edges of the block configuration in use (MINIBATCH_SIMD=avx2 / scalar runs cover the 6 × 16 one).
   const shapes: [number, number, number][] = [
     [255, 257, 127],
     [1000, 37, 513],
   ];
-  for (const { MC, KC, KC_MAX, NC, MR, NR } of [config(), config('_AVX512')])
+  for (const { MC, KC, KC_MAX, NC, MR, NR } of [config()])
     shapes.push(
       [MC + 1, NR + 1, KC + 1],
       [MC + MR + 1, 2 * NR + 1, KC_MAX + 1],
@@ -164,7 +181,7 @@ describe('gemm native: large, odd and block-edge sizes against gemmRef', () => {
       [MC - 1, 3 * NR - 1, KC - 1],
       [2 * MC + MR + 1, 2 * NR + 5, 2 * KC + 3],
       [MR + 1, NC + 1, 9],
-      [MC + 1, NC + NR + 3, KC + 1],
+      [MR + 1, NC + NR + 3, KC + 1], // few rows: NC is up to 8192 and the oracle is a naive loop
       [MR - 1, NR - 1, KC_MAX],
     );
   for (const [m, n, k] of shapes.filter((s, i) => shapes.findIndex((t) => t.join() === s.join()) === i))

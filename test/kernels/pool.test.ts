@@ -1,5 +1,5 @@
 import { describe, it, expect, afterEach } from 'vitest';
-import { backends, native, js, randn, expectClose, fixture } from '../helpers';
+import { backends, native, js, randn, rng, expectClose, fixture } from '../helpers';
 import * as jspoolTyped from '../../lib/backend/js/pool';
 
 // The js kernels are typed Float32Array (the contract) but run in double precision on Float64Array.
@@ -97,6 +97,53 @@ describe('pooling on random data', () => {
       be.maxPool2dForward(y, am, x, p);
       expect(Array.from(y), name).toEqual([-5, NaN, -1, -3, NaN, -2]);
       expect(Array.from(am), name).toEqual([0, 2, 3, 8, 6, 7]);
+    }
+  });
+});
+
+describe('2×2 stride-2 max pooling, every plane size 2..40 (vector bodies and scalar tails)', () => {
+  // The SIMD paths take 16 (AVX-512) or 8 (AVX2) windows at a time; widths and heights from 2 to past
+  // two vectors, odd sizes (a row or column in no window), small integers (ties: the first maximum
+  // wins), NaN (the last NaN wins), -0 and +0 (the same value: the first wins), against the js kernel.
+  it('forward and backward equal the js kernel bit for bit', () => {
+    for (let h = 2; h <= 40; h += h < 8 ? 1 : 5)
+      for (let w = 2; w <= 40; w++) {
+        const p = geom(2, 1, h, w, [2, 2], [2, 2], [0, 0]);
+        const r = rng(h * 100 + w);
+        const x = Float32Array.from({ length: nIn(p) }, () => {
+          const u = r();
+          return u < 0.05 ? NaN : u < 0.1 ? -0 : u < 0.15 ? 0 : Math.floor(u * 6) - 3;
+        });
+        const dy = Float32Array.from({ length: nOut(p) }, (_, i) => (i % 7 === 0 ? -0 : r() - 0.5));
+        const res = [js, native].map((be) => {
+          const y = new Float32Array(nOut(p)), am = new Int32Array(nOut(p)), dx = new Float32Array(nIn(p)).fill(7);
+          be.maxPool2dForward(y, am, x, p);
+          be.maxPool2dBackward(dx, am, dy, p);
+          return { y, am, dx };
+        });
+        const at = `${h}x${w}`;
+        expect(Buffer.from(res[1].y.buffer).equals(Buffer.from(res[0].y.buffer)), `y ${at}`).toBe(true);
+        expect(Array.from(res[1].am), `argmax ${at}`).toEqual(Array.from(res[0].am));
+        expect(Buffer.from(res[1].dx.buffer).equals(Buffer.from(res[0].dx.buffer)), `dx ${at}`).toBe(true);
+      }
+  });
+
+  it('backward with an argmax outside its window still scatters it (the general rule)', () => {
+    const p = geom(1, 1, 4, 36, [2, 2], [2, 2], [0, 0]); // 2 × 18 windows
+    const am = new Int32Array(nOut(p));
+    for (let i = 0; i < p.outH; i++) for (let j = 0; j < p.outW; j++) am[i * p.outW + j] = 2 * i * p.w + 2 * j;
+    am[3] = 0; // window 3 points into window 0
+    am[35] = 1; // the last (scalar tail) window of the second row points into the first row
+    const dy = Float32Array.from({ length: nOut(p) }, (_, i) => i + 1);
+    for (const [name, be] of backends) {
+      const dx = new Float32Array(nIn(p)).fill(9);
+      be.maxPool2dBackward(dx, am, dy, p);
+      expect(dx[0], name).toBe(1 + 4);
+      expect(dx[1], name).toBe(36);
+      expect(dx[6], name).toBe(0);
+      expect(dx[2 * p.w + 2 * 17], name).toBe(0);
+      expect(dx[2 * p.w + 2 * 5], name).toBe(24); // window (1, 5) as usual
+      expect(dx.reduce((a, b) => a + b, 0), name).toBe(dy.reduce((a, b) => a + b, 0));
     }
   });
 });

@@ -264,7 +264,7 @@ describe('conv and pooling errors', () => {
   it('unknown options and a missing options object', () => {
     expect(() => new Conv2d({ inChannels: 1, outChannels: 1, kernel_size: 3 } as any)).toThrow(
       new TypeError(
-        "Expected one of 'inChannels', 'outChannels', 'kernelSize', 'stride', 'padding', 'dilation', 'bias', 'weightInit', 'biasInit', 'name', 'backend' for an option of Conv2d but received 'kernel_size' (did you mean 'kernelSize'?)",
+        "Expected one of 'inChannels', 'outChannels', 'kernelSize', 'stride', 'padding', 'dilation', 'groups', 'bias', 'weightInit', 'biasInit', 'name', 'backend' for an option of Conv2d but received 'kernel_size' (did you mean 'kernelSize'?)",
       ),
     );
     expect(() => new MaxPool2d({ kernelSize: 2, dilation: 2 } as any)).toThrow(TypeError);

@@ -216,9 +216,15 @@ export function col2im(dx: Float32Array, cols: Float32Array, p: Conv2dParams): v
 
 export function conv2dForward(
   y: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, workspace: Float32Array, p: Conv2dParams,
+  relu = false,
 ): void {
   const K = p.cIn * p.kH * p.kW, P = p.outH * p.outW, xs = p.cIn * p.h * p.w, ys = p.cOut * P;
   const pointwise = isPointwise(p);
+  if (relu) {
+    conv2dForward(y, x, w, bias, workspace, p);
+    for (let i = 0, len = p.n * ys; i < len; i++) if (y[i] < 0) y[i] = 0;
+    return;
+  }
   for (let s = 0; s < p.n; s++) {
     const yOff = s * ys;
     for (let co = 0; co < p.cOut; co++) y.fill(bias ? bias[co] : 0, yOff + co * P, yOff + (co + 1) * P);

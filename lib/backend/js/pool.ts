@@ -1,6 +1,7 @@
 /**
  * Max and average pooling in plain TypeScript (NCHW; padding is implicit -inf for max, 0 for avg,
- * and average pooling counts the padding, as PyTorch's default count_include_pad).
+ * and average pooling counts the padding unless countIncludePad is false, as PyTorch's
+ * count_include_pad). outH/outW may be ceil-mode sizes: windows are clipped to the input.
  */
 import type { Pool2dParams } from '../types';
 
@@ -44,9 +45,15 @@ export function maxPool2dBackward(dx: Float32Array, argmax: Int32Array, dy: Floa
   }
 }
 
+/** The divisor of one average-pooling window (countIncludePad: padding inside the window counts). */
+function divisor(p: Pool2dParams, hs: number, ws: number, h0: number, h1: number, w0: number, w1: number): number {
+  if (p.countIncludePad === false) return (h1 - h0) * (w1 - w0);
+  return (Math.min(hs + p.kH, p.h + p.padH) - hs) * (Math.min(ws + p.kW, p.w + p.padW) - ws);
+}
+
 export function avgPool2dForward(y: Float32Array, x: Float32Array, p: Pool2dParams): void {
   const { n, c, h, w, kH, kW, strideH: sh, strideW: sw, padH, padW, outH, outW } = p;
-  const inPlane = h * w, outPlane = outH * outW, div = kH * kW;
+  const inPlane = h * w, outPlane = outH * outW;
   for (let pl = 0; pl < n * c; pl++) {
     const xp = pl * inPlane, yp = pl * outPlane;
     for (let oh = 0; oh < outH; oh++) {
@@ -58,7 +65,7 @@ export function avgPool2dForward(y: Float32Array, x: Float32Array, p: Pool2dPara
           const r = xp + ih * w;
           for (let iw = w0; iw < w1; iw++) s += x[r + iw];
         }
-        y[yp + oh * outW + ow] = s / div;
+        y[yp + oh * outW + ow] = s / divisor(p, hs, ws, h0, h1, w0, w1);
       }
     }
   }
@@ -66,7 +73,7 @@ export function avgPool2dForward(y: Float32Array, x: Float32Array, p: Pool2dPara
 
 export function avgPool2dBackward(dx: Float32Array, dy: Float32Array, p: Pool2dParams): void {
   const { n, c, h, w, kH, kW, strideH: sh, strideW: sw, padH, padW, outH, outW } = p;
-  const inPlane = h * w, outPlane = outH * outW, div = kH * kW;
+  const inPlane = h * w, outPlane = outH * outW;
   dx.fill(0, 0, n * c * inPlane);
   for (let pl = 0; pl < n * c; pl++) {
     const xp = pl * inPlane, yp = pl * outPlane;
@@ -74,7 +81,7 @@ export function avgPool2dBackward(dx: Float32Array, dy: Float32Array, p: Pool2dP
       const hs = oh * sh - padH, h0 = Math.max(hs, 0), h1 = Math.min(hs + kH, h);
       for (let ow = 0; ow < outW; ow++) {
         const ws = ow * sw - padW, w0 = Math.max(ws, 0), w1 = Math.min(ws + kW, w);
-        const g = dy[yp + oh * outW + ow] / div;
+        const g = dy[yp + oh * outW + ow] / divisor(p, hs, ws, h0, h1, w0, w1);
         for (let ih = h0; ih < h1; ih++) {
           const r = xp + ih * w;
           for (let iw = w0; iw < w1; iw++) dx[r + iw] += g;

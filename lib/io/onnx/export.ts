@@ -6,7 +6,7 @@
  *   InstanceNorm2d InstanceNormalization (BatchNormalization with running statistics) ·
  *   GroupNorm Reshape + InstanceNormalization + Reshape + Mul + Add (exact: PyTorch's per-channel
  *   affine, which opset 18's GroupNormalization does not have) · ReLU/LeakyReLU/ELU/Sigmoid/Tanh ·
- *   Maxout Gemm + Reshape + ReduceMax · MaxPool2d/AvgPool2d (pads, count_include_pad = 1) ·
+ *   Maxout Gemm + Reshape + ReduceMax · MaxPool2d/AvgPool2d (pads, count_include_pad, ceil_mode) ·
  *   Flatten · Dropout Identity.
  * Encoded with protobufjs over the ONNX project's own schema (schema.ts).
  */
@@ -67,10 +67,10 @@ const EXPORTERS: Record<string, Exporter> = {
     return b.node('Gemm', inputs, { transB: 1 });
   },
   Conv2d: (b, l, x) => {
-    const w = b.float('weight', [l.outChannels, l.inChannels, ...l.kernelSize], param(l, 'weight')!.data);
+    const w = b.float('weight', [l.outChannels, l.inChannels / l.groups, ...l.kernelSize], param(l, 'weight')!.data);
     const inputs = l.hasBias ? [x, w, b.float('bias', [l.outChannels], param(l, 'bias')!.data)] : [x, w];
     const [pH, pW] = l.padding;
-    return b.node('Conv', inputs, { kernel_shape: [...l.kernelSize], strides: [...l.stride], pads: [pH, pW, pH, pW], dilations: [...l.dilation], group: 1 });
+    return b.node('Conv', inputs, { kernel_shape: [...l.kernelSize], strides: [...l.stride], pads: [pH, pW, pH, pW], dilations: [...l.dilation], group: l.groups });
   },
   BatchNorm1d: batchNorm,
   BatchNorm2d: batchNorm,
@@ -106,11 +106,11 @@ const EXPORTERS: Record<string, Exporter> = {
   },
   MaxPool2d: (b, l, x) => {
     const [pH, pW] = l.padding;
-    return b.node('MaxPool', [x], { kernel_shape: [...l.kernelSize], strides: [...l.stride], pads: [pH, pW, pH, pW] });
+    return b.node('MaxPool', [x], { kernel_shape: [...l.kernelSize], strides: [...l.stride], pads: [pH, pW, pH, pW], ceil_mode: l.ceilMode ? 1 : 0 });
   },
   AvgPool2d: (b, l, x) => {
     const [pH, pW] = l.padding;
-    return b.node('AveragePool', [x], { kernel_shape: [...l.kernelSize], strides: [...l.stride], pads: [pH, pW, pH, pW], count_include_pad: 1 });
+    return b.node('AveragePool', [x], { kernel_shape: [...l.kernelSize], strides: [...l.stride], pads: [pH, pW, pH, pW], count_include_pad: l.countIncludePad ? 1 : 0, ceil_mode: l.ceilMode ? 1 : 0 });
   },
   Flatten: (b, _l, x) => b.node('Flatten', [x], { axis: 1 }),
   Dropout: (b, _l, x) => b.node('Identity', [x]),

@@ -1,0 +1,50 @@
+// Pooling benchmark: MaxPool2d 2×2 stride 2 forward and backward against a memcpy measured in the
+// same run (the native copyBuffer over the same threads). Bandwidth counts the bytes each kernel must
+// move: forward reads x and writes y and the Int32 argmax; backward reads dy and argmax and writes
+// dx; the copy reads and writes the input's size. Results are checked against the js kernel first.
+import * as os from 'os';
+import { jsBackend, nativeAddon, nativeBackend } from '../lib/testing';
+import type { Pool2dParams } from '../lib/backend/types';
+import { fmt, table, time } from './util';
+
+const SHAPES: [string, number, number, number, number][] = [
+  ['[64, 16, 28, 28] (MNIST conv1 output)', 64, 16, 28, 28],
+  ['[128, 64, 32, 32] (CIFAR block 1)', 128, 64, 32, 32],
+];
+
+export async function run(): Promise<string> {
+  const nat = nativeBackend();
+  const addon = nativeAddon();
+  const jsb = jsBackend();
+  const saved = nat.getNumThreads();
+  const rows: (string | number)[][] = [];
+  for (const [name, n, c, h, w] of SHAPES) {
+    const p: Pool2dParams = { n, c, h, w, kH: 2, kW: 2, strideH: 2, strideW: 2, padH: 0, padW: 0, outH: h / 2, outW: w / 2 };
+    const nin = n * c * h * w, nout = nin / 4;
+    const x = new Float32Array(nin).map((_, i) => Math.sin(i * 0.37));
+    const y = new Float32Array(nout), am = new Int32Array(nout), dx = new Float32Array(nin), dy = new Float32Array(nout).fill(0.5);
+    const copy = new Float32Array(nin);
+    // check against js once
+    const yj = new Float32Array(nout), aj = new Int32Array(nout);
+    jsb.maxPool2dForward(yj, aj, x, p);
+    nat.maxPool2dForward(y, am, x, p);
+    if (!am.every((v, i) => v === aj[i])) throw new Error(`pool bench: native argmax differs from js for ${name}`);
+    for (const t of [1, 2]) {
+      nat.setNumThreads(t);
+      const fwd = time(() => nat.maxPool2dForward(y, am, x, p)).ms;
+      const bwd = time(() => nat.maxPool2dBackward(dx, am, dy, p)).ms;
+      const cp = time(() => addon.copyBuffer(copy, x, nin)).ms;
+      const gbs = (bytes: number, ms: number) => bytes / ms / 1e6;
+      const bwCopy = gbs(8 * nin, cp), bwF = gbs(4 * nin + 8 * nout, fwd), bwB = gbs(8 * nout + 4 * nin, bwd);
+      rows.push([name, t, fmt(fwd), fmt(bwF), `${((100 * bwF) / bwCopy).toFixed(0)}%`, fmt(bwd), fmt(bwB), `${((100 * bwB) / bwCopy).toFixed(0)}%`, fmt(cp), fmt(bwCopy)]);
+    }
+  }
+  nat.setNumThreads(saved);
+  return [
+    table('MaxPool2d 2×2 stride 2 (SIMD ' + nat.capabilities().simd + ') against memcpy of the input', [
+      'input', 'threads', 'fwd ms', 'fwd GB/s', 'of copy', 'bwd ms', 'bwd GB/s', 'of copy', 'copy ms', 'copy GB/s',
+    ], rows),
+    '',
+    `- load average at the end: ${os.loadavg().map((v) => v.toFixed(1)).join(' / ')} on ${os.cpus().length} CPUs.`,
+  ].join('\n');
+}

@@ -1,0 +1,140 @@
+/**
+ * fit with `offThread: true`: the training steps run in a library worker thread, the callbacks
+ * and the progress output stay on the calling thread.
+ *
+ * The design, and why: the worker runs the library's own fit (same data preparation, same step,
+ * same kernels in the same order) on a replica of the model whose parameters, gradients and
+ * running statistics are the caller's memory (SharedArrayBuffers, lib/model.ts). So the results
+ * are bit for bit those of the in-thread mode, on both backends, with no weight ever copied; the
+ * caller's model holds the trained weights when fit resolves. The training data is put in shared
+ * memory once (not copied at all when it already is) and each batch is gathered in the worker.
+ * Callbacks are events the worker waits on at the very points where the in-thread loop awaits
+ * them, so onBatchEnd sees the weights after its step, a learning-rate schedule stepped in a
+ * callback sets the lr of the next step, and stopTraining/EarlyStopping act after the same epoch.
+ * The optimizer's state and the Dropout generators come back when fit ends, so the caller's
+ * objects continue exactly as if they had trained in-thread. One worker per fit call, ended when
+ * it resolves or rejects: nothing outlives the call.
+ *
+ * The one native async work item per step (the other way to leave the event loop) would need a
+ * second, captured implementation of every step and does not exist for the js backend; a worker
+ * serves both backends with one mechanism.
+ */
+import { Sequential } from '../model';
+import { Tensor, toTensor } from '../tensor';
+import type { Callback, FitOptions, History, Targets, TrainContext } from '../train';
+import { FIT_KEYS } from '../train/options';
+import type { TrainerState } from '../io/state';
+import { checkOptions, describe, fail, formatShape } from '../validate';
+import { getBackend } from '../backend/index';
+import { Channel } from './host';
+import { lossSpec, modelSpec, optimizerSpec, setRngStates } from './spec';
+import type { FitRequest } from './worker';
+import { markBusy, unmarkBusy, setTrainingChannel } from './state';
+import type { Optimizer } from '../optim';
+
+const HOOKS = ['onTrainBegin', 'onEpochBegin', 'onBatchEnd', 'onEpochEnd', 'onTrainEnd'] as const;
+
+/** A Float32Array over shared memory with the same values (the array itself when it already is). */
+export function shareFloats(a: Float32Array): Float32Array {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
+  const s = new Float32Array(new SharedArrayBuffer(a.byteLength));
+  s.set(a);
+  return s;
+}
+
+function shareTensor(t: Tensor): Tensor {
+  return { data: shareFloats(t.data), shape: [...t.shape] };
+}
+
+/** Labels or targets in a form that crosses to the worker without a per-batch copy. */
+function shareTargets(y: unknown): unknown {
+  if (y instanceof Int32Array || y instanceof Uint8Array) {
+    if (y.buffer instanceof SharedArrayBuffer) return y;
+    const s = new (y.constructor as Int32ArrayConstructor)(new SharedArrayBuffer(y.byteLength));
+    s.set(y);
+    return s;
+  }
+  if (y instanceof Float32Array) return shareFloats(y);
+  if (y && typeof y === 'object' && !Array.isArray(y) && (y as Tensor).data instanceof Float32Array) return shareTensor(y as Tensor);
+  return y;
+}
+
+/** Runs fit's steps in a worker thread (see the file comment). */
+export async function fitOffThread(model: Sequential, x: unknown, y: Targets, options: FitOptions): Promise<History> {
+  if (!(model instanceof Sequential)) fail('type', 'Sequential model', 'model', describe(model));
+  checkOptions(options, FIT_KEYS, 'fit');
+  const { offThread: _o, callbacks = [], output, loss, optimizer, validationData, ...rest } = options;
+  if (!Array.isArray(callbacks)) fail('type', 'array of callbacks', 'callbacks', describe(callbacks));
+  const xt = toTensor(x, 'x');
+  if (!model.built) {
+    if (xt.shape.length < 2) fail('range', 'a batch of samples [N, ...]', 'x', `tensor of shape ${formatShape(xt.shape)}`);
+    model.build(xt.shape.slice(1));
+  }
+  const req: Omit<FitRequest, 'id'> = {
+    model: modelSpec(model),
+    loss: lossSpec(loss),
+    optimizer: optimizerSpec(optimizer, model),
+    x: shareTensor(xt),
+    y: shareTargets(y),
+    options: rest,
+    hooks: HOOKS.filter((h) => callbacks.some((c: Callback) => typeof c?.[h] === 'function')),
+    output: null,
+    backend: getBackend().name,
+    threads: getBackend().name === 'native' ? getBackend().getNumThreads() : null,
+  };
+  if (validationData !== undefined) {
+    if (!Array.isArray(validationData) || validationData.length !== 2) fail('type', '[x, y] pair', 'validationData', describe(validationData));
+    req.validationData = [shareTensor(toTensor(validationData[0], 'validation x')), shareTargets(validationData[1])];
+  }
+  const out = output ?? process.stdout;
+  if ((rest.verbose ?? 1) !== 0) req.output = { isTTY: !!out.isTTY, columns: out.columns };
+
+  markBusy(model);
+  const channel = new Channel();
+  setTrainingChannel(model, channel);
+  let callbackError: unknown = null;
+  let trainer: TrainerState | null = null;
+  const context: TrainContext = { model, optimizer, trainerState: () => trainer! };
+  const opt = optimizer as Optimizer;
+  const onEvent = (m: { type: string; seq: number; hook: string; args: any[]; text: string; optimizer?: any; trainer?: TrainerState; rng?: (number[] | null)[] }): void => {
+    if (m.type === 'write') {
+      out.write(m.text);
+      return;
+    }
+    if (m.optimizer) opt.loadStateDict(m.optimizer);
+    if (m.trainer) trainer = m.trainer;
+    if (m.rng) setRngStates(model, m.rng);
+    if (m.type === 'error') return;
+    const args = m.hook === 'onTrainBegin' ? [context] : m.args;
+    runHook(callbacks, m.hook, args).then(
+      (stop) => channel.post({ type: 'reply', seq: m.seq, lr: opt.lr, stop, abort: false }),
+      (e) => {
+        callbackError = e;
+        channel.post({ type: 'reply', seq: m.seq, lr: 0, stop: true, abort: true });
+      },
+    );
+  };
+  try {
+    const done = await channel.request<{ history: History; optimizer: any; rng: (number[] | null)[] }>({ type: 'fit', ...req }, onEvent);
+    opt.loadStateDict(done.optimizer);
+    setRngStates(model, done.rng);
+    model.train();
+    return done.history;
+  } catch (e) {
+    if (callbackError !== null) throw callbackError;
+    throw e;
+  } finally {
+    setTrainingChannel(model, null);
+    unmarkBusy(model);
+    await channel.close();
+  }
+}
+
+/** Calls one hook on every callback, in order; returns whether any asks to stop training. */
+async function runHook(callbacks: Callback[], hook: string, args: any[]): Promise<boolean> {
+  for (const cb of callbacks) {
+    const f = (cb as Record<string, unknown>)[hook];
+    if (typeof f === 'function') await f.apply(cb, args);
+  }
+  return hook === 'onEpochEnd' && callbacks.some((c) => c.stopTraining);
+}

@@ -1,0 +1,39 @@
+/**
+ * Which models are being trained off the main thread, and by which worker: predictAsync refuses
+ * a model whose weights a worker is changing, and snapshot() asks that worker for a copy taken
+ * between two steps.
+ */
+import type { Sequential, StateDict } from '../model';
+import type { Channel } from './host';
+import { describe, fail } from '../validate';
+
+const busy = new WeakSet<Sequential>();
+const channels = new WeakMap<Sequential, Channel>();
+
+export function markBusy(model: Sequential): void {
+  if (busy.has(model)) throw new Error('minibatch: this model is already being trained off the main thread; await that fit first');
+  busy.add(model);
+}
+export function unmarkBusy(model: Sequential): void {
+  busy.delete(model);
+}
+export function isBusy(model: Sequential): boolean {
+  return busy.has(model);
+}
+export function setTrainingChannel(model: Sequential, c: Channel | null): void {
+  if (c) channels.set(model, c);
+  else channels.delete(model);
+}
+
+/**
+ * A consistent copy of the model's parameters and buffers (a state dict). While the model trains
+ * off the main thread, the copy is taken by the worker between two steps; otherwise it is
+ * model.stateDict().
+ */
+export async function snapshot(model: Sequential): Promise<StateDict> {
+  if (!model || typeof (model as { stateDict?: unknown }).stateDict !== 'function') fail('type', 'Sequential model', 'model', describe(model));
+  const c = channels.get(model);
+  if (!c) return model.stateDict();
+  const r = await c.request<{ state: StateDict }>({ type: 'snapshot' });
+  return r.state;
+}

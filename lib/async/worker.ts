@@ -1,0 +1,206 @@
+/**
+ * The entry of a library worker thread. It holds replicas of models (bound to their shared
+ * memory) and answers requests from the main thread:
+ *   fit       runs the library's own fit on a replica; callbacks, progress and the stop decision
+ *             travel to the main thread and back as events, at the same points of the loop
+ *   load      builds a replica for inference; drop forgets it
+ *   predict   a forward pass in evaluation mode over the input it is sent
+ *   run       a forward pass over a pool slot's shared input buffer into its shared output buffer
+ *   snapshot  copies the parameters and buffers of the model being trained, between two steps
+ * Messages are handled between steps (fit yields to the event loop after each one), so a
+ * snapshot or a reply never sees a half-updated model.
+ */
+import { parentPort } from 'worker_threads';
+import { setBackend, getBackend } from '../backend/index';
+import type { BackendName } from '../backend/types';
+import type { Sequential } from '../model';
+import { fit, Callback, FitOptions, TrainContext } from '../train';
+import { Tensor } from '../tensor';
+import { buildLoss, buildOptimizer, buildReplica, rngStates, LossSpec, ModelSpec, OptimizerSpec } from './spec';
+import { errorInfo } from './host';
+
+const port = parentPort!;
+const replicas = new Map<number, Sequential>();
+/** Pool slots: their shared buffers (sent once), and a replica per batch-size bucket. */
+const slot: { input: Float32Array | null; output: Float32Array | null } = { input: null, output: null };
+const specs = new Map<number, ModelSpec>();
+const bucketed = new Map<string, Sequential>();
+const waiting = new Map<number, (r: Reply) => void>();
+let training: Sequential | null = null;
+
+interface Reply {
+  lr: number;
+  stop: boolean;
+  abort: boolean;
+}
+
+/** What a fit request carries (see lib/async/fit.ts). */
+export interface FitRequest {
+  id: number;
+  model: ModelSpec;
+  loss: LossSpec;
+  optimizer: OptimizerSpec;
+  x: Tensor;
+  y: unknown;
+  validationData?: [Tensor, unknown];
+  options: Omit<FitOptions, 'loss' | 'optimizer' | 'callbacks' | 'output' | 'validationData'>;
+  hooks: string[];
+  output: { isTTY: boolean; columns?: number } | null;
+  /** The caller's current backend (what a loss without a backend option runs on). */
+  backend: BackendName;
+  threads: number | null;
+}
+
+class Aborted extends Error {}
+
+function useBackend(name: BackendName, threads: number | null): void {
+  setBackend(name);
+  if (threads !== null && name === 'native') getBackend().setNumThreads(threads);
+}
+
+async function runFit(m: FitRequest): Promise<void> {
+  useBackend(m.backend, m.threads);
+  const model = buildReplica(m.model);
+  const loss = buildLoss(m.loss);
+  const opt = buildOptimizer(m.optimizer, model);
+  let seq = 0;
+  let ctx: TrainContext | null = null;
+  // At the start, after each epoch and at the end the caller's optimizer and trainer state are
+  // brought up to date too (a checkpoint callback saves them).
+  const state = (hook: string) => (hook === 'onTrainBegin' || hook === 'onEpochEnd' || hook === 'onTrainEnd' ? { optimizer: opt.stateDict(), trainer: ctx!.trainerState() } : {});
+  const ask = (hook: string, args: unknown[]): Promise<Reply> =>
+    new Promise<Reply>((resolve) => {
+      const s = ++seq;
+      waiting.set(s, resolve);
+      port.postMessage({ type: 'event', id: m.id, seq: s, hook, args, ...state(hook) });
+    }).then((r) => {
+      if (r.abort) throw new Aborted('stopped by a callback error on the main thread');
+      opt.lr = r.lr;
+      return r;
+    });
+  const proxy: Callback = {};
+  const has = (h: string) => m.hooks.includes(h);
+  proxy.onTrainBegin = async (c) => {
+    ctx = c;
+    if (has('onTrainBegin')) await ask('onTrainBegin', []);
+  };
+  if (has('onEpochBegin')) proxy.onEpochBegin = async (e) => void (await ask('onEpochBegin', [e]));
+  if (has('onBatchEnd')) proxy.onBatchEnd = async (b, logs) => void (await ask('onBatchEnd', [b, logs]));
+  // The stop decision is taken on the main thread after every epoch, so this one always travels.
+  proxy.onEpochEnd = async (e, logs) => {
+    const r = await ask('onEpochEnd', [e, logs]);
+    proxy.stopTraining = r.stop;
+  };
+  if (has('onTrainEnd')) proxy.onTrainEnd = async (logs) => void (await ask('onTrainEnd', [logs]));
+  const output = m.output && {
+    isTTY: m.output.isTTY,
+    columns: m.output.columns,
+    write(s: string): boolean {
+      port.postMessage({ type: 'write', id: m.id, text: s });
+      return true;
+    },
+  };
+  training = model;
+  try {
+    const history = await fit(model, m.x, m.y as never, {
+      ...m.options,
+      ...(m.validationData ? { validationData: m.validationData as [unknown, never] } : {}),
+      loss,
+      optimizer: opt,
+      callbacks: [proxy],
+      ...(output ? { output: output as unknown as NodeJS.WritableStream } : { verbose: 0 }),
+    });
+    port.postMessage({ type: 'done', id: m.id, history, optimizer: opt.stateDict(), rng: rngStates(model) });
+  } catch (e) {
+    // the optimizer as the NaN guard left it, so the caller's one ends the same way
+    port.postMessage({ type: 'error', id: m.id, error: errorInfo(e), optimizer: opt.stateDict(), rng: rngStates(model) });
+  } finally {
+    training = null;
+  }
+}
+
+/** Forward in evaluation mode, batch by batch, into `out`. */
+function forwardInto(model: Sequential, x: Float32Array, n: number, out: Float32Array, batchSize: number): void {
+  const inSize = x.length / Math.max(n, 1);
+  const outSize = out.length / Math.max(n, 1);
+  model.eval();
+  for (let from = 0; from < n; from += batchSize) {
+    const to = Math.min(from + batchSize, n);
+    const y = model.forward({ data: x.subarray(from * inSize, to * inSize), shape: [to - from, ...model.inputShape!] });
+    out.set(y.data, from * outSize);
+  }
+}
+
+function replica(rid: number): Sequential {
+  const r = replicas.get(rid);
+  if (!r) throw new Error(`minibatch: no replica ${rid} in this worker`);
+  return r;
+}
+
+async function handle(m: any): Promise<void> {
+  switch (m.type) {
+    case 'reply': {
+      const r = waiting.get(m.seq);
+      waiting.delete(m.seq);
+      r?.(m);
+      return;
+    }
+    case 'fit':
+      return runFit(m as FitRequest);
+    case 'load': {
+      useBackend(m.backend, m.threads ?? null);
+      replicas.set(m.rid, buildReplica(m.model).eval());
+      specs.set(m.rid, m.model);
+      port.postMessage({ type: 'done', id: m.id });
+      return;
+    }
+    case 'drop':
+      replicas.delete(m.rid);
+      specs.delete(m.rid);
+      for (const k of [...bucketed.keys()]) if (k.startsWith(`${m.rid}:`)) bucketed.delete(k);
+      return;
+    case 'slot':
+      slot.input = new Float32Array(m.input as SharedArrayBuffer);
+      slot.output = new Float32Array(m.output as SharedArrayBuffer);
+      port.postMessage({ type: 'done', id: m.id });
+      return;
+    case 'predict': {
+      const model = replica(m.rid);
+      const x = m.x as Float32Array;
+      const out = new Float32Array(m.n * m.outSize);
+      forwardInto(model, x, m.n, out, m.batchSize);
+      port.postMessage({ type: 'done', id: m.id, out }, [out.buffer]);
+      return;
+    }
+    case 'run': {
+      // The batch runs padded to a bucket size (a power of two, at most the slot's size), each
+      // bucket on its own replica, so that no layer reallocates its buffers as batch sizes vary.
+      const size = Math.min(m.capacity as number, 2 ** Math.ceil(Math.log2(m.n)));
+      const key = `${m.rid}:${size}`;
+      let model = bucketed.get(key);
+      if (!model) {
+        const spec = specs.get(m.rid);
+        if (!spec) throw new Error(`minibatch: no replica ${m.rid} in this worker`);
+        model = buildReplica(spec).eval();
+        bucketed.set(key, model);
+      }
+      const y = model.forward({ data: slot.input!.subarray(0, size * m.inSize), shape: [size, ...model.inputShape!] });
+      slot.output!.set(y.data.subarray(0, m.n * m.outSize));
+      port.postMessage({ type: 'done', id: m.id });
+      return;
+    }
+    case 'snapshot': {
+      if (!training) throw new Error('minibatch: no training in progress in this worker');
+      port.postMessage({ type: 'done', id: m.id, state: training.stateDict() });
+      return;
+    }
+    default:
+      throw new Error(`minibatch worker: unknown request '${m.type}'`);
+  }
+}
+
+port.on('message', (m: any) => {
+  handle(m).catch((e) => {
+    if (m && typeof m.id === 'number') port.postMessage({ type: 'error', id: m.id, error: errorInfo(e) });
+  });
+});

@@ -184,8 +184,10 @@ function poolParams(a: Args, i: number): Pool {
   const geom = `input [${n}, ${c}, ${h}, ${w}] with window ${pair(kH, kW)}, stride ${pair(sH, sW)}, padding ${pair(pH, pW)}`;
   const eh = outSize(h, kH, sH, pH, 1), ew = outSize(w, kW, sW, pW, 1);
   if (eh <= 0 || ew <= 0) rangeError('a non-empty pooling output', 'p', geom);
-  if (oh !== eh) rangeError(`outH ${eh} (${geom})`, 'outH', String(oh));
-  if (ow !== ew) rangeError(`outW ${ew} (${geom})`, 'outW', String(ow));
+  // ceilMode may add one output row or column (PyTorch's rule); the buffers are checked against it
+  const extra = o.ceilMode === true ? 1 : 0;
+  if (oh < eh || oh > eh + extra) rangeError(`outH ${eh} (${geom})`, 'outH', String(oh));
+  if (ow < ew || ow > ew + extra) rangeError(`outW ${ew} (${geom})`, 'outW', String(ow));
   if (h * w > 2147483647) rangeError('an input plane of fewer than 2^31 elements (argmax is Int32)', 'p', geom);
   checkCount(n * c * h * w, geom);
   return { nc: n * c, hw: h * w, out: n * c * oh * ow };

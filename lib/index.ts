@@ -72,7 +72,7 @@ export type { Dataset, Batch, Sample, BatchIterable, DataSource } from './data/d
 export { fit, evaluate, predict, EarlyStopping, NonFiniteLossError } from './train';
 export type {
   FitOptions, History, Callback, TrainContext, Logs, Metric, Targets, OptimizerLike, EvaluateOptions, Evaluation,
-  EarlyStoppingOptions, ProgressStream, SchedulerLike,
+  PredictOptions, EarlyStoppingOptions, ProgressStream, SchedulerLike,
 } from './train';
 
 // ---- preprocessing and linear algebra

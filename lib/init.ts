@@ -151,12 +151,12 @@ export interface XavierOptions {
 /** Xavier/Glorot normal: std = gain·sqrt(1/fan) (fan = (fanIn+fanOut)/2 by default). */
 export function xavierNormal(opts: XavierOptions = {}): Initializer {
   checkOptions(opts, ['gain', 'mode'], 'xavierNormal');
-  return new VarianceScaling('xavierNormal', checkNumber(opts.gain ?? 1, 'gain', 0), checkMode(opts.mode ?? 'fanAvg'), 'normal');
+  return new VarianceScaling('xavierNormal', checkGain(opts.gain), checkMode(opts.mode ?? 'fanAvg'), 'normal');
 }
 /** Xavier/Glorot uniform: U(±gain·sqrt(3/fan)). */
 export function xavierUniform(opts: XavierOptions = {}): Initializer {
   checkOptions(opts, ['gain', 'mode'], 'xavierUniform');
-  return new VarianceScaling('xavierUniform', checkNumber(opts.gain ?? 1, 'gain', 0), checkMode(opts.mode ?? 'fanAvg'), 'uniform');
+  return new VarianceScaling('xavierUniform', checkGain(opts.gain), checkMode(opts.mode ?? 'fanAvg'), 'uniform');
 }
 
 export interface KaimingOptions {
@@ -170,16 +170,18 @@ export interface KaimingOptions {
 /** He/Kaiming normal: std = gain / sqrt(fan); gain √2 for ReLU. */
 export function kaimingNormal(opts: KaimingOptions = {}): Initializer {
   checkOptions(opts, ['mode', 'nonlinearity', 'a'], 'kaimingNormal');
-  return new VarianceScaling('kaimingNormal', kaimingGain(opts), checkMode(opts.mode ?? 'fanIn'), 'normal');
+  return new VarianceScaling('kaimingNormal', kaimingGain(opts), checkKaimingMode(opts.mode), 'normal');
 }
 /** He/Kaiming uniform: U(±gain·sqrt(3/fan)). */
 export function kaimingUniform(opts: KaimingOptions = {}): Initializer {
   checkOptions(opts, ['mode', 'nonlinearity', 'a'], 'kaimingUniform');
-  return new VarianceScaling('kaimingUniform', kaimingGain(opts), checkMode(opts.mode ?? 'fanIn'), 'uniform');
+  return new VarianceScaling('kaimingUniform', kaimingGain(opts), checkKaimingMode(opts.mode), 'uniform');
 }
 
 /** PyTorch's torch.nn.init.calculate_gain. */
 export function calculateGain(nonlinearity: string, param?: number): number {
+  if (typeof nonlinearity !== 'string') fail('type', "one of 'linear', 'sigmoid', 'tanh', 'relu', 'leaky_relu'", 'nonlinearity', describe(nonlinearity));
+  if (param !== undefined) checkNumber(param, 'param');
   switch (nonlinearity) {
     case 'linear':
     case 'sigmoid':
@@ -203,6 +205,17 @@ function kaimingGain(opts: KaimingOptions): number {
   return calculateGain(nl, a);
 }
 
+function checkGain(g: unknown): number {
+  return g === undefined ? 1 : checkNumber(g, 'gain', 0);
+}
+
+/** Kaiming scales by one fan (PyTorch's fan_in / fan_out): the average is Xavier's. */
+function checkKaimingMode(m: unknown): FanMode {
+  if (m === undefined) return 'fanIn';
+  if (m !== 'fanIn' && m !== 'fanOut') fail('range', "'fanIn' or 'fanOut'", 'mode', describe(m));
+  return m;
+}
+
 function checkMode(m: unknown): FanMode {
   if (m !== 'fanIn' && m !== 'fanOut' && m !== 'fanAvg') fail('range', "'fanIn', 'fanOut' or 'fanAvg'", 'mode', describe(m));
   return m;
@@ -218,6 +231,7 @@ export function torchDefault(): Initializer {
 
 /** Rebuilds an initializer from getConfig() output. */
 export function fromConfig(cfg: Record<string, unknown>): Initializer {
+  if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) fail('type', 'initializer config object', 'config', describe(cfg));
   switch (cfg.name) {
     case 'zeros':
       return zeros();
@@ -231,7 +245,9 @@ export function fromConfig(cfg: Record<string, unknown>): Initializer {
       return torchDefault();
     default:
       if (typeof cfg.name === 'string' && 'gain' in cfg) {
-        return new VarianceScaling(cfg.name, cfg.gain as number, cfg.mode as FanMode, cfg.distribution as Distribution);
+        const d = cfg.distribution;
+        if (d !== 'normal' && d !== 'uniform' && d !== 'truncatedNormal') fail('range', "'normal', 'uniform' or 'truncatedNormal'", 'distribution', describe(d));
+        return new VarianceScaling(cfg.name, checkNumber(cfg.gain, 'gain', 0), checkMode(cfg.mode), d);
       }
       return fail('range', 'an initializer config', 'config', JSON.stringify(cfg));
   }

@@ -9,7 +9,7 @@ import { Layer, withDeferredArena } from './layers/layer';
 import { Block, Container, withPath } from './layers/containers';
 import { Generator } from './random';
 import type { ParamArena, ParamView } from './params';
-import { Tensor, sameShape, sizeOf, toTensor, type TensorLike } from './tensor';
+import { Tensor, checkFiniteData, sameShape, sizeOf, toTensor, type TensorLike } from './tensor';
 import { loadWeights } from './io/checkpoint';
 import { fusedForward, FoldBuffers } from './fuse';
 import { checkBool, checkInt, checkOptions, describe, fail, formatShape } from './validate';
@@ -31,6 +31,11 @@ export interface SequentialArgs {
    * Set true to get dx.
    */
   inputGrad?: boolean;
+}
+
+export interface ForwardOptions {
+  /** Reject NaN and infinite inputs (one pass over the input). Default true. */
+  checkFinite?: boolean;
 }
 
 /** A state-dict entry: shape and values (a copy on export). */
@@ -107,6 +112,7 @@ export class Sequential {
   /** Builds every layer for a per-sample input shape and packs the parameter arena. */
   build(inputShape: readonly number[]): readonly number[] {
     if (!Array.isArray(inputShape)) fail('type', 'array of positive integers', 'inputShape', describe(inputShape));
+    if (inputShape.length === 0) fail('range', 'non-empty array of positive integers', 'inputShape', 'an empty array');
     if (this.built) {
       if (!sameShape(inputShape, this.inputShape!)) {
         fail('range', `input shape ${formatShape(this.inputShape!)} (the model is built)`, 'inputShape', formatShape(inputShape));
@@ -203,9 +209,12 @@ export class Sequential {
   /**
    * Forward through every layer. Builds the model from the first batch's shape if needed. In eval
    * mode, Conv2d → BatchNorm2d → ReLU runs fused (lib/fuse.ts): same results to float32 rounding.
+   * The input must be finite (a NaN or infinity is an error naming its row) unless `checkFinite: false`.
    */
-  forward(input: TensorLike): Tensor {
+  forward(input: TensorLike, options: ForwardOptions = {}): Tensor {
+    checkOptions(options, ['checkFinite'], 'forward');
     let x = toTensor(input, 'input');
+    if (options.checkFinite === undefined || checkBool(options.checkFinite, 'checkFinite')) checkFiniteData(x, 'input');
     if (!this.built) this.build(x.shape.slice(1));
     this.fusedInput = null;
     if (!this._training) {
@@ -231,7 +240,7 @@ export class Sequential {
   }
 
   train(mode = true): this {
-    this._training = mode;
+    this._training = checkBool(mode, 'mode');
     for (const l of this.layers) l.train(mode);
     return this;
   }

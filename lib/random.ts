@@ -2,6 +2,8 @@
  * The seeded generator all randomness comes from (init, shuffling, dropout, splits): passed
  * explicitly, never Math.random. xoshiro128** for uniforms, Box–Muller (cached pair) for normals.
  */
+import { checkInt } from './validate';
+
 export class Generator {
   private s0: number;
   private s1: number;
@@ -10,6 +12,7 @@ export class Generator {
   private spare: number | null = null;
 
   constructor(seed = 0) {
+    checkInt(seed, 'seed', 0, 2 ** 32 - 1);
     // splitmix32 to spread the seed over the state
     let x = seed >>> 0;
     const next = (): number => {

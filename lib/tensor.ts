@@ -12,9 +12,15 @@ export interface Tensor {
 export type TensorLike = Tensor | Float32Array | NestedArray;
 export type NestedArray = number[] | NestedArray[];
 
+/** Number of elements of a shape (1 for []); each dimension must be an integer >= 0. */
 export function sizeOf(shape: readonly number[]): number {
+  if (!Array.isArray(shape)) fail('type', 'array of integers', 'shape', describe(shape));
   let s = 1;
-  for (const d of shape) s *= d;
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i];
+    if (!Number.isInteger(d) || d < 0) checkInt(d, `shape[${i}]`, 0);
+    s *= d;
+  }
   return s;
 }
 
@@ -28,6 +34,16 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
 function checkShapeArg(shape: unknown, name: string): number[] {
   if (!Array.isArray(shape) || shape.length === 0) fail('type', 'non-empty array of positive integers', name, describe(shape));
   return (shape as unknown[]).map((d, i) => checkInt(d, `${name}[${i}]`, 1));
+}
+
+/** A tensor's own shape: a non-empty array of integers >= 1 (checked without allocating). */
+function checkTensorShape(shape: unknown, name: string): readonly number[] {
+  if (!Array.isArray(shape) || shape.length === 0) fail('type', 'non-empty array of positive integers', `${name}.shape`, describe(shape));
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i];
+    if (!Number.isInteger(d) || d < 1) checkInt(d, `${name}.shape[${i}]`, 1);
+  }
+  return shape;
 }
 
 function inferShape(a: NestedArray, name: string): number[] {
@@ -64,6 +80,7 @@ function flatten(a: NestedArray, shape: number[], name: string): Float32Array {
  * nested number arrays (shape inferred, or checked when given).
  */
 export function tensor(data: Float32Array | NestedArray, shape?: readonly number[], name = 'data'): Tensor {
+  if (typeof name !== 'string') fail('type', 'string', 'name', describe(name));
   if (data instanceof Float32Array) {
     if (isDetached(data)) fail('range', 'an attached Float32Array', name, 'a detached buffer');
     const s = shape === undefined ? [data.length] : checkShapeArg(shape, 'shape');
@@ -91,7 +108,7 @@ export function toTensor(x: unknown, name: string): Tensor {
     const t = x as Tensor;
     if (!(t.data instanceof Float32Array)) fail('type', 'tensor with Float32Array data', name, describe(t.data));
     if (isDetached(t.data)) fail('range', 'an attached Float32Array', name, 'a detached buffer');
-    if (!Array.isArray(t.shape)) fail('type', 'tensor with a shape array', name, describe(t.shape));
+    checkTensorShape(t.shape, name);
     if (sizeOf(t.shape) !== t.data.length) fail('range', `${sizeOf(t.shape)} values for shape ${formatShape(t.shape)}`, name, describe(t.data));
     return t;
   }

@@ -3,8 +3,9 @@
  *
  * `import { testing } from 'minibatch'` reaches the raw backends and the addon's test hooks, for
  * tests and benchmarks that call kernels directly. Nothing here validates its input the way the
- * public API does: the js backend trusts every size (a short buffer gives NaN or lost writes), and
- * the native glue re-checks kinds and buffer lengths only so that no call can crash the process.
+ * public API does (shapes of models, finite values): both raw backends check only kinds, sizes and
+ * buffer lengths, with the same checks and messages (the native glue's, mirrored for js in
+ * lib/backend/js/checks.ts), so that no call can crash the process or read past a buffer.
  * Use the layers, losses and optimizers (and their `backend` option) in applications.
  */
 import { jsBackend, nativeBackend } from './backend/index';

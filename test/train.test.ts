@@ -245,7 +245,8 @@ describe('fit', () => {
     for (let i = 0; i < 1500; i++) step();
     const m2 = settled();
     expect(m2.arrayBuffers - m0.arrayBuffers).toBeLessThan(64 * 1024);
-    expect(Math.min(m1.rss - m0.rss, m2.rss - m1.rss)).toBeLessThan(4 * 1024 * 1024);
+    // (under AddressSanitizer freed memory sits in its quarantine: RSS grows by design there)
+    if (!/asan/.test(process.env.LD_PRELOAD ?? '')) expect(Math.min(m1.rss - m0.rss, m2.rss - m1.rss)).toBeLessThan(4 * 1024 * 1024);
   });
 });
 
@@ -266,7 +267,7 @@ describe('fit: bad input leaves the model unchanged', () => {
       const bad = Float32Array.from(x.data);
       bad[5 * 10 + 3] = NaN;
       return fit(model, tensor(bad, [20, 10]), y, base());
-    }, 'Expected finite values for training x (row 5, index 3) but received NaN of type number'],
+    }, 'Expected finite values for x (row 5, index 3) but received NaN of type number'],
   ];
   for (const [title, go, msg] of cases) {
     it(title, async () => {

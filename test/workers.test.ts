@@ -6,6 +6,8 @@ import * as path from 'path';
 import { native, randn } from './helpers';
 
 const root = path.join(__dirname, '..');
+// the addon this process loaded (MINIBATCH_ADDON, e.g. the sanitizer build, is honoured in workers too)
+const addonPath = native.capabilities().addonPath;
 
 function runWorker(data: object, file = 'kernel-worker.cjs'): Promise<any> {
   return new Promise((resolve, reject) => {
@@ -30,8 +32,8 @@ describe('worker_threads', () => {
     native.activation('sigmoid', y, x, x.length, 0);
 
     const [r1, r2] = await Promise.all([
-      runWorker({ root, m, n, k, a, b, x, repeats: 30, threads: 1 }),
-      runWorker({ root, m, n, k, a, b, x, repeats: 30, threads: 2 }),
+      runWorker({ root, addonPath, m, n, k, a, b, x, repeats: 30, threads: 1 }),
+      runWorker({ root, addonPath, m, n, k, a, b, x, repeats: 30, threads: 2 }),
     ]);
     // each worker keeps its own thread setting
     expect(r1.threads).toBe(1);

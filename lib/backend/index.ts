@@ -12,7 +12,9 @@
 import type { Backend, BackendName, Capabilities } from './types';
 import { checkInt, describe, fail } from '../validate';
 import { createJsBackend } from './js';
-import { createNativeBackend, loadAddon } from './native';
+import * as fs from 'fs';
+import * as path from 'path';
+import { createNativeBackend, loadAddon, packageRoot } from './native';
 
 let current: Backend | null = null;
 let jsSingleton: Backend | null = null;
@@ -33,8 +35,10 @@ export function nativeBackend(): Backend {
     return nativeSingleton;
   } catch (e) {
     const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    const log = path.join(packageRoot(), 'native-build.log');
+    const atInstall = fs.existsSync(log) ? ` The native build failed at install (log: ${log}).` : '';
     nativeError = new Error(
-      `minibatch: the native addon could not be loaded (${why}). ` +
+      `minibatch: the native addon could not be loaded (${why}).${atInstall} ` +
         'Rebuild it with `npm rebuild minibatch` (needs python3, make and a C++17 compiler), ' +
         'or use the pure-TypeScript backend with MINIBATCH_BACKEND=js.',
     );

@@ -13,10 +13,12 @@ import * as convGrouped from './js/conv_grouped';
 import * as pool from './js/pool';
 import * as norm from './js/norm';
 import * as optim from './js/optim';
+import { withChecks } from './js/checks';
 import * as stats from './js/stats';
 
 export function createJsBackend(): Backend {
-  return {
+  // every kernel checks its arguments as the native glue does (same messages)
+  return withChecks({
     name: 'js',
     capabilities(): Capabilities {
       return { backend: 'js', simd: 'scalar', openmp: false, threads: 1, version: VERSION };
@@ -34,5 +36,5 @@ export function createJsBackend(): Backend {
     ...norm,
     ...optim,
     ...stats,
-  } satisfies Backend;
+  } satisfies Backend);
 }

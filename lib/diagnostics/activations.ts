@@ -4,9 +4,10 @@
  * saturated and how many ReLU units are dead. Bad initialization shows up as activations collapsing
  * to zero or saturating with depth; BatchNorm shows up as unit-variance pre-activations.
  */
-import type { Sequential } from '../model';
+import { Sequential } from '../model';
 import type { Tensor } from '../tensor';
-import { toTensor } from '../tensor';
+import { checkFiniteData, toTensor } from '../tensor';
+import { describe, fail, formatShape } from '../validate';
 
 export interface LayerStats {
   index: number;
@@ -31,8 +32,14 @@ export interface LayerStats {
  * layer's output statistics.
  */
 export function activationStats(model: Sequential, x: Tensor | unknown): LayerStats[] {
+  if (!(model instanceof Sequential)) fail('type', 'Sequential model', 'model', describe(model));
   let t = toTensor(x, 'x');
+  if (t.shape.length < 2) fail('range', 'a batch of samples [N, ...]', 'x', `tensor of shape ${formatShape(t.shape)}`);
+  checkFiniteData(t, 'x');
   if (!model.built) model.build(t.shape.slice(1));
+  if (formatShape(t.shape.slice(1)) !== formatShape(model.inputShape!)) {
+    fail('range', `samples of shape ${formatShape(model.inputShape!)} (the model's input)`, 'x', `tensor of shape ${formatShape(t.shape)}`);
+  }
   const stats: LayerStats[] = [];
   model.layers.forEach((layer, index) => {
     t = layer.forward(t);
@@ -96,6 +103,12 @@ export function activationStats(model: Sequential, x: Tensor | unknown): LayerSt
 
 /** The statistics as an aligned text table. */
 export function formatStats(stats: LayerStats[]): string {
+  if (!Array.isArray(stats)) fail('type', 'array of layer statistics (from activationStats)', 'stats', describe(stats));
+  stats.forEach((s, i) => {
+    if (s === null || typeof s !== 'object' || typeof s.mean !== 'number' || typeof s.std !== 'number' || typeof s.zeros !== 'number') {
+      fail('type', 'layer statistics from activationStats', `stats[${i}]`, describe(s));
+    }
+  });
   const rows = [['#', 'layer', 'mean', 'std', 'zeros', 'dead', 'saturated']];
   for (const s of stats) {
     rows.push([

@@ -18,7 +18,7 @@ import { fromConfig as initializerFromConfig } from '../init';
 import type { Initializer, InitContext } from '../init';
 import type { ParamArena, ParamView } from '../params';
 import { Tensor, sizeOf, toTensor, sameShape, type TensorLike } from '../tensor';
-import { checkInt, describe, fail, formatShape } from '../validate';
+import { checkBool, checkInt, describe, fail, formatShape } from '../validate';
 
 export interface LayerArgs {
   /** Name used in messages and summaries. Default: the class name with a running number. */
@@ -188,7 +188,7 @@ export abstract class Layer {
   checkTrainingBatch(_n: number): void {}
 
   train(mode = true): this {
-    this.training = mode;
+    this.training = checkBool(mode, 'mode');
     return this;
   }
   eval(): this {

@@ -43,7 +43,7 @@ export class Dropout extends Layer {
   constructor(args: DropoutArgs = {}) {
     checkOptions(args, ['p', 'name', 'backend'], 'Dropout');
     super(args, 'Dropout');
-    this.p = checkNumber(args.p ?? 0.5, 'p', 0, 1, 'number in [0, 1)');
+    this.p = args.p === undefined ? 0.5 : checkNumber(args.p, 'p', 0, 1, 'number in [0, 1)');
     if (this.p >= 1) fail('range', 'number in [0, 1)', 'p', describe(this.p));
   }
 

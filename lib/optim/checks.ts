@@ -58,7 +58,7 @@ export function checkParams(params: unknown, name = 'params'): ParamArena[] {
 }
 
 /** A plain array of numbers of the given length, as a Float32Array (for loading state). */
-export function checkNumbers(v: unknown, name: string, length: number): Float32Array {
+export function checkNumbers(v: unknown, name: string, length: number, nonNegative = false): Float32Array {
   if (!Array.isArray(v) && !(v instanceof Float32Array)) fail('type', 'array of numbers', name, describe(v));
   const a = v as ArrayLike<unknown>;
   if (a.length !== length) fail('range', `array of ${length} numbers`, name, describe(v));
@@ -66,6 +66,7 @@ export function checkNumbers(v: unknown, name: string, length: number): Float32A
   for (let i = 0; i < length; i++) {
     const x = a[i];
     if (typeof x !== 'number') fail('type', 'number', `${name}[${i}]`, describe(x));
+    if (!Number.isFinite(x) || (nonNegative && x < 0)) fail('range', nonNegative ? 'finite number >= 0' : 'finite number', `${name}[${i}]`, describe(x));
     out[i] = x;
   }
   return out;

@@ -8,6 +8,9 @@ import { checkInt, describe, fail } from '../validate';
 import { checkBackend, getBackend } from '../backend/index';
 import { checkLr, checkNumbers, checkParams } from './checks';
 
+/** Saved buffers that hold squares (second moments): never negative. */
+const SQUARE_BUFFERS = new Set(['v', 'sq']);
+
 /** The serializable state of an optimizer: plain JSON. */
 export interface OptimizerState {
   kind: string;
@@ -97,7 +100,7 @@ export abstract class Optimizer {
       if (s === null || typeof s !== 'object') fail('type', 'arena state object', name, describe(s));
       const out: Record<string, Float32Array | null> = {};
       for (const [k, v] of Object.entries(s)) {
-        out[k] = v === null ? null : checkNumbers(v, `${name}.${k}`, this.params[i].data.length);
+        out[k] = v === null ? null : checkNumbers(v, `${name}.${k}`, this.params[i].data.length, SQUARE_BUFFERS.has(k));
       }
       return out;
     });

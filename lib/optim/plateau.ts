@@ -179,7 +179,7 @@ export class OneCycleLR extends LRScheduler {
     this.start();
   }
 
-  lrAt(epoch: number): number {
+  protected lrOf(epoch: number): number {
     if (epoch > this.totalSteps) {
       fail('range', `at most totalSteps (${this.totalSteps}) steps`, 'OneCycleLR.step()', `step ${epoch}`);
     }

@@ -27,8 +27,11 @@ export abstract class LRScheduler {
     this.baseLr = optimizer.initialLr;
   }
 
-  /** The lr of epoch `epoch` (closed form). */
-  abstract lrAt(epoch: number): number;
+  /** The lr of epoch `epoch` (closed form), an integer >= 0. */
+  lrAt(epoch: number): number {
+    return this.lrOf(checkInt(epoch, 'epoch', 0));
+  }
+  protected abstract lrOf(epoch: number): number;
 
   /** Sets the epoch-0 lr; subclasses call it once their fields are set. */
   protected start(): void {
@@ -79,7 +82,7 @@ export class StepLR extends LRScheduler {
     this.gamma = o.gamma === undefined ? 0.1 : checkNumber(o.gamma, 'gamma', 0);
     this.start();
   }
-  lrAt(epoch: number): number {
+  protected lrOf(epoch: number): number {
     return this.baseLr * this.gamma ** Math.floor(epoch / this.stepSize);
   }
 }
@@ -98,7 +101,7 @@ export class ExponentialLR extends LRScheduler {
     this.gamma = checkNumber(o.gamma, 'gamma', 0);
     this.start();
   }
-  lrAt(epoch: number): number {
+  protected lrOf(epoch: number): number {
     return this.baseLr * this.gamma ** epoch;
   }
 }
@@ -121,7 +124,7 @@ export class CosineAnnealingLR extends LRScheduler {
     this.etaMin = o.etaMin === undefined ? 0 : checkNumber(o.etaMin, 'etaMin', 0);
     this.start();
   }
-  lrAt(epoch: number): number {
+  protected lrOf(epoch: number): number {
     return this.etaMin + ((this.baseLr - this.etaMin) * (1 + Math.cos((Math.PI * epoch) / this.tMax))) / 2;
   }
 }
@@ -151,7 +154,7 @@ export class LinearWarmup extends LRScheduler {
     }
     this.start();
   }
-  lrAt(epoch: number): number {
+  protected lrOf(epoch: number): number {
     const t = Math.min(epoch, this.warmupSteps) / this.warmupSteps;
     return this.baseLr * (this.startFactor + (1 - this.startFactor) * t);
   }
@@ -198,7 +201,7 @@ export class SequentialLR extends LRScheduler {
     return [idx, idx > 0 ? epoch - this.milestones[idx - 1] : epoch];
   }
 
-  lrAt(epoch: number): number {
+  protected lrOf(epoch: number): number {
     const [idx, local] = this.locate(epoch);
     return this.schedulers[idx].lrAt(local);
   }

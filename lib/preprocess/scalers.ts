@@ -81,7 +81,11 @@ export class StandardScaler {
     const fs = jsonShape(o, 'featureShape');
     const d = sizeOf(fs);
     const s = new StandardScaler();
-    s.setState(fs, jsonNumbers(o, 'mean', d), jsonNumbers(o, 'variance', d));
+    const variance = jsonNumbers(o, 'variance', d);
+    variance.forEach((v, i) => {
+      if (v < 0) fail('range', 'non-negative variance', `json.variance[${i}]`, describe(v));
+    });
+    s.setState(fs, jsonNumbers(o, 'mean', d), variance);
     return s;
   }
 

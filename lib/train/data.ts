@@ -47,15 +47,19 @@ function toLabels(yIn: unknown, yName: string, n: number, model: Sequential): In
   return labels;
 }
 
-/** Checks and flattens (x, y); `name` is 'training', 'validation' or 'evaluation'. */
+/**
+ * Checks and flattens (x, y); `name` is 'training', 'validation' or 'evaluation'. Messages name the
+ * caller's argument: x and y, or validationData x and y.
+ */
 export function toDataset(xIn: unknown, yIn: unknown, name: string, model: Sequential): Dataset {
-  const x = toTensor(xIn, name === 'training' ? 'x' : `${name} x`);
-  if (x.shape.length < 2) fail('range', 'a batch of samples [N, ...]', `${name} x`, `tensor of shape ${formatShape(x.shape)}`);
+  const prefix = name === 'validation' ? 'validationData ' : '';
+  const x = toTensor(xIn, `${prefix}x`);
+  if (x.shape.length < 2) fail('range', 'a batch of samples [N, ...]', `${prefix}x`, `tensor of shape ${formatShape(x.shape)}`);
   const n = x.shape[0];
   const rowShape = x.shape.slice(1);
   const rowSize = sizeOf(rowShape);
-  checkFiniteRows(x.data, rowSize, `${name} x`);
-  const yName = name === 'training' ? 'y' : `${name} y`;
+  checkFiniteRows(x.data, rowSize, `${prefix}x`);
+  const yName = `${prefix}y`;
   if (isLabelArray(yIn)) {
     return { x: x.data, rowShape, rowSize, n, labels: toLabels(yIn, yName, n, model), targets: null, targetShape: [] };
   }

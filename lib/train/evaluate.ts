@@ -3,11 +3,11 @@
  * mode, batched, yielding to the event loop between batches.
  */
 import { Sequential } from '../model';
-import { sameShape, sizeOf, toTensor, type Tensor, type TensorLike } from '../tensor';
-import { checkInt, checkOptions, describe, fail, formatShape } from '../validate';
+import { checkFiniteData, sameShape, sizeOf, toTensor, type Tensor, type TensorLike } from '../tensor';
+import { checkBool, checkInt, checkOptions, describe, fail, formatShape } from '../validate';
 import { Batcher, checkTargets, countCorrect, range, toDataset, type Dataset } from './data';
-import { checkLoss, checkMetrics } from './options';
-import type { EvaluateOptions, LossFn, Metric, Targets } from './types';
+import { checkLoss, checkMetrics, given } from './options';
+import type { EvaluateOptions, LossFn, Metric, PredictOptions, Targets } from './types';
 
 export const nextTick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -31,7 +31,7 @@ export async function evaluateRows(model: Sequential, ds: Dataset, idx: Int32Arr
     for (let from = 0; from < idx.length; from += batchSize) {
       const to = Math.min(from + batchSize, idx.length);
       const { x, y } = batcher.batch(idx, from, to);
-      const out = model.forward(x);
+      const out = model.forward(x, { checkFinite: false }); // the dataset was checked once
       lossSum += loss.forward(out, y) * (to - from);
       if (withAccuracy) correct += countCorrect(out, y as Int32Array);
       await nextTick();
@@ -53,22 +53,24 @@ export async function evaluate<M extends Metric = never>(
   checkOptions(options, ['loss', 'batchSize', 'metrics'], 'evaluate');
   const loss = checkLoss(options.loss);
   const metrics = checkMetrics(options.metrics);
-  if (!model.built) throw new Error('evaluate: the model is not built (train it or call build(inputShape) first)');
+  if (!model.built) fail('range', 'a built model (train it or call build(inputShape) first)', 'model', 'an unbuilt Sequential');
   const ds = toDataset(x, y, 'evaluation', model);
   if (!sameShape(ds.rowShape, model.inputShape!)) fail('range', `samples of shape ${formatShape(model.inputShape!)}`, 'x', `rows of shape ${formatShape(ds.rowShape)}`);
   checkTargets(ds, model, loss, 'y');
   if (metrics.includes('accuracy') && !ds.labels) fail('range', 'class labels for the accuracy metric', 'y', 'a target tensor');
-  const bs = checkInt(options.batchSize ?? 256, 'batchSize', 1);
+  const bs = checkInt(given(options.batchSize, 256), 'batchSize', 1);
   return (await evaluateRows(model, ds, range(ds.n), loss, bs, metrics)) as Evaluation<M>;
 }
 
 /** Model outputs for x, in evaluation mode, batched; returns a new tensor [N, ...outputShape]. */
-export async function predict(model: Sequential, x: TensorLike, options: { batchSize?: number } = {}): Promise<Tensor> {
+export async function predict(model: Sequential, x: TensorLike, options: PredictOptions = {}): Promise<Tensor> {
   checkModel(model);
-  checkOptions(options, ['batchSize'], 'predict');
-  const batchSize = checkInt(options.batchSize ?? 256, 'batchSize', 1);
+  checkOptions(options, ['batchSize', 'checkFinite'], 'predict');
+  const batchSize = checkInt(given(options.batchSize, 256), 'batchSize', 1);
+  const checkFinite = checkBool(given(options.checkFinite, true), 'checkFinite');
   const xt = toTensor(x, 'x');
   if (xt.shape.length < 2) fail('range', 'a batch of samples [N, ...]', 'x', `tensor of shape ${formatShape(xt.shape)}`);
+  if (checkFinite) checkFiniteData(xt, 'x');
   if (!model.built) model.build(xt.shape.slice(1));
   if (!sameShape(xt.shape.slice(1), model.inputShape!)) fail('range', `samples of shape ${formatShape(model.inputShape!)}`, 'x', `tensor of shape ${formatShape(xt.shape)}`);
   const n = xt.shape[0];
@@ -80,7 +82,7 @@ export async function predict(model: Sequential, x: TensorLike, options: { batch
   try {
     for (let from = 0; from < n; from += batchSize) {
       const to = Math.min(from + batchSize, n);
-      const out = model.forward({ data: xt.data.subarray(from * rowSize, to * rowSize), shape: [to - from, ...model.inputShape!] });
+      const out = model.forward({ data: xt.data.subarray(from * rowSize, to * rowSize), shape: [to - from, ...model.inputShape!] }, { checkFinite: false });
       result.set(out.data, from * outSize);
       await nextTick();
     }

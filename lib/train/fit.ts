@@ -14,7 +14,7 @@ import { checkBool, checkInt, describe, fail, formatShape } from '../validate';
 import { fitOffThread } from '../async/fit';
 import { Batcher, checkTargets, range, toDataset, type Dataset } from './data';
 import { checkModel, evaluateRows, nextTick } from './evaluate';
-import { parseFitOptions, type FitConfig } from './options';
+import { given, parseFitOptions, type FitConfig } from './options';
 import { Progress } from './progress';
 import { createTrainStep, type TrainStep } from './step';
 import type { FitOptions, History, Logs, Targets } from './types';
@@ -47,7 +47,7 @@ function validationRows(model: Sequential, c: FitConfig, all: Dataset, order: In
   if (c.validationData) {
     const valDs = toDataset(c.validationData[0], c.validationData[1], 'validation', model);
     if (!sameShape(valDs.rowShape, model.inputShape!)) fail('range', `samples of shape ${formatShape(model.inputShape!)}`, 'validationData x', `rows of shape ${formatShape(valDs.rowShape)}`);
-    checkTargets(valDs, model, c.loss, 'validation y');
+    checkTargets(valDs, model, c.loss, 'validationData y');
     return { trainIdx: order, valDs, valIdx: range(valDs.n) };
   }
   if (c.split === 0) return { trainIdx: order, valDs: null, valIdx: null };
@@ -75,6 +75,10 @@ function checkBatchSizes(model: Sequential, batchSize: number, rest: number, dro
 /** Builds the model if needed and checks every input, before anything changes. */
 function prepare(model: Sequential, x: TensorLike, y: Targets, c: FitConfig): Plan {
   buildFor(model, x);
+  const arenas = (c.optimizer as { params?: unknown }).params;
+  if (Array.isArray(arenas) && !arenas.includes(model.parameters())) {
+    fail('range', "an optimizer over this model's parameters (e.g. new SGD(model.parameters(), { lr }))", 'optimizer', 'an optimizer over other parameters');
+  }
   const all = toDataset(x, y, 'training', model);
   if (!sameShape(all.rowShape, model.inputShape!)) {
     const first = model.layers[0];
@@ -96,7 +100,7 @@ function prepare(model: Sequential, x: TensorLike, y: Targets, c: FitConfig): Pl
     epochsBefore = r.epochs;
   }
   const nTrain = trainIdx.length;
-  const batchSize = checkInt(c.batchSize ?? Math.min(32, nTrain), 'batchSize', 1);
+  const batchSize = checkInt(given(c.batchSize, Math.min(32, nTrain)), 'batchSize', 1);
   if (batchSize > nTrain) fail('range', `integer between 1 and ${nTrain} (the training samples)`, 'batchSize', describe(batchSize));
   const rest = nTrain % batchSize;
   checkBatchSizes(model, batchSize, rest, c.dropLast);

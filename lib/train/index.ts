@@ -14,5 +14,5 @@ export { NonFiniteLossError, createTrainStep } from './step';
 export type { StepPosition, StepResult, TrainStep, TrainStepOptions } from './step';
 export type {
   Callback, TrainContext, EvaluateOptions, EvaluateResult, FitOptions, History, Labels, Logs, LossFn, Metric, OptimizerLike,
-  ProgressStream, SchedulerLike, Targets,
+  PredictOptions, ProgressStream, SchedulerLike, Targets,
 } from './types';

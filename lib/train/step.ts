@@ -127,7 +127,7 @@ export function createTrainStep(o: TrainStepOptions): TrainStep {
     let l: number;
     let out: Tensor;
     try {
-      out = model.forward(x);
+      out = model.forward(x, { checkFinite: false }); // fit checked the data once
       if (!allFinite(out.data)) {
         rollback.restore(g, true);
         throw stopped('the model output became NaN or infinite', at);

@@ -127,6 +127,13 @@ export interface EvaluateOptions {
   metrics?: Metric[];
 }
 
+export interface PredictOptions {
+  /** Rows per forward pass. Default 256. */
+  batchSize?: number;
+  /** Reject NaN and infinite inputs, naming the row (one pass over x). Default true. */
+  checkFinite?: boolean;
+}
+
 /** evaluate's result: the loss, and accuracy when it was asked for. */
 export interface EvaluateResult {
   loss: number;

@@ -2,6 +2,8 @@ import { describe, it, expect } from 'vitest';
 import { backends, js, native, randn, rng, expectClose, fixture } from '../helpers';
 import type { Backend } from '../../lib/backend/types';
 import { loadAddon } from '../../lib/backend/native';
+// the unchecked kernels: the checked js backend takes Float32Array only, these run in float64
+import * as jsNorm from '../../lib/backend/js/norm';
 import { centralDifference } from '../gradcheck';
 
 const fx = fixture('norm.json');
@@ -235,7 +237,7 @@ describe('numerics', () => {
     }
   }
 
-  /** Float64 central differences of L = Σ w·y through the js kernels (they accept Float64Array). */
+  /** Float64 central differences of L = Σ w·y through the js kernels (the raw ones accept Float64Array). */
   function gradCheck(kind: 'batch' | 'group', n: number, c: number, inner: number, groups: number) {
     const size = n * c * inner;
     const x = Float64Array.from(randn(size, 41, -2, 2));
@@ -247,10 +249,10 @@ describe('numerics', () => {
     const loss = (xx: Float64Array, gg: Float64Array, bb: Float64Array): number => {
       const y = new Float64Array(size);
       if (kind === 'batch') {
-        js.batchNormForward(F(y), F(new Float64Array(c)), F(new Float64Array(c)), F(new Float64Array(c)), F(xx),
+        jsNorm.batchNormForward(F(y), F(new Float64Array(c)), F(new Float64Array(c)), F(new Float64Array(c)), F(xx),
           F(gg), F(bb), n, c, inner, eps);
       } else {
-        js.groupNormForward(F(y), F(new Float64Array(n * groups)), F(new Float64Array(n * groups)), F(xx), F(gg),
+        jsNorm.groupNormForward(F(y), F(new Float64Array(n * groups)), F(new Float64Array(n * groups)), F(xx), F(gg),
           F(bb), n, c, inner, groups, eps);
       }
       let s = 0;
@@ -265,13 +267,13 @@ describe('numerics', () => {
     if (kind === 'batch') {
       const mean = new Float64Array(c);
       const rstd = new Float64Array(c);
-      js.batchNormForward(F(y), F(mean), F(new Float64Array(c)), F(rstd), F(x), F(gamma), F(beta), n, c, inner, eps);
-      js.batchNormBackward(F(dx), F(dgamma), F(dbeta), F(w), F(x), F(mean), F(rstd), F(gamma), n, c, inner);
+      jsNorm.batchNormForward(F(y), F(mean), F(new Float64Array(c)), F(rstd), F(x), F(gamma), F(beta), n, c, inner, eps);
+      jsNorm.batchNormBackward(F(dx), F(dgamma), F(dbeta), F(w), F(x), F(mean), F(rstd), F(gamma), n, c, inner);
     } else {
       const mean = new Float64Array(n * groups);
       const rstd = new Float64Array(n * groups);
-      js.groupNormForward(F(y), F(mean), F(rstd), F(x), F(gamma), F(beta), n, c, inner, groups, eps);
-      js.groupNormBackward(F(dx), F(dgamma), F(dbeta), F(w), F(x), F(mean), F(rstd), F(gamma), n, c, inner, groups);
+      jsNorm.groupNormForward(F(y), F(mean), F(rstd), F(x), F(gamma), F(beta), n, c, inner, groups, eps);
+      jsNorm.groupNormBackward(F(dx), F(dgamma), F(dbeta), F(w), F(x), F(mean), F(rstd), F(gamma), n, c, inner, groups);
     }
     const h = 1e-6;
     const numeric = (arr: Float64Array, i: number): number => centralDifference(() => loss(x, gamma, beta), arr, i, h);

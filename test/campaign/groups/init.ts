@@ -1,0 +1,35 @@
+import { type Case, optionCases, BAD_NONNEG } from '../case';
+import { mb } from '../fixtures';
+
+const cases: Case[] = [
+  { name: "kaimingNormal({ mode: 'fanAvg' })", run: () => mb.init.kaimingNormal({ mode: 'fanAvg' as never }), error: 'RangeError', names: 'for mode' },
+  { name: "kaimingUniform({ mode: 'fanAvg' })", run: () => mb.init.kaimingUniform({ mode: 'fanAvg' as never }), error: 'RangeError', names: 'for mode' },
+  { name: "kaimingNormal({ mode: 'fan_in' })", run: () => mb.init.kaimingNormal({ mode: 'fan_in' as never }), error: 'RangeError', names: 'for mode' },
+  { name: "kaimingNormal({ nonlinearity: 'gelu' })", run: () => mb.init.kaimingNormal({ nonlinearity: 'gelu' as never }), error: 'RangeError', names: 'for nonlinearity' },
+  { name: 'kaimingNormal({ nonlinearity: 5 })', run: () => mb.init.kaimingNormal({ nonlinearity: 5 as never }), error: 'TypeError', names: 'for nonlinearity' },
+  { name: 'kaimingNormal({ a: -1 })', run: () => mb.init.kaimingNormal({ nonlinearity: 'leaky_relu', a: -1 }), error: 'RangeError', names: 'for a' },
+  { name: "kaimingNormal({ a: '0.1' })", run: () => mb.init.kaimingNormal({ nonlinearity: 'leaky_relu', a: '0.1' as never }), error: 'TypeError', names: 'for a' },
+  { name: 'kaimingNormal option typo', run: () => mb.init.kaimingNormal({ fan: 'fanIn' } as never), error: 'TypeError', names: 'kaimingNormal' },
+  { name: 'kaimingNormal(5)', run: () => mb.init.kaimingNormal(5 as never), error: 'TypeError', names: 'kaimingNormal' },
+  { name: "xavierNormal({ mode: 'avg' })", run: () => mb.init.xavierNormal({ mode: 'avg' as never }), error: 'RangeError', names: 'for mode' },
+  ...optionCases('xavierNormal', (v) => mb.init.xavierNormal({ gain: v as number }), 'gain', BAD_NONNEG, 'for gain'),
+  ...optionCases('xavierUniform', (v) => mb.init.xavierUniform({ gain: v as number }), 'gain', BAD_NONNEG.slice(0, 2), 'for gain'),
+  { name: 'xavierUniform option typo', run: () => mb.init.xavierUniform({ gian: 1 } as never), error: 'TypeError', names: "'gain'" },
+  ...optionCases('normal', (v) => mb.init.normal(v as number), 'std', BAD_NONNEG, 'for std'),
+  ...optionCases('normal', (v) => mb.init.normal(0.01, v as number), 'mean', [[NaN, 'RangeError'], ['0', 'TypeError'], [Infinity, 'RangeError']], 'for mean'),
+  ...optionCases('uniform', (v) => mb.init.uniform(v as number, 1), 'low', [[NaN, 'RangeError'], ['0', 'TypeError'], [-Infinity, 'RangeError']], 'for low'),
+  { name: 'uniform(1, 0)', run: () => mb.init.uniform(1, 0), error: 'RangeError', names: 'for high' },
+  { name: 'uniform(0, 0)', run: () => mb.init.uniform(0, 0), error: 'RangeError', names: 'for high' },
+  ...optionCases('constant', (v) => mb.init.constant(v as number), 'value', [[NaN, 'RangeError'], ['1', 'TypeError'], [undefined, 'TypeError'], [Infinity, 'RangeError']], 'for value'),
+  { name: "calculateGain('gelu')", run: () => mb.init.calculateGain('gelu'), error: 'RangeError', names: 'for nonlinearity' },
+  { name: 'calculateGain(5)', run: () => mb.init.calculateGain(5 as never), error: 'TypeError', names: 'for nonlinearity' },
+  { name: "calculateGain('leaky_relu', 'x')", run: () => mb.init.calculateGain('leaky_relu', 'x' as never), error: 'TypeError', names: 'for param' },
+  { name: "calculateGain('leaky_relu', NaN)", run: () => mb.init.calculateGain('leaky_relu', NaN), error: 'RangeError', names: 'for param' },
+  { name: 'fromConfig(null)', run: () => mb.init.fromConfig(null as never), error: 'TypeError', names: 'for config' },
+  { name: "fromConfig({ name: 'nope' })", run: () => mb.init.fromConfig({ name: 'nope' }), error: 'RangeError', names: 'for config' },
+  { name: "fromConfig({ name: 'normal', std: -1 })", run: () => mb.init.fromConfig({ name: 'normal', std: -1, mean: 0 }), error: 'RangeError', names: 'for std' },
+  { name: 'fromConfig(variance scaling with a bad mode)', run: () => mb.init.fromConfig({ name: 'kaimingNormal', gain: 1, mode: 'x', distribution: 'normal' }), error: 'RangeError', names: 'for mode' },
+  { name: 'fromConfig(variance scaling with a bad distribution)', run: () => mb.init.fromConfig({ name: 'kaimingNormal', gain: 1, mode: 'fanIn', distribution: 'cauchy' }), error: 'RangeError', names: 'for distribution' },
+  { name: 'fromConfig(variance scaling with gain NaN)', run: () => mb.init.fromConfig({ name: 'kaimingNormal', gain: NaN, mode: 'fanIn', distribution: 'normal' }), error: 'RangeError', names: 'for gain' },
+];
+export default cases;

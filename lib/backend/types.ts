@@ -45,19 +45,23 @@ export interface Capabilities {
 
 export type ActivationKind = 'relu' | 'leaky_relu' | 'elu' | 'sigmoid' | 'tanh';
 
-/** Convolution geometry, NCHW input [n, cIn, h, w], weight [cOut, cIn, kH, kW], output [n, cOut, outH, outW]. */
-export interface Conv2dParams {
-  n: number;
-  cIn: number;
-  h: number;
-  w: number;
-  cOut: number;
+/** A 2-D window: kernel size, stride and padding per axis (shared by convolution and pooling). */
+export interface Window2dParams {
   kH: number;
   kW: number;
   strideH: number;
   strideW: number;
   padH: number;
   padW: number;
+}
+
+/** Convolution geometry, NCHW input [n, cIn, h, w], weight [cOut, cIn, kH, kW], output [n, cOut, outH, outW]. */
+export interface Conv2dParams extends Window2dParams {
+  n: number;
+  cIn: number;
+  h: number;
+  w: number;
+  cOut: number;
   dilationH: number;
   dilationW: number;
   /** floor((h + 2 padH - dilationH (kH - 1) - 1) / strideH) + 1 */
@@ -72,17 +76,11 @@ export interface GroupedConv2dParams extends Conv2dParams {
 }
 
 /** Pooling geometry, input [n, c, h, w], output [n, c, outH, outW]. Padding is implicit -inf (max) or 0 (avg). */
-export interface Pool2dParams {
+export interface Pool2dParams extends Window2dParams {
   n: number;
   c: number;
   h: number;
   w: number;
-  kH: number;
-  kW: number;
-  strideH: number;
-  strideW: number;
-  padH: number;
-  padW: number;
   outH: number;
   outW: number;
   /** outH/outW are PyTorch's ceil-mode sizes (the glue checks the formula). Default false. */

@@ -4,6 +4,7 @@
  * PyTorch's). Global pooling runs the backend's average-pooling kernel with one window per plane.
  */
 import { Layer, LayerArgs } from './layer';
+import { avgPool } from './pool';
 import type { Pool2dParams } from '../backend/types';
 import type { Tensor } from '../tensor';
 import { checkOptions, describe, fail } from '../validate';
@@ -98,16 +99,11 @@ abstract class GlobalPool extends Layer {
   }
   protected forwardImpl(x: Tensor): Tensor {
     const p = this.params(x.shape[0]);
-    const y = this.out('y', [p.n, ...this.outputShape!]);
-    this.backend.avgPool2dForward(y.data, x.data, p);
-    return y;
+    return avgPool(this.backend, this.out('y', [p.n, ...this.outputShape!]), x, p, false);
   }
   protected backwardImpl(dy: Tensor): Tensor {
     const x = this.cachedInput;
-    const p = this.params(x.shape[0]);
-    const dx = this.out('dx', x.shape as number[]);
-    this.backend.avgPool2dBackward(dx.data, dy.data, p);
-    return dx;
+    return avgPool(this.backend, this.out('dx', x.shape as number[]), dy, this.params(x.shape[0]), true);
   }
 }
 

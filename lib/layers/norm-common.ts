@@ -74,3 +74,10 @@ export function affineBackward(
     if (dbeta) dbeta[ch] += sdy;
   }
 }
+
+/** The config keys a normalization with running statistics shares (BatchNorm*, InstanceNorm2d). */
+export function runningNormConfig(l: {
+  numFeatures: number; eps: number; momentum: number | null; affine: boolean; trackRunningStats: boolean;
+}): Record<string, unknown> {
+  return { numFeatures: l.numFeatures, eps: l.eps, momentum: l.momentum, affine: l.affine, trackRunningStats: l.trackRunningStats };
+}

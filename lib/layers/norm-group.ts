@@ -4,7 +4,7 @@ import { Generator } from '../random';
 import { constant } from '../init';
 import { sizeOf, type Tensor } from '../tensor';
 import { checkBool, checkInt, checkOptions, describe, fail, formatShape } from '../validate';
-import { BASE_KEYS, checkEpsArg, checkMomentumArg, affineBackward } from './norm-common';
+import { BASE_KEYS, checkEpsArg, checkMomentumArg, affineBackward, runningNormConfig } from './norm-common';
 
 // ================================================================================ group family
 
@@ -295,13 +295,6 @@ export class InstanceNorm2d extends GroupFamily {
   }
 
   override getConfig(): Record<string, unknown> {
-    return {
-      ...super.getConfig(),
-      numFeatures: this.numFeatures,
-      eps: this.eps,
-      momentum: this.momentum,
-      affine: this.affine,
-      trackRunningStats: this.trackRunningStats,
-    };
+    return { ...super.getConfig(), ...runningNormConfig(this) };
   }
 }

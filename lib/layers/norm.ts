@@ -26,7 +26,7 @@ import { Generator } from '../random';
 import { constant } from '../init';
 import { type Tensor } from '../tensor';
 import { checkBool, checkInt, checkOptions, describe, fail } from '../validate';
-import { BASE_KEYS, checkEpsArg, checkMomentumArg, singleValueError, affineBackward } from './norm-common';
+import { BASE_KEYS, checkEpsArg, checkMomentumArg, singleValueError, affineBackward, runningNormConfig } from './norm-common';
 
 // ======================================================================================= BatchNorm
 
@@ -169,14 +169,7 @@ abstract class BatchNormBase extends Layer {
   }
 
   override getConfig(): Record<string, unknown> {
-    return {
-      ...super.getConfig(),
-      numFeatures: this.numFeatures,
-      eps: this.eps,
-      momentum: this.momentum,
-      affine: this.affine,
-      trackRunningStats: this.trackRunningStats,
-    };
+    return { ...super.getConfig(), ...runningNormConfig(this) };
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { Layer, LayerArgs } from './layer';
 import { checkNonEmptyOutput } from './conv';
-import type { Pool2dParams } from '../backend/types';
+import type { Backend, Pool2dParams } from '../backend/types';
 import type { Tensor } from '../tensor';
 import { checkBool, checkOptions, checkPair, describe, fail } from '../validate';
 
@@ -41,6 +41,13 @@ export function poolOutputSize(size: number, kernel: number, stride: number, pad
   let o = Math.floor((num + (ceilMode ? stride - 1 : 0)) / stride) + 1;
   if (ceilMode && (o - 1) * stride >= size + pad) o--;
   return o;
+}
+
+/** Average pooling into `out`: forward (src = x, out = y) or backward (src = dy, out = dx). */
+export function avgPool(backend: Backend, out: Tensor, src: Tensor, p: Pool2dParams, backward: boolean): Tensor {
+  if (backward) backend.avgPool2dBackward(out.data, src.data, p);
+  else backend.avgPool2dForward(out.data, src.data, p);
+  return out;
 }
 
 abstract class Pool2d extends Layer {
@@ -146,16 +153,11 @@ export class AvgPool2d extends Pool2d {
 
   protected forwardImpl(x: Tensor): Tensor {
     const p = this.params(x.shape[0]);
-    const y = this.out('y', [p.n, p.c, p.outH, p.outW]);
-    this.backend.avgPool2dForward(y.data, x.data, p);
-    return y;
+    return avgPool(this.backend, this.out('y', [p.n, p.c, p.outH, p.outW]), x, p, false);
   }
 
   protected backwardImpl(dy: Tensor): Tensor {
     const x = this.cachedInput;
-    const p = this.params(x.shape[0]);
-    const dx = this.out('dx', x.shape as number[]);
-    this.backend.avgPool2dBackward(dx.data, dy.data, p);
-    return dx;
+    return avgPool(this.backend, this.out('dx', x.shape as number[]), dy, this.params(x.shape[0]), true);
   }
 }

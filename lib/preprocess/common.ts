@@ -98,3 +98,25 @@ export function jsonShape(o: Record<string, unknown>, key: string): number[] {
   if (!Array.isArray(v) || v.length === 0) fail('type', 'non-empty array of positive integers', `json.${key}`, describe(v));
   return v.map((x, i) => checkInt(x, `json.${key}[${i}]`, 1));
 }
+
+/**
+ * transform, fitTransform and inverseTransform for a fitted transform whose work is one
+ * apply(x, method, inverse) (method names the entry in error messages).
+ */
+export abstract class AppliedTransform {
+  abstract fit(x: DataInput): this;
+
+  protected abstract apply(x: DataInput, method: string, inverse: boolean): Tensor;
+
+  transform(x: DataInput): Tensor {
+    return this.apply(x, 'transform', false);
+  }
+
+  fitTransform(x: DataInput): Tensor {
+    return this.fit(x).transform(x);
+  }
+
+  inverseTransform(x: DataInput): Tensor {
+    return this.apply(x, 'inverseTransform', true);
+  }
+}

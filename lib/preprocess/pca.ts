@@ -4,7 +4,7 @@ import { checkBackend, getBackend } from '../backend/index';
 import { symmetricEigen } from '../linalg';
 import { sizeOf, type Tensor } from '../tensor';
 import { checkBool, checkInt, checkNumber, checkOptions, describe, fail, formatShape } from '../validate';
-import { type DataInput, type Rows, toRows, toFittedRows, notFitted, affineColumns, unaffineColumns, checkJSON, jsonNumbers, jsonShape } from './common';
+import { AppliedTransform, type DataInput, type Rows, toRows, toFittedRows, notFitted, affineColumns, unaffineColumns, checkJSON, jsonNumbers, jsonShape } from './common';
 
 // ------------------------------------------------------------- covariance core
 
@@ -223,7 +223,7 @@ export interface ZCAArgs {
  * eigendecomposition. The output keeps the input's shape and, unlike PCA whitening, stays as close
  * as possible to the original data (for images it still looks like an image).
  */
-export class ZCA {
+export class ZCA extends AppliedTransform {
   /** Feature means [D] (null until fitted). */
   mean: Float32Array | null = null;
   /** Covariance eigenvalues, descending, [D]. */
@@ -237,6 +237,7 @@ export class ZCA {
   private wInv: Float32Array | null = null;
 
   constructor(args: ZCAArgs = {}) {
+    super();
     checkOptions(args, ['eps', 'backend'], 'ZCA');
     this.eps = args.eps === undefined ? 1e-5 : checkNumber(args.eps, 'eps', 0);
     this.backendOpt = checkBackend(args.backend);
@@ -259,18 +260,6 @@ export class ZCA {
     if (!this.eigenvalues) return notFitted('ZCA', 'matrix');
     const d = this.eigenvalues.length;
     return { data: this.whitening(false), shape: [d, d] };
-  }
-
-  transform(x: DataInput): Tensor {
-    return this.apply(x, 'transform', false);
-  }
-
-  fitTransform(x: DataInput): Tensor {
-    return this.fit(x).transform(x);
-  }
-
-  inverseTransform(x: DataInput): Tensor {
-    return this.apply(x, 'inverseTransform', true);
   }
 
   toJSON(): { kind: 'ZCA'; featureShape: number[]; eps: number; mean: number[]; eigenvalues: number[]; eigenvectors: number[] } {
@@ -322,7 +311,7 @@ export class ZCA {
     return m;
   }
 
-  private apply(x: DataInput, method: string, inverse: boolean): Tensor {
+  protected apply(x: DataInput, method: string, inverse: boolean): Tensor {
     if (!this.mean || !this.eigenvalues) return notFitted('ZCA', method);
     const { t, n, d } = toFittedRows(x, 'x', this.featureShape, 'ZCA');
     const m = this.whitening(inverse);

@@ -2,7 +2,7 @@
 import { sizeOf, type Tensor } from '../tensor';
 import { checkNumber, checkOptions, describe, fail, formatShape } from '../validate';
 import { RunningMoments } from '../data/running';
-import { type DataInput, toRows, toFittedRows, notFitted, columnStats, affineColumns, unaffineColumns, checkJSON, jsonNumbers, jsonShape } from './common';
+import { AppliedTransform, type DataInput, toRows, toFittedRows, notFitted, columnStats, affineColumns, unaffineColumns, checkJSON, jsonNumbers, jsonShape } from './common';
 
 // ------------------------------------------------------------ StandardScaler
 
@@ -184,13 +184,14 @@ export interface ChannelNormalizerArgs {
  * `fit` computes each channel's mean and population std over N, H and W (a constant channel keeps
  * std 1, so it maps to 0); or pass `{ mean, std }` to use known values.
  */
-export class ChannelNormalizer {
+export class ChannelNormalizer extends AppliedTransform {
   /** Per-channel means [C] (null until fitted or given). */
   mean: Float32Array | null = null;
   /** Per-channel divisors [C]. */
   std: Float32Array | null = null;
 
   constructor(args: ChannelNormalizerArgs = {}) {
+    super();
     checkOptions(args, ['mean', 'std'], 'ChannelNormalizer');
     if ((args.mean === undefined) !== (args.std === undefined)) {
       fail('type', 'both mean and std, or neither', 'ChannelNormalizer options', args.mean === undefined ? 'only std' : 'only mean');
@@ -241,18 +242,6 @@ export class ChannelNormalizer {
     return this;
   }
 
-  transform(x: DataInput): Tensor {
-    return this.apply(x, 'transform', false);
-  }
-
-  fitTransform(x: DataInput): Tensor {
-    return this.fit(x).transform(x);
-  }
-
-  inverseTransform(x: DataInput): Tensor {
-    return this.apply(x, 'inverseTransform', true);
-  }
-
   toJSON(): { kind: 'ChannelNormalizer'; mean: number[]; std: number[] } {
     if (!this.mean || !this.std) return notFitted('ChannelNormalizer', 'toJSON');
     return { kind: 'ChannelNormalizer', mean: Array.from(this.mean), std: Array.from(this.std) };
@@ -264,7 +253,7 @@ export class ChannelNormalizer {
     return new ChannelNormalizer({ mean: jsonNumbers(o, 'mean', o.mean.length), std: jsonNumbers(o, 'std', o.mean.length) });
   }
 
-  private apply(x: DataInput, method: string, inverse: boolean): Tensor {
+  protected apply(x: DataInput, method: string, inverse: boolean): Tensor {
     if (!this.mean || !this.std) return notFitted('ChannelNormalizer', method);
     const { t, n } = toRows(x, 'x');
     const c = this.mean.length;

@@ -14,6 +14,32 @@ function tapRange(j: number, p: GroupedConv2dParams): [number, number] {
   return [lo, Math.max(lo, hi)];
 }
 
+/**
+ * Every tap of one (output channel, input channel) kernel between an input plane (from inBase,
+ * read with the stride) and an output plane (from outBase, contiguous): toInput false adds
+ * w·input into the output plane (forward), true adds w·output into the input plane (dx).
+ */
+function applyTaps(
+  inp: Float32Array, inBase: number, outp: Float32Array, outBase: number,
+  w: Float32Array, wp: number, p: GroupedConv2dParams, toInput: boolean,
+): void {
+  const sw = p.strideW;
+  for (let i = 0; i < p.kH; i++) {
+    for (let j = 0; j < p.kW; j++) {
+      const wv = w[wp + i * p.kW + j];
+      const [lo, hi] = tapRange(j, p);
+      const coff = j * p.dilationW - p.padW;
+      for (let oh = 0; oh < p.outH; oh++) {
+        const ih = oh * p.strideH - p.padH + i * p.dilationH;
+        if (ih < 0 || ih >= p.h) continue;
+        const xr = inBase + ih * p.w + coff, yr = outBase + oh * p.outW;
+        if (toInput) for (let ow = lo; ow < hi; ow++) inp[xr + ow * sw] += wv * outp[yr + ow];
+        else for (let ow = lo; ow < hi; ow++) outp[yr + ow] += wv * inp[xr + ow * sw];
+      }
+    }
+  }
+}
+
 export function groupedConv2dForward(y: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, p: GroupedConv2dParams): void {
   const cg = p.cIn / p.groups, og = p.cOut / p.groups, inn = p.h * p.w, out = p.outH * p.outW;
   for (let pl = 0; pl < p.n * p.cOut; pl++) {
@@ -22,20 +48,7 @@ export function groupedConv2dForward(y: Float32Array, x: Float32Array, w: Float3
     y.fill(bias ? bias[co] : 0, yp, yp + out);
     for (let c = 0; c < cg; c++) {
       const xp = (n * p.cIn + g * cg + c) * inn;
-      const wp = (co * cg + c) * p.kH * p.kW;
-      for (let i = 0; i < p.kH; i++) {
-        for (let j = 0; j < p.kW; j++) {
-          const wv = w[wp + i * p.kW + j];
-          const [lo, hi] = tapRange(j, p);
-          const coff = j * p.dilationW - p.padW;
-          for (let oh = 0; oh < p.outH; oh++) {
-            const ih = oh * p.strideH - p.padH + i * p.dilationH;
-            if (ih < 0 || ih >= p.h) continue;
-            const xr = xp + ih * p.w + coff, yr = yp + oh * p.outW;
-            for (let ow = lo; ow < hi; ow++) y[yr + ow] += wv * x[xr + ow * p.strideW];
-          }
-        }
-      }
+      applyTaps(x, xp, y, yp, w, (co * cg + c) * p.kH * p.kW, p, false);
     }
   }
 }
@@ -83,20 +96,7 @@ export function groupedConv2dBackward(
     for (let o = 0; o < og; o++) {
       const co = g * og + o, dyp = (n * p.cOut + co) * out;
       for (let c = 0; c < cg; c++) {
-        const dxp = dxg + c * inn, wp = (co * cg + c) * khw;
-        for (let i = 0; i < p.kH; i++) {
-          for (let j = 0; j < p.kW; j++) {
-            const wv = w[wp + i * p.kW + j];
-            const [lo, hi] = tapRange(j, p);
-            const coff = j * p.dilationW - p.padW;
-            for (let oh = 0; oh < p.outH; oh++) {
-              const ih = oh * p.strideH - p.padH + i * p.dilationH;
-              if (ih < 0 || ih >= p.h) continue;
-              const xr = dxp + ih * p.w + coff, dr = dyp + oh * p.outW;
-              for (let ow = lo; ow < hi; ow++) dx[xr + ow * p.strideW] += wv * dy[dr + ow];
-            }
-          }
-        }
+        applyTaps(dx, dxg + c * inn, dy, dyp, w, (co * cg + c) * khw, p, true);
       }
     }
   }

@@ -66,6 +66,23 @@ function checkTraining(n: number, inner: number): void {
 
 // ================================================================================ BatchNorm
 
+/** Adds Σdy, Σdy·(x − mu) and Σ(x − mu) over [base, end) to acc[0], acc[1], acc[2]. */
+function addSums(acc: Float64Array, dy: Float32Array, x: Float32Array, base: number, end: number, mu: number): void {
+  let sdy = acc[0];
+  let sdyx = acc[1];
+  let sx = acc[2];
+  for (let k = base; k < end; k++) {
+    const g = dy[k];
+    const d = x[k] - mu;
+    sdy += g;
+    sdyx += g * d;
+    sx += d;
+  }
+  acc[0] = sdy;
+  acc[1] = sdyx;
+  acc[2] = sx;
+}
+
 export function batchNormForward(
   y: Float32Array, mean: Float32Array, variance: Float32Array, rstd: Float32Array,
   x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null,
@@ -186,22 +203,15 @@ export function batchNormBackward(
     return;
   }
   const stride = c * inner;
+  const acc = new Float64Array(3);
   for (let ch = 0; ch < c; ch++) {
     const off = ch * inner;
     const mu = mean[ch];
-    let sdy = 0;
-    let sdyx = 0;
-    let sx = 0;
-    for (let i = 0, base = off; i < n; i++, base += stride) {
-      const end = base + inner;
-      for (let k = base; k < end; k++) {
-        const g = dy[k];
-        const d = x[k] - mu;
-        sdy += g;
-        sdyx += g * d;
-        sx += d;
-      }
-    }
+    acc.fill(0);
+    for (let i = 0, base = off; i < n; i++, base += stride) addSums(acc, dy, x, base, base + inner, mu);
+    const sdy = acc[0];
+    let sdyx = acc[1];
+    const sx = acc[2];
     const r = rstd[ch];
     const g = gamma ? gamma[ch] : 1;
     const delta = sx / count;
@@ -274,6 +284,7 @@ export function groupNormBackward(
   const accB = dbeta ? new Float64Array(c) : null;
   const chDy = new Float64Array(cg); // per-channel Σdy and Σdy·(x − mean_f) of the current group
   const chDyx = new Float64Array(cg);
+  const acc = new Float64Array(3);
   for (let ig = 0; ig < n * groups; ig++) {
     const c0 = (ig % groups) * cg;
     const off = Math.floor(ig / groups) * c * inner + c0 * inner;
@@ -281,25 +292,19 @@ export function groupNormBackward(
     const r = rstd[ig];
     let ga = 0; // Σ γ·dy
     let gb = 0; // Σ γ·dy·(x − mean_f)
-    let sx = 0; // Σ (x − mean_f)
+    acc[2] = 0; // Σ (x − mean_f) over the whole group
     for (let cc = 0, base = off; cc < cg; cc++, base += inner) {
-      let sdy = 0;
-      let sdyx = 0;
-      const end = base + inner;
-      for (let k = base; k < end; k++) {
-        const g = dy[k];
-        const d = x[k] - mu;
-        sdy += g;
-        sdyx += g * d;
-        sx += d;
-      }
+      acc[0] = 0;
+      acc[1] = 0;
+      addSums(acc, dy, x, base, base + inner, mu);
+      const sdy = acc[0], sdyx = acc[1];
       const gm = gamma ? gamma[c0 + cc] : 1;
       ga += gm * sdy;
       gb += gm * sdyx;
       chDy[cc] = sdy;
       chDyx[cc] = sdyx;
     }
-    const delta = sx / len;
+    const delta = acc[2] / len;
     gb -= delta * ga; // re-centred on the exact mean
     for (let cc = 0; cc < cg; cc++) {
       if (accB) accB[c0 + cc] += chDy[cc];

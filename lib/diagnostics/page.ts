@@ -94,7 +94,7 @@ const CLIENT = `
         scales: { x: { time: false }, y: c.logY ? { distr: 3, log: 10 } : c.steps ? { range: function (u, mn, mx) { return [0, mx > 0 ? mx * 1.05 : 1]; } } : {} },
         axes: [
           c.integerX ? { label: c.xLabel, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] } : { label: c.xLabel },
-          c.logY ? { label: c.yLabel || '', size: 60, values: function (u, vals) { return vals.map(function (v) { return v == null ? '' : v.toExponential(0); }); } } : { label: c.yLabel || '', size: 60 }
+          c.logY ? { label: c.yLabel || '', size: 60, values: function (u, vals) { return vals.map(function (v) { return v == null ? '' : v.toExponential(0); }); } } : { label: c.yLabel || '', size: 60, values: function (u, vals) { return vals.map(function (v) { return v == null ? '' : String(+v.toPrecision(4)); }); } }
         ],
         legend: { live: false, show: c.series.length > 1 }
       };

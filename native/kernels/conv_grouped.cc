@@ -21,6 +21,20 @@ inline void tap_range(int64_t j, const Conv2dShape& p, int64_t& lo, int64_t& hi)
   if (hi < lo) hi = lo;
 }
 
+// Calls row(oh, ih, lo, hi, coff) for every output row oh whose tap (i, j) lands inside the input:
+// ih is the input row, output columns [lo, hi) read input column ow·sw + coff.
+template <class Row>
+inline void for_tap_rows(const Conv2dShape& p, int64_t i, int64_t j, Row&& row) {
+  int64_t lo, hi;
+  tap_range(j, p, lo, hi);
+  const int64_t coff = j * p.dw - p.pw;
+  for (int64_t oh = 0; oh < p.oh; oh++) {
+    const int64_t ih = oh * p.sh - p.ph + i * p.dh;
+    if (ih < 0 || ih >= p.h) continue;
+    row(oh, ih, lo, hi, coff);
+  }
+}
+
 }  // namespace
 
 void conv2d_grouped_forward(float* y, const float* x, const float* w, const float* bias, const Conv2dShape& p,
@@ -42,16 +56,11 @@ void conv2d_grouped_forward(float* y, const float* x, const float* w, const floa
       for (int64_t i = 0; i < p.kh; i++) {
         for (int64_t j = 0; j < p.kw; j++) {
           const float wv = wp[i * p.kw + j];
-          int64_t lo, hi;
-          tap_range(j, p, lo, hi);
-          const int64_t coff = j * p.dw - p.pw;
-          for (int64_t oh = 0; oh < p.oh; oh++) {
-            const int64_t ih = oh * p.sh - p.ph + i * p.dh;
-            if (ih < 0 || ih >= p.h) continue;
+          for_tap_rows(p, i, j, [&](int64_t oh, int64_t ih, int64_t lo, int64_t hi, int64_t coff) {
             const float* xr = xp + ih * p.w;
             float* yr = yp + oh * p.ow;
             for (int64_t ow = lo; ow < hi; ow++) yr[ow] += wv * xr[ow * p.sw + coff];
-          }
+          });
         }
       }
     }
@@ -81,22 +90,17 @@ void conv2d_grouped_backward(float* dx, float* dw, float* db, const float* x, co
       float* dwp = dw + (co * cg + c) * khw;
       for (int64_t i = 0; i < p.kh; i++) {
         for (int64_t j = 0; j < p.kw; j++) {
-          int64_t lo, hi;
-          tap_range(j, p, lo, hi);
-          const int64_t coff = j * p.dw - p.pw;
           float acc = 0.f;
           for (int64_t n = 0; n < p.n; n++) {
             const float* xp = x + (n * p.cin + g * cg + c) * in;
             const float* dyp = dy + (n * p.cout + co) * out;
-            for (int64_t oh = 0; oh < p.oh; oh++) {
-              const int64_t ih = oh * p.sh - p.ph + i * p.dh;
-              if (ih < 0 || ih >= p.h) continue;
+            for_tap_rows(p, i, j, [&](int64_t oh, int64_t ih, int64_t lo, int64_t hi, int64_t coff) {
               const float* xr = xp + ih * p.w;
               const float* dr = dyp + oh * p.ow;
               float s = 0.f;
               for (int64_t ow = lo; ow < hi; ow++) s += dr[ow] * xr[ow * p.sw + coff];
               acc += s;
-            }
+            });
           }
           dwp[i * p.kw + j] += acc;
         }
@@ -122,16 +126,11 @@ void conv2d_grouped_backward(float* dx, float* dw, float* db, const float* x, co
         for (int64_t i = 0; i < p.kh; i++) {
           for (int64_t j = 0; j < p.kw; j++) {
             const float wv = wp[i * p.kw + j];
-            int64_t lo, hi;
-            tap_range(j, p, lo, hi);
-            const int64_t coff = j * p.dw - p.pw;
-            for (int64_t oh = 0; oh < p.oh; oh++) {
-              const int64_t ih = oh * p.sh - p.ph + i * p.dh;
-              if (ih < 0 || ih >= p.h) continue;
+            for_tap_rows(p, i, j, [&](int64_t oh, int64_t ih, int64_t lo, int64_t hi, int64_t coff) {
               float* xr = dxp + ih * p.w;
               const float* dr = dyp + oh * p.ow;
               for (int64_t ow = lo; ow < hi; ow++) xr[ow * p.sw + coff] += wv * dr[ow];
-            }
+            });
           }
         }
       }

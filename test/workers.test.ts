@@ -3,6 +3,7 @@ import { describe, it, expect } from 'vitest';
 import { Worker } from 'worker_threads';
 import * as fs from 'fs';
 import * as path from 'path';
+import { spawnSync } from 'child_process';
 import { native, randn } from './helpers';
 
 const root = path.join(__dirname, '..');
@@ -71,6 +72,16 @@ describe('worker_threads', () => {
     const c = new Float32Array(4);
     native.gemm(false, false, 2, 2, 2, 1, new Float32Array([1, 2, 3, 4]), new Float32Array([1, 0, 0, 1]), 0, c);
     expect(Array.from(c)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('50 workers terminated in the middle of a native call end quietly (the glue drops the error it cannot throw)', () => {
+    // the call's property reads fail once termination starts; an addon that rethrows there aborts
+    // the whole process (std::terminate), so the loop runs in a child process of its own
+    const r = spawnSync(process.execPath, [path.join(__dirname, 'workers', 'terminate-loop.cjs'), root, '50', addonPath ?? ''], {
+      encoding: 'utf8', timeout: 60_000,
+    });
+    expect(r.stderr).not.toMatch(/terminate called|FATAL ERROR/);
+    expect({ status: r.status, signal: r.signal, out: r.stdout.trim() }).toEqual({ status: 0, signal: null, out: 'ok' });
   });
 
   it('20 workers started and stopped in a loop keep RSS and the thread count flat', async () => {

@@ -1,0 +1,109 @@
+// OneCycleLR's momentum cycling (SGD and RMSProp momentum, Adam and AdamW beta1) against
+// torch.optim.lr_scheduler.OneCycleLR 1.13: lr and momentum of every step and the parameters after
+// each seeded gradient; its state through a checkpoint (the next steps bit for bit); bad options.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { backends, expectClose, fixture, randn } from './helpers';
+import type { ParamArena } from '../lib/params';
+import { Adam, AdamW, OneCycleLR, Optimizer, RMSProp, SGD } from '../lib/optim';
+import { CrossEntropyLoss, Linear, ReLU, Sequential, loadCheckpoint, saveModel, tensor } from '../lib/index';
+
+const fx = fixture('optim.json');
+const KINDS: Record<string, new (p: ParamArena, o: any) => Optimizer> = { SGD, Adam, AdamW, RMSProp };
+
+function arena(values: number[]): ParamArena {
+  return { data: Float32Array.from(values), grad: new Float32Array(values.length), views: [{ name: 'w', shape: [values.length], offset: 0, size: values.length }] };
+}
+
+describe('OneCycleLR cycles the momentum as torch', () => {
+  for (const [bname, backend] of backends) {
+    for (const c of fx.onecycleMomentum) {
+      it(`${bname} ${c.name} ${JSON.stringify(c.options)}`, () => {
+        const a = arena(fx.param0);
+        const opt = new KINDS[c.kind](a, { ...c.optimizer, backend });
+        const s = new OneCycleLR(opt, c.options);
+        const lrs = [opt.lr], momenta = [opt.momentum!];
+        fx.grads.forEach((g: number[], t: number) => {
+          a.grad.set(g);
+          opt.step();
+          expectClose(a.data, c.after[t], 2e-6, 2e-7, `${c.name} step ${t + 1}`);
+          if (t < fx.grads.length - 1) {
+            s.step();
+            lrs.push(opt.lr);
+            momenta.push(opt.momentum!);
+          }
+        });
+        expectClose(lrs, c.lrs, 1e-12, 1e-15, `${c.name} lrs`);
+        expectClose(momenta, c.momenta, 1e-12, 1e-15, `${c.name} momenta`);
+        expect(new Set(momenta).size).toBeGreaterThan(1);
+        // the closed form agrees with what step() set
+        expect(s.momentumAt(1)).toBe(momenta[1]);
+      });
+    }
+  }
+
+  it('cycleMomentum: false leaves the momentum alone; Adam keeps its beta2', () => {
+    const opt = new SGD(arena([0, 0]), { lr: 0.1, momentum: 0.3 });
+    const s = new OneCycleLR(opt, { maxLr: 1, totalSteps: 5, cycleMomentum: false });
+    s.step();
+    expect(opt.momentum).toBe(0.3);
+    const adam = new Adam(arena([0, 0]), { betas: [0.5, 0.77] });
+    new OneCycleLR(adam, { maxLr: 1, totalSteps: 5 }).step();
+    expect(adam.options.betas[1]).toBe(0.77);
+    expect(adam.options.betas[0]).not.toBe(0.5);
+  });
+
+  it('bad momentum options are refused before anything changes', () => {
+    const opt = new SGD(arena([0, 0]), { lr: 0.1, momentum: 0.3 });
+    expect(() => new OneCycleLR(opt, { maxLr: 1, totalSteps: 5, baseMomentum: 0.99 })).toThrow(/^Expected a number at most maxMomentum \(0\.95\) for baseMomentum but received 0\.99/);
+    expect(() => new OneCycleLR(opt, { maxLr: 1, totalSteps: 5, maxMomentum: 1 })).toThrow(/^Expected number in \[0, 1\) for maxMomentum/);
+    expect(() => new OneCycleLR(opt, { maxLr: 1, totalSteps: 5, cycleMomentum: 'yes' as any })).toThrow(TypeError);
+    expect(opt.lr).toBe(0.1);
+    expect(opt.momentum).toBe(0.3);
+    // nesterov needs a momentum > 0: the setter keeps SGD's rule
+    const nest = new SGD(arena([0, 0]), { lr: 0.1, momentum: 0.5, nesterov: true });
+    expect(() => { nest.momentum = 0; }).toThrow(/^Expected momentum > 0 and dampening 0 for nesterov/);
+    expect(nest.momentum).toBe(0.5);
+  });
+});
+
+describe('OneCycleLR through a checkpoint', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onecycle-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const xb = tensor(randn(32, 5), [8, 4]);
+  const yb = new Int32Array([0, 1, 2, 0, 1, 2, 0, 1]);
+  const loss = new CrossEntropyLoss();
+  function step(m: Sequential, opt: Optimizer): void {
+    opt.zeroGrad();
+    loss.forward(m.train().forward(xb), yb);
+    m.backward(loss.backward());
+    opt.step();
+  }
+  for (const kind of ['SGD', 'Adam'] as const) {
+    it(`${kind}: the saved cycle resumes with the same lr, momentum and parameters`, () => {
+      const m = new Sequential([new Linear({ inFeatures: 4, outFeatures: 6 }), new ReLU(), new Linear({ inFeatures: 6, outFeatures: 3 })], { inputShape: [4], seed: 3 });
+      const opt = kind === 'SGD' ? new SGD(m.parameters(), { lr: 0.1, momentum: 0.9 }) : new Adam(m.parameters(), { lr: 0.01 });
+      const sched = new OneCycleLR(opt, { maxLr: 0.2, totalSteps: 10, threePhase: kind === 'Adam', annealStrategy: kind === 'SGD' ? 'linear' : 'cos' });
+      for (let i = 0; i < 3; i++) (step(m, opt), sched.step());
+      const file = path.join(dir, `${kind}.safetensors`);
+      saveModel(m, file, { optimizer: opt, scheduler: sched });
+      const ck = loadCheckpoint(file);
+      expect(ck.scheduler).toBeInstanceOf(OneCycleLR);
+      expect(ck.scheduler!.lastEpoch).toBe(3);
+      expect(ck.optimizer!.stateDict()).toEqual(opt.stateDict());
+      expect(ck.optimizer!.momentum).toBe(opt.momentum);
+      expect(opt.momentum).not.toBe(0.95);
+      for (let i = 0; i < 6; i++) {
+        step(m, opt);
+        sched.step();
+        step(ck.model, ck.optimizer!);
+        ck.scheduler!.step();
+        expect(ck.optimizer!.lr).toBe(opt.lr);
+        expect(ck.optimizer!.momentum).toBe(opt.momentum);
+      }
+      expect(Array.from(ck.model.parameters().data)).toEqual(Array.from(m.parameters().data));
+    });
+  }
+});

@@ -9,7 +9,7 @@
  * state, the optimizer's buffers), so a replica computes bit for bit what the model would.
  */
 import type { BackendName } from '../backend/types';
-import { Dropout } from '../layers/reshape';
+import { dropoutLayers } from '../layers/containers';
 import { checkBackend } from '../backend/index';
 import type { Backend } from '../backend/types';
 import { layerFromConfig, registeredLayers } from '../io/registry';
@@ -26,7 +26,7 @@ export interface ModelSpec {
   backends: (BackendName | null)[];
   /** Per layer: whether it computes its input gradient (null where the layer has no such switch). */
   inputGrad: (boolean | null)[];
-  /** Per layer: the state of its own generator (Dropout masks), or null. */
+  /** Per Dropout (nested ones included, in dropoutLayers order): its generator state, or null. */
   rng: (number[] | null)[];
   training: boolean;
   shared: SharedState;
@@ -99,11 +99,11 @@ export function buildReplica(spec: ModelSpec): Sequential {
 
 /** Generator states of the model's layers (to carry a replica's draws back to the caller). */
 export function rngStates(model: Sequential): (number[] | null)[] {
-  return model.layers.map((l) => (l instanceof Dropout ? l.generatorState() : null));
+  return dropoutLayers(model.layers).map(([, l]) => l.generatorState());
 }
 export function setRngStates(model: Sequential, states: (number[] | null)[]): void {
-  model.layers.forEach((l, i) => {
-    if (l instanceof Dropout && states[i]) l.setGeneratorState(states[i]);
+  dropoutLayers(model.layers).forEach(([, l], i) => {
+    if (states[i]) l.setGeneratorState(states[i]);
   });
 }
 

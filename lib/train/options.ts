@@ -8,7 +8,7 @@ import type { Callback, FitOptions, LossFn, Metric, OptimizerLike, ProgressStrea
 
 export const FIT_KEYS = [
   'epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'loss', 'optimizer', 'metrics',
-  'callbacks', 'seed', 'dropLast', 'verbose', 'output', 'resume', 'offThread', 'scheduler', 'schedulerStep',
+  'callbacks', 'seed', 'dropLast', 'verbose', 'output', 'resume', 'offThread', 'scheduler', 'schedulerStep', 'shuffleBuffer',
 ] as const;
 
 /** fit's options with their defaults; batchSize stays optional (its default needs the data). */
@@ -29,6 +29,8 @@ export interface FitConfig {
   output: ProgressStream;
   /** A saved trainer state to continue from (checked against the data in fit). */
   resume: unknown;
+  /** Items an iterable source is shuffled through (0: none). */
+  shuffleBuffer: number;
 }
 
 function checkMetrics(v: unknown): Metric[] {
@@ -104,6 +106,7 @@ export function parseFitOptions(options: FitOptions): FitConfig {
     callbacks: [...callbacks, ...schedulerCallback(options.scheduler, options.schedulerStep, opt)],
     output,
     resume: options.resume,
+    shuffleBuffer: checkInt(given(options.shuffleBuffer, 0), 'shuffleBuffer', 0),
   };
 }
 

@@ -92,6 +92,12 @@ export interface FitOptions {
   /** Metrics besides the loss. Default: none. */
   metrics?: Metric[];
   callbacks?: Callback[];
+  /**
+   * For an iterable source: shuffle its items (samples, or the batches it yields) through a buffer
+   * of this many, seeded by `seed` (tf.data's shuffle(bufferSize)); 0 for the source's order.
+   * Not for arrays or a Dataset, which fit shuffles by a full permutation. Default 0.
+   */
+  shuffleBuffer?: number;
   /** Seed of the shuffling generator. Default 0. */
   seed?: number;
   /** Skip the last incomplete batch of each epoch. Default false. */

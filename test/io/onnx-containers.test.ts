@@ -85,6 +85,23 @@ describe('exportOnnx of containers and residual-model layers, run by ONNX Runtim
     });
   });
 
+  it.skipIf(!ort)('opsets 18 to 21 run too (a branch model with ceil-mode pools and softmax)', async () => {
+    const m = randomizeBuffers(new Sequential([
+      new Concat([[conv(2, 3, 3, { padding: 'same', groups: 1 }), new BatchNorm2d({ numFeatures: 3 })], new Identity()]),
+      new AvgPool2d({ kernelSize: 3, stride: 2, padding: 1, ceilMode: true }), new MaxPool2d({ kernelSize: 2, ceilMode: true }),
+      new Residual(conv(5, 5, 1, { groups: 5 })), new GlobalAvgPool2d(), new Softmax(),
+    ], { inputShape: [2, 8, 7] }), 40).eval();
+    const x = tensor(randn(3 * 2 * 8 * 7, 41, -2, 2), [3, 2, 8, 7]);
+    const ours = m.forward(x).data;
+    for (const opset of [18, 19, 20, 21]) {
+      const file = path.join(dir, `opset${opset}.onnx`);
+      exportOnnx(m, file, { opset });
+      const theirs = await runOrt(ort!, file, x);
+      expect(theirs.dims).toEqual([3, 5]);
+      for (let i = 0; i < ours.length; i++) expect(Math.abs(ours[i] - theirs.data[i]), `opset ${opset}`).toBeLessThanOrEqual(1e-5);
+    }
+  });
+
   it('initializers carry the state-dict keys; every value and node name is unique; fusion leaves the bytes alone', () => {
     const m = randomizeBuffers(resnet(1), 5).eval();
     const before = encodeOnnx(m);

@@ -93,4 +93,18 @@ describe.skipIf(missing !== null)('We wrote it, containers (needs /usr/bin/pytho
       expect(rel, k).toBeLessThanOrEqual(1e-5);
     }
   }, 60_000);
+
+  it('examples/to_pytorch.py trains the ResNet on in PyTorch and writes a file loadModel reads back', () => {
+    const src = path.join(fixtures, 'torch_resnet.safetensors');
+    const m = loadModel(src);
+    const out = path.join(dir, 'resnet-more.safetensors');
+    const r = spawnSync(PY, [path.join(__dirname, '..', '..', 'examples', 'to_pytorch.py'), src, '--steps', '2', '--out', out], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Residual\(/);
+    expect(r.stdout).toMatch(/2 steps, last loss/);
+    const back = loadModel(out);
+    expect(back.layers.map((l) => l.className)).toEqual(m.layers.map((l) => l.className));
+    expect(Array.from(back.parameters().data)).not.toEqual(Array.from(m.parameters().data));
+    expect(back.stateDict()['5.shortcut.1.num_batches_tracked'].data[0]).toBe(37 + 2);
+  }, 60_000);
 });

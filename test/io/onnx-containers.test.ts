@@ -60,6 +60,9 @@ const cases: [string, () => Sequential][] = [
   ['AvgPool2d ceilMode with padding counted', () => new Sequential([new AvgPool2d({ kernelSize: 3, stride: 2, padding: 1, ceilMode: true })], { inputShape: [2, 8, 7] })],
   ['AvgPool2d ceilMode without padding', () => new Sequential([new AvgPool2d({ kernelSize: [3, 2], stride: 2, ceilMode: true })], { inputShape: [2, 8, 7] })],
   ['AvgPool2d ceilMode, countIncludePad false', () => new Sequential([new AvgPool2d({ kernelSize: 3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false })], { inputShape: [2, 8, 7] })],
+  ['MaxPool2d and AvgPool2d ceilMode, stride beyond the kernel', () => new Sequential([
+    new Concat([new MaxPool2d({ kernelSize: 3, stride: 4, padding: 1, ceilMode: true }), new AvgPool2d({ kernelSize: 3, stride: 4, padding: 1, ceilMode: true })]),
+  ], { inputShape: [2, 8, 9] })],
   ['AvgPool2d countIncludePad false', () => new Sequential([new AvgPool2d({ kernelSize: 2, stride: 1, padding: 1, countIncludePad: false })], { inputShape: [2, 4, 5] })],
   ['examples/resnet.ts (the small ResNet)', () => resnet(3)],
 ];

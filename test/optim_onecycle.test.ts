@@ -1,6 +1,7 @@
 // OneCycleLR's momentum cycling (SGD and RMSProp momentum, Adam and AdamW beta1) against
 // torch.optim.lr_scheduler.OneCycleLR 1.13: lr and momentum of every step and the parameters after
-// each seeded gradient; its state through a checkpoint (the next steps bit for bit); bad options.
+// each seeded gradient; its state through a checkpoint (the next steps bit for bit) and through fit
+// with ModelCheckpoint (2 + 2 epochs = 4 epochs, per batch and per epoch); bad options.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -8,7 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { backends, expectClose, fixture, randn } from './helpers';
 import type { ParamArena } from '../lib/params';
 import { Adam, AdamW, OneCycleLR, Optimizer, RMSProp, SGD } from '../lib/optim';
-import { CrossEntropyLoss, Linear, ReLU, Sequential, loadCheckpoint, saveModel, tensor } from '../lib/index';
+import { CrossEntropyLoss, Dropout, Linear, ModelCheckpoint, ReLU, Sequential, StepLR, fit, loadCheckpoint, saveModel, tensor } from '../lib/index';
+import type { LRScheduler } from '../lib/index';
 
 const fx = fixture('optim.json');
 const KINDS: Record<string, new (p: ParamArena, o: any) => Optimizer> = { SGD, Adam, AdamW, RMSProp };
@@ -106,4 +108,44 @@ describe('OneCycleLR through a checkpoint', () => {
       expect(Array.from(ck.model.parameters().data)).toEqual(Array.from(m.parameters().data));
     });
   }
+});
+
+describe('fit with a schedule: 2 epochs + ModelCheckpoint + load + 2 epochs = 4 epochs straight', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onecycle-fit-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const n = 48;
+  const x = tensor(randn(n * 4, 8), [n, 4]);
+  const y = Int32Array.from({ length: n }, (_, i) => (x.data[i * 4] + x.data[i * 4 + 1] > 0 ? 1 : 0));
+  const model = () => new Sequential([new Linear({ inFeatures: 4, outFeatures: 8 }), new ReLU(), new Dropout({ p: 0.2 }), new Linear({ inFeatures: 8, outFeatures: 2 })], { inputShape: [4], seed: 6 });
+  const base = { batchSize: 8, seed: 2, verbose: 0 as const, loss: new CrossEntropyLoss() };
+  const cases: [string, (o: Optimizer) => LRScheduler, 'batch' | 'epoch'][] = [
+    ['OneCycleLR per batch (SGD momentum cycled)', (o) => new OneCycleLR(o, { maxLr: 0.3, totalSteps: 24 }), 'batch'],
+    ['StepLR per epoch', (o) => new StepLR(o, { stepSize: 1, gamma: 0.5 }), 'epoch'],
+  ];
+  for (const [name, make, every] of cases) {
+    it(name, async () => {
+      const straight = model();
+      const optS = new SGD(straight.parameters(), { lr: 0.1, momentum: 0.9 });
+      await fit(straight, x, y, { ...base, epochs: 4, optimizer: optS, scheduler: make(optS), schedulerStep: every });
+
+      const first = model();
+      const opt = new SGD(first.parameters(), { lr: 0.1, momentum: 0.9 });
+      const sched = make(opt);
+      const file = path.join(dir, `${every}.safetensors`);
+      await fit(first, x, y, { ...base, epochs: 2, optimizer: opt, scheduler: sched, schedulerStep: every, callbacks: [new ModelCheckpoint({ path: file, every: 2, scheduler: sched })] });
+      const ck = loadCheckpoint(file);
+      expect(ck.scheduler!.lastEpoch).toBe(every === 'batch' ? 12 : 2);
+      await fit(ck.model, x, y, { ...base, epochs: 2, optimizer: ck.optimizer!, scheduler: ck.scheduler!, schedulerStep: every, resume: ck.trainer });
+      expect(ck.optimizer!.lr).toBe(optS.lr);
+      expect(ck.optimizer!.momentum).toBe(optS.momentum);
+      expect(Array.from(ck.model.parameters().data)).toEqual(Array.from(straight.parameters().data));
+    });
+  }
+  it('a schedule of another optimizer, or not a schedule, is refused', async () => {
+    const m = model();
+    const opt = new SGD(m.parameters(), { lr: 0.1 });
+    const other = new StepLR(new SGD(model().parameters(), { lr: 0.1 }), { stepSize: 1 });
+    await expect(fit(m, x, y, { ...base, optimizer: opt, callbacks: [new ModelCheckpoint({ path: path.join(dir, 'x.safetensors'), scheduler: other })] })).rejects.toThrow(/^Expected a schedule of fit's optimizer for scheduler/);
+    expect(() => new ModelCheckpoint({ path: 'a', scheduler: {} as never })).toThrow(/^Expected LRScheduler \(StepLR, OneCycleLR, \.\.\.\) for scheduler/);
+  });
 });

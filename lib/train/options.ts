@@ -103,7 +103,9 @@ export function parseFitOptions(options: FitOptions): FitConfig {
     optimizer: opt,
     metrics,
     accuracy: metrics.includes('accuracy'),
-    callbacks: [...callbacks, ...schedulerCallback(options.scheduler, options.schedulerStep, opt)],
+    // the schedule steps before the callbacks see the epoch (or batch) end, as a PyTorch loop steps it
+    // before it logs or saves: a checkpoint written then holds the schedule of the next epoch
+    callbacks: [...schedulerCallback(options.scheduler, options.schedulerStep, opt), ...callbacks],
     output,
     resume: options.resume,
     shuffleBuffer: checkInt(given(options.shuffleBuffer, 0), 'shuffleBuffer', 0),

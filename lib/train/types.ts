@@ -70,7 +70,8 @@ export interface FitOptions {
   /**
    * A learning-rate schedule of the optimizer, stepped by fit after each epoch (default) or each
    * batch (schedulerStep: 'batch', e.g. OneCycleLR). ReduceLROnPlateau is stepped each epoch with
-   * its monitored log (default valLoss, or loss when there is no validation data).
+   * its monitored log (default valLoss, or loss when there is no validation data). It steps before
+   * the callbacks' onEpochEnd / onBatchEnd, so a ModelCheckpoint saves the schedule of what comes next.
    */
   scheduler?: SchedulerLike;
   /** When fit steps the scheduler: 'epoch' (default) or 'batch'. */

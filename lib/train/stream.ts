@@ -7,8 +7,9 @@
  *
  * A Dataset (random access) is run exactly as arrays are: the same seeded permutation, the same
  * validationSplit (the last fraction of one seeded shuffle of the indices), the same trainer state
- * for an exact resume. An iterable has no sample order of its own to split or to continue: it
- * takes validationData, and shuffles with a seeded shuffleBuffer.
+ * for an exact resume. An iterable has no sample order of its own to split: it takes validationData,
+ * shuffles with a seeded shuffleBuffer, and its trainer state (an empty sample order) continues the
+ * epoch count and that buffer's generator.
  */
 import type { Sequential } from '../model';
 import { Generator } from '../random';
@@ -157,8 +158,14 @@ function planSource(model: Sequential, src: DataSource, c: FitConfig, rng: Gener
   }
   if (!isDataset(src)) {
     if (c.split > 0) fail('range', 'validationData (a dataset, an iterable or [x, y]) with an iterable source: validationSplit needs a Dataset (length with get or batch)', 'validationSplit', describe(c.split));
-    if (c.resume !== undefined) fail('range', 'a Dataset (length with get or batch) to resume: an iterable source has no sample order to continue', 'resume', describe(c.resume));
-    return { order: undefined, val, splitIdx: null, epochsBefore: 0 };
+    let epochsBefore = 0;
+    if (c.resume !== undefined) {
+      // an iterable's state is its epoch count and shuffle generator (no sample order of its own)
+      const held = (c.resume as { trainIndex?: unknown } | null)?.trainIndex;
+      if (held instanceof Int32Array && held.length > 0) fail('range', 'a state saved by a fit over an iterable (a Dataset\'s state continues that Dataset)', 'resume', `the sample order of ${held.length} samples`);
+      epochsBefore = applyResume(c.resume, rng, c.seed, 0, false).epochs;
+    }
+    return { order: undefined, val, splitIdx: null, epochsBefore };
   }
   if (c.shuffleBuffer > 0) fail('range', 'an iterable source for shuffleBuffer (a Dataset is shuffled by a full seeded permutation)', 'shuffleBuffer', describe(c.shuffleBuffer));
   const n = checkInt(src.length, 'dataset.length', 1);
@@ -199,9 +206,7 @@ export async function fitSource(model: Sequential, src: DataSource, options: Fit
   const progress = new Progress(c.output, c.verbose, c.epochs, steps);
   const run: Run = { step, rng, order: plan.order, length: isDataset(src) ? src.length : 0, batchSize, progress, globalStep: 0 };
   let epochsDone = 0;
-  const stateNow = () => (plan.order
-    ? trainerState(plan.epochsBefore + epochsDone, c.seed, rng, plan.order, plan.splitIdx)
-    : fail('range', 'a Dataset (length with get or batch) for a trainer state', 'trainerState', 'an iterable source'));
+  const stateNow = () => trainerState(plan.epochsBefore + epochsDone, c.seed, rng, plan.order ?? new Int32Array(0), plan.splitIdx);
   for (const cb of c.callbacks) await cb.onTrainBegin?.({ model, optimizer: c.optimizer, trainerState: stateNow });
   let lastLogs: Logs | null = null;
   for (let epoch = 0; epoch < c.epochs; epoch++) {
@@ -223,7 +228,7 @@ export async function fitSource(model: Sequential, src: DataSource, options: Fit
     if (c.callbacks.some((cb) => cb.stopTraining)) break;
   }
   model.train();
-  if (plan.order) history.trainerState = stateNow();
+  history.trainerState = stateNow();
   for (const cb of c.callbacks) await cb.onTrainEnd?.(lastLogs);
   return history;
 }

@@ -3,7 +3,10 @@
 // determinism for a seed, and the refusals.
 import { describe, it, expect } from 'vitest';
 import { randn } from '../helpers';
-import { ArrayDataset, Sequential, Linear, ReLU, CrossEntropyLoss, SGD, fit, tensor, Generator } from '../../lib/index';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ArrayDataset, Sequential, Linear, ReLU, CrossEntropyLoss, SGD, fit, tensor, Generator, ModelCheckpoint, loadCheckpoint } from '../../lib/index';
 import type { Sample } from '../../lib/index';
 import { iterableBatches } from '../../lib/data/iterate';
 
@@ -114,5 +117,37 @@ describe('shuffleBuffer', () => {
     await expect(fit(m, new ArrayDataset(x, y), opts(m, { shuffleBuffer: 8 }))).rejects.toThrow(/^Expected an iterable source for shuffleBuffer \(a Dataset/);
     await expect(fit(m, samplesOf(x, y), opts(m, { shuffleBuffer: -1 }))).rejects.toThrow(RangeError);
     await expect(fit(m, samplesOf(x, y), opts(m, { shuffleBuffer: 2.5 }))).rejects.toThrow(/for shuffleBuffer/);
+  });
+});
+
+describe('resume over an iterable', () => {
+  it('continues the epoch count and the shuffle buffer: 2 epochs + ModelCheckpoint + load + 2 = 4 straight', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'minibatch-iter-resume-'));
+    try {
+      const { x, y } = data(40);
+      const o = (m: Sequential, opt: SGD, extra: Record<string, unknown>) => ({ ...opts(m, { shuffleBuffer: 12, ...extra }), optimizer: opt });
+      const straight = net();
+      const optS = new SGD(straight.parameters(), { lr: 0.1, momentum: 0.9 });
+      const hs = await fit(straight, samplesOf(x, y), o(straight, optS, { epochs: 4 }));
+      expect(hs.trainerState.epochs).toBe(4);
+      expect(hs.trainerState.trainIndex.length).toBe(0);
+
+      const first = net();
+      const file = path.join(dir, 'e{epoch}.safetensors');
+      const cb = new ModelCheckpoint({ path: file, every: 2 });
+      await fit(first, samplesOf(x, y), o(first, new SGD(first.parameters(), { lr: 0.1, momentum: 0.9 }), { epochs: 2, callbacks: [cb] }));
+      const ck = loadCheckpoint(cb.saved[0]);
+      expect(ck.trainer!.epochs).toBe(2);
+      const h2 = await fit(ck.model, samplesOf(x, y), o(ck.model, ck.optimizer as SGD, { epochs: 2 }));
+      // without resume the buffer's generator starts again: another run
+      expect(h2.history.loss).not.toEqual(hs.history.loss.slice(2));
+      const again = loadCheckpoint(cb.saved[0]);
+      const h3 = await fit(again.model, samplesOf(x, y), o(again.model, again.optimizer as SGD, { epochs: 2, resume: again.trainer }));
+      expect(h3.history.loss).toEqual(hs.history.loss.slice(2));
+      expect(h3.trainerState.epochs).toBe(4);
+      expect(Array.from(again.model.parameters().data)).toEqual(Array.from(straight.parameters().data));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,6 @@
 // validationSplit and exact resume over a random-access Dataset: the same split, run and trainer
 // state as arrays; 2 epochs + save + load + 2 epochs = 4 epochs straight, bit for bit; an iterable
-// source is refused with a message that says what to pass instead.
+// source is refused validationSplit (and a Dataset's state) with a message that says what to pass.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -52,7 +52,11 @@ describe('validationSplit over a Dataset', () => {
     await expect(fit(m, new ArrayDataset(x, y), { ...o, validationSplit: 0.1 })).rejects.toThrow(/^Expected a split leaving at least one sample on each side of 4 for validationSplit but received 0\.1/);
     const batches = [new ArrayDataset(x, y).batch(Int32Array.from([0, 1, 2, 3]))];
     await expect(fit(m, batches, { ...o, validationSplit: 0.5 })).rejects.toThrow(/with an iterable source: validationSplit needs a Dataset/);
-    await expect(fit(m, batches, { ...o, resume: {} as never })).rejects.toThrow(/^Expected a Dataset \(length with get or batch\) to resume: an iterable source has no sample order to continue for resume/);
+    await expect(fit(m, batches, { ...o, resume: {} as never })).rejects.toThrow(TypeError);
+    const dsState = (await fit(net(), new ArrayDataset(x, y), { ...base, batchSize: 2, optimizer: new Adam(net().parameters()) })).trainerState;
+    await expect(fit(m, batches, { ...o, resume: dsState })).rejects.toThrow(
+      /^Expected a state saved by a fit over an iterable \(a Dataset's state continues that Dataset\) for resume but received the sample order of 4 samples$/,
+    );
     expect(Array.from(m.parameters().data)).toEqual(Array.from(before));
   });
 });

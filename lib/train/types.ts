@@ -82,7 +82,10 @@ export interface FitOptions {
   batchSize?: number;
   /** Reshuffle the training data every epoch (seeded). Default true. */
   shuffle?: boolean;
-  /** Fraction in [0, 1) held out for validation, taken after one seeded shuffle. Default 0. */
+  /**
+   * Fraction in [0, 1) held out for validation, taken after one seeded shuffle (arrays and a
+   * Dataset; an iterable source takes validationData instead). Default 0.
+   */
   validationSplit?: number;
   /** Explicit validation data [x, y] (takes precedence over validationSplit). */
   validationData?: [unknown, Targets] | import('../data/dataset').DataSource;
@@ -109,7 +112,8 @@ export interface FitOptions {
   output?: ProgressStream;
   /**
    * Continue a run where it stopped: the saved shuffling generator and sample order (same data,
-   * same seed), from `history.trainerState` or `loadCheckpoint(path).trainer`.
+   * same seed), from `history.trainerState` or `loadCheckpoint(path).trainer`. Arrays and a Dataset
+   * continue their sample order; an iterable source its epoch count and shuffleBuffer generator.
    */
   resume?: TrainerState;
   /**

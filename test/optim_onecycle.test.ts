@@ -8,7 +8,7 @@ import * as path from 'path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { backends, expectClose, fixture, randn } from './helpers';
 import type { ParamArena } from '../lib/params';
-import { Adam, AdamW, OneCycleLR, Optimizer, RMSProp, SGD } from '../lib/optim';
+import { Adam, AdamW, LinearWarmup, OneCycleLR, Optimizer, RMSProp, SequentialLR, SGD } from '../lib/optim';
 import { CrossEntropyLoss, Dropout, Linear, ModelCheckpoint, ReLU, Sequential, StepLR, fit, loadCheckpoint, saveModel, tensor } from '../lib/index';
 import type { LRScheduler } from '../lib/index';
 
@@ -45,6 +45,18 @@ describe('OneCycleLR cycles the momentum as torch', () => {
       });
     }
   }
+
+  it('inside SequentialLR after a warm-up: the momentum of its own steps, as torch', () => {
+    const c = fx.sequentialOnecycle;
+    const opt = new SGD(arena([0]), { lr: 0.1, momentum: c.momentum });
+    const warm = new LinearWarmup(opt, c.warmup);
+    const cycle = new OneCycleLR(opt, c.onecycle);
+    const seq = new SequentialLR(opt, { schedulers: [warm, cycle], milestones: c.milestones });
+    const momenta = [opt.momentum!];
+    for (let i = 1; i < c.momenta.length; i++) (seq.step(), momenta.push(opt.momentum!));
+    expectClose(momenta, c.momenta, 1e-12, 1e-15, 'sequential momenta');
+    expect(new Set(momenta).size).toBeGreaterThan(3);
+  });
 
   it('cycleMomentum: false leaves the momentum alone; Adam keeps its beta2', () => {
     const opt = new SGD(arena([0, 0]), { lr: 0.1, momentum: 0.3 });

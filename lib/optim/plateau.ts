@@ -255,22 +255,7 @@ export class OneCycleLR extends LRScheduler {
     return this.anneal(ph.mFrom, ph.mTo, pct);
   }
 
-  private setMomentum(): void {
-    if (this.cycleMomentum) this.optimizer.momentum = this.momentumAt(this.lastEpoch);
-  }
-
-  protected override start(): void {
-    super.start();
-    this.setMomentum();
-  }
-
-  override step(): void {
-    super.step();
-    this.setMomentum();
-  }
-
-  override loadStateDict(sd: { lastEpoch: number }): void {
-    super.loadStateDict(sd);
-    this.setMomentum();
+  protected override applyOthers(epoch: number): void {
+    if (this.cycleMomentum) this.optimizer.momentum = this.momentumAt(epoch);
   }
 }

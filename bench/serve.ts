@@ -10,6 +10,8 @@
 // Random digits (fixed seed) stand in for MNIST: speed does not depend on the values.
 import { spawn } from 'child_process';
 import * as fs from 'fs';
+import * as http from 'http';
+import { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { monitorEventLoopDelay, performance } from 'perf_hooks';
@@ -86,40 +88,116 @@ interface Load {
   non2xx: number;
 }
 
-/** autocannon in a child process against the local service. */
-function autocannon(port: number, body: string, seconds: number, connections: number, raw = false): Promise<Load> {
+interface LoadOptions {
+  port: number;
+  body: string;
+  raw?: boolean;
+  seconds: number;
+  connections: number;
+  /** Requests per second from all connections together (autocannon overallRate); none: as fast as answered. */
+  rate?: number;
+}
+
+/** autocannon in a child process against the local service (keep-alive, no pipelining). */
+function autocannon(o: LoadOptions): Promise<Load> {
   const script = `
     const autocannon = require('autocannon');
-    autocannon({ url: 'http://127.0.0.1:${port}/predict', method: 'POST',
-      headers: { 'content-type': ${raw ? "'application/octet-stream'" : "'application/json'"} },
-      body: ${raw ? "Buffer.from(process.env.BODY, 'base64')" : 'process.env.BODY'}, connections: ${connections}, duration: ${seconds}, maxOverallRequests: 200000, timeout: 10 }, (err, r) => {
+    autocannon({ url: 'http://127.0.0.1:${o.port}/predict', method: 'POST',
+      headers: { 'content-type': ${o.raw ? "'application/octet-stream'" : "'application/json'"} },
+      body: ${o.raw ? "Buffer.from(process.env.BODY, 'base64')" : 'process.env.BODY'}, connections: ${o.connections}, pipelining: 1,
+      ${o.rate ? `overallRate: ${o.rate},` : ''} duration: ${o.seconds}, maxOverallRequests: 200000, timeout: 10 }, (err, r) => {
       if (err) { console.error(err); process.exit(1); }
       process.stdout.write(JSON.stringify({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total,
         errors: r.errors + r.timeouts, non2xx: r.non2xx }));
     });`;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, BODY: body }, stdio: ['ignore', 'pipe', 'inherit'], cwd: path.join(__dirname, '..') });
+    const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, BODY: o.body }, stdio: ['ignore', 'pipe', 'inherit'], cwd: path.join(__dirname, '..') });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`autocannon exited with ${code}`))));
   });
 }
 
-/** A background training run in this process until stop() (epochs of 20 steps). */
-function backgroundTraining(offThread: boolean): { stop(): Promise<void> } {
+/** What autocannon reaches against a node:http server that reads the body and answers at once. */
+async function ceiling(body: string, seconds: number, connections: number): Promise<Load> {
+  const answer = JSON.stringify({ labels: [3], outputs: [Array.from({ length: 10 }, (_, i) => i / 7)] });
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
+      res.end(answer);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  await autocannon({ port, body, seconds: 1, connections });
+  const r = await autocannon({ port, body, seconds, connections });
+  server.closeAllConnections();
+  await new Promise<void>((r) => server.close(() => r()));
+  return r;
+}
+
+/** A background training run in this process until stop() (epochs of 5 steps); counts its samples. */
+function backgroundTraining(offThread: boolean): { stop(): Promise<number> } {
   const model = cnn(2);
-  const { x, y } = digits(20 * BATCH, 5);
-  const stopper: Callback = { stopTraining: false };
+  const { x, y } = digits(5 * BATCH, 5);
+  let epochs = 0;
+  const stopper: Callback = { stopTraining: false, onEpochEnd: () => void epochs++ };
+  const t0 = performance.now();
   const run = fit(model, x, y, {
-    epochs: 10_000, batchSize: BATCH, loss: new CrossEntropyLoss(), optimizer: new Adam(model.parameters(), { lr: 1e-3 }), verbose: 0, offThread,
+    epochs: 100_000, batchSize: BATCH, loss: new CrossEntropyLoss(), optimizer: new Adam(model.parameters(), { lr: 1e-3 }), verbose: 0, offThread,
     callbacks: [stopper],
   });
   return {
     stop: async () => {
+      const secs = (performance.now() - t0) / 1000;
+      const done = epochs;
       stopper.stopTraining = true;
       await run;
+      return (done * 5 * BATCH) / secs;
     },
   };
+}
+
+interface Scenario {
+  name: string;
+  pool: { maxBatch: number; maxDelayMs: number; backgroundTraining?: boolean };
+  training?: 'off' | 'in';
+  raw?: boolean;
+  connections?: number;
+  rate?: number;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: '(a) idle, no micro-batching', pool: { maxBatch: 1, maxDelayMs: 0 } },
+  { name: '(b) while a CNN trains (offThread)', pool: { maxBatch: 1, maxDelayMs: 0 }, training: 'off' },
+  { name: '(c) while a CNN trains in-thread', pool: { maxBatch: 1, maxDelayMs: 0 }, training: 'in' },
+  { name: '(d) micro-batching (32, 1 ms)', pool: { maxBatch: 32, maxDelayMs: 1 } },
+  { name: '(e) micro-batching while a CNN trains (offThread)', pool: { maxBatch: 32, maxDelayMs: 1 }, training: 'off' },
+  { name: '(e\') the same, training not in the background', pool: { maxBatch: 32, maxDelayMs: 1, backgroundTraining: false }, training: 'off' },
+  { name: '(f) micro-batching, raw float32 body', pool: { maxBatch: 32, maxDelayMs: 1 }, raw: true },
+  { name: '(g) micro-batching, raw, while a CNN trains (offThread)', pool: { maxBatch: 32, maxDelayMs: 1 }, raw: true, training: 'off' },
+  { name: '(h) micro-batching, 16 connections', pool: { maxBatch: 32, maxDelayMs: 1 }, connections: 16 },
+  { name: '(i) micro-batching, 100 connections', pool: { maxBatch: 32, maxDelayMs: 1 }, connections: 100 },
+  { name: '(j) micro-batching at a fixed 1,000 req/s', pool: { maxBatch: 32, maxDelayMs: 1 }, rate: 1000 },
+  { name: '(k) the same while a CNN trains (offThread)', pool: { maxBatch: 32, maxDelayMs: 1 }, rate: 1000, training: 'off' },
+];
+
+/** One scenario: a fresh service, a 1 s warm-up, then the measured run. */
+async function scenario(sc: Scenario, file: string, bodies: { json: string; raw: string }, seconds: number, connections: number): Promise<string[]> {
+  const svc = await startService({ checkpoint: file, port: 0, workers: 1, ...sc.pool });
+  const load = { port: svc.port, body: sc.raw ? bodies.raw : bodies.json, raw: sc.raw, connections: sc.connections ?? connections, rate: sc.rate };
+  await autocannon({ ...load, seconds: 1 });
+  const bg = sc.training ? backgroundTraining(sc.training === 'off') : null;
+  const c0 = process.cpuUsage();
+  const r = await autocannon({ ...load, seconds });
+  const cpu = process.cpuUsage(c0);
+  const trained = bg ? await bg.stop() : null;
+  const st = svc.pool.stats();
+  await svc.close();
+  // server CPU per request: the whole process (event loop, pool worker and, while training, the trainer)
+  const us = (cpu.user + cpu.system) / Math.max(1, r.requests);
+  return [sc.name, String(load.connections), fmt(r.rps, 0), fmt(r.p50, 1), fmt(r.p99, 1), String(r.errors + r.non2xx), fmt(st.meanBatchSize, 1), fmt(us, 0), trained === null ? '—' : fmt(trained, 0)];
 }
 
 export async function run(): Promise<string> {
@@ -147,33 +225,25 @@ export async function run(): Promise<string> {
   const file = path.join(dir, 'cnn.safetensors');
   const { x } = digits(256, 9);
   saveModel(cnn(3), file, { preprocess: new ChannelNormalizer().fit(x) });
-  const body = JSON.stringify({ input: Array.from(x.data.subarray(0, 784), (v) => Number(v.toFixed(4))) });
-  const rawBody = Buffer.from(x.data.slice(0, 784).buffer).toString('base64');
+  const bodies = {
+    json: JSON.stringify({ input: Array.from(x.data.subarray(0, 784), (v) => Number(v.toFixed(4))) }),
+    raw: Buffer.from(x.data.slice(0, 784).buffer).toString('base64'),
+  };
   const seconds = Number(process.env.SERVE_BENCH_SECONDS ?? 5);
-  const connections = 16;
-  const scenarios: [string, { maxBatch: number; maxDelayMs: number }, 'none' | 'off' | 'in', boolean?][] = [
-    ['(a) idle, no micro-batching', { maxBatch: 1, maxDelayMs: 0 }, 'none'],
-    ['(b) while a CNN trains (offThread)', { maxBatch: 1, maxDelayMs: 0 }, 'off'],
-    ['(c) while a CNN trains in-thread', { maxBatch: 1, maxDelayMs: 0 }, 'in'],
-    ['(d) micro-batching (32, 1 ms)', { maxBatch: 32, maxDelayMs: 1 }, 'none'],
-    ['(e) micro-batching while a CNN trains (offThread)', { maxBatch: 32, maxDelayMs: 1 }, 'off'],
-    ['(f) micro-batching, raw float32 body', { maxBatch: 32, maxDelayMs: 1 }, 'none', true],
-  ];
+  const connections = 32;
+  const top = await ceiling(bodies.json, seconds, connections);
   const hrows: string[][] = [];
-  for (const [name, o, training, raw] of scenarios) {
-    const svc = await startService({ checkpoint: file, port: 0, workers: 1, ...o });
-    await autocannon(svc.port, raw ? rawBody : body, 1, connections, raw); // warm-up
-    const bg = training === 'none' ? null : backgroundTraining(training === 'off');
-    const r = await autocannon(svc.port, raw ? rawBody : body, seconds, connections, raw);
-    await bg?.stop();
-    const st = svc.pool.stats();
-    await svc.close();
-    hrows.push([name, fmt(r.rps, 0), fmt(r.p50, 1), fmt(r.p99, 1), String(r.requests), String(r.errors + r.non2xx), fmt(st.meanBatchSize, 1)]);
-  }
+  for (const sc of SCENARIOS) hrows.push(await scenario(sc, file, bodies, seconds, connections));
   fs.rmSync(dir, { recursive: true, force: true });
+  const load1 = os.loadavg().map((v) => v.toFixed(1)).join(' ');
   sections.push(
-      table(`examples/serve.ts under autocannon (${connections} connections, ${seconds} s, single-image JSON POST /predict, 1 pool worker)`, ['scenario', 'requests/s', 'p50 ms', 'p99 ms', 'requests', 'errors', 'mean batch'], hrows) +
-      `\n\nThe load generator, the server's event loop, the pool worker and the training worker share the ${os.cpus().length} cores; load average before: ${load0}.`,
+      `### The ceiling: autocannon against a node:http server that only reads the body and answers\n\n` +
+      `${fmt(top.rps, 0)} requests/s, p50 ${fmt(top.p50, 1)} ms, p99 ${fmt(top.p99, 1)} ms (${connections} connections, ${seconds} s, the same JSON body).`,
+  );
+  sections.push(
+      table(`examples/serve.ts under autocannon (${seconds} s, single-image POST /predict, JSON unless raw, keep-alive, no pipelining, 1 pool worker)`,
+          ['scenario', 'connections', 'requests/s', 'p50 ms', 'p99 ms', 'errors', 'mean batch', 'server CPU µs / request', 'training samples/s'], hrows) +
+      `\n\nThe load generator, the server's event loop, the pool worker and the training worker share the ${os.cpus().length} cores; load average before: ${load0}, after: ${load1}.`,
   );
   return sections.join('\n\n');
 }

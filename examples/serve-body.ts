@@ -30,7 +30,7 @@ function skipWs(b: Uint8Array, i: number): number {
 }
 
 /** Grows a Float32Array to hold at least n values. */
-function room(a: Float32Array, n: number): Float32Array {
+function room(a: Float32Array<ArrayBuffer>, n: number): Float32Array<ArrayBuffer> {
   if (n <= a.length) return a;
   const b = new Float32Array(Math.max(n, a.length * 2));
   b.set(a);

@@ -33,6 +33,8 @@ export interface ServiceOptions {
   maxBodyBytes?: number;
   /** Most samples in one /train request. Default 60,000. */
   maxTrainSamples?: number;
+  /** Off-thread training in this process gives way to inference (InferencePool). Default true. */
+  backgroundTraining?: boolean;
 }
 
 export interface Service {
@@ -163,7 +165,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   const ck = loadCheckpoint(o.checkpoint);
   const preprocess = (ck.preprocess ?? []) as Transform[];
   const maxBatch = o.maxBatch ?? 32;
-  const pool = await InferencePool.create({ model: ck.model, workers: o.workers ?? 1, maxBatchSize: maxBatch, maxDelayMs: o.maxDelayMs ?? 1 });
+  const pool = await InferencePool.create({ model: ck.model, workers: o.workers ?? 1, maxBatchSize: maxBatch, maxDelayMs: o.maxDelayMs ?? 1, backgroundTraining: o.backgroundTraining ?? true });
   const inShape = [...pool.inputShape];
   const inSize = inShape.reduce((a, b) => a * b, 1);
   const limit = o.maxBodyBytes ?? 4 * 2 ** 20;

@@ -3,10 +3,17 @@
 // 1. The event loop while the MNIST CNN (conv16-conv32-linear, BN, batch 64, Adam) trains in the
 //    same process: perf_hooks.monitorEventLoopDelay (1 ms resolution) over a fixed number of
 //    steps, in-thread and with offThread: true, and the training throughput of each mode.
-// 2. examples/serve.ts on 127.0.0.1 under autocannon run from a second process, bounded in requests
-//    and time: single-image JSON requests, (a) idle without micro-batching, (b) the same while a
-//    CNN trains off-thread in the server's process, (c) with in-thread training (what the service
-//    would suffer without offThread), (d) with micro-batching, (e) micro-batching while training.
+// 2. The ceiling: autocannon (a second process) against a node:http server that only reads the
+//    body and answers, with the same body and connections: what the load generator and node:http
+//    leave for the model on this machine.
+// 3. examples/serve.ts on 127.0.0.1 under autocannon, bounded in requests and time, keep-alive and
+//    no pipelining (what HTTP clients do; pipelining would hide the per-request latency), 32
+//    connections by default (a service sees 10 to 100; 32 keeps enough requests in flight to fill
+//    batches without queueing far beyond them), 16 and 100 as variants: without and with
+//    micro-batching, JSON and raw float32 bodies, idle and while a CNN trains in the same process
+//    (off-thread with and without the background policy, and in-thread), and at a fixed request
+//    rate. Each scenario: best of two runs, with the server process's CPU time per request (less
+//    disturbed by other processes than requests/s) and the background training's samples/s.
 // Random digits (fixed seed) stand in for MNIST: speed does not depend on the values.
 import { spawn } from 'child_process';
 import * as fs from 'fs';
@@ -119,7 +126,7 @@ function autocannon(o: LoadOptions): Promise<Load> {
 }
 
 /** What autocannon reaches against a node:http server that reads the body and answers at once. */
-async function ceiling(body: string, seconds: number, connections: number): Promise<Load> {
+async function ceiling(body: string, seconds: number, connections: number): Promise<Load & { cpuUs: number }> {
   const answer = JSON.stringify({ labels: [3], outputs: [Array.from({ length: 10 }, (_, i) => i / 7)] });
   const server = http.createServer((req, res) => {
     req.resume();
@@ -131,10 +138,16 @@ async function ceiling(body: string, seconds: number, connections: number): Prom
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   await autocannon({ port, body, seconds: 1, connections });
-  const r = await autocannon({ port, body, seconds, connections });
+  let best: Load & { cpuUs: number } | null = null;
+  for (let k = 0; k < 2; k++) {
+    const c0 = process.cpuUsage();
+    const r = await autocannon({ port, body, seconds, connections });
+    const c = process.cpuUsage(c0);
+    if (!best || r.rps > best.rps) best = { ...r, cpuUs: (c.user + c.system) / Math.max(1, r.requests) };
+  }
   server.closeAllConnections();
   await new Promise<void>((r) => server.close(() => r()));
-  return r;
+  return best!;
 }
 
 /** A background training run in this process until stop() (epochs of 5 steps); counts its samples. */
@@ -189,15 +202,21 @@ async function scenario(sc: Scenario, file: string, bodies: { json: string; raw:
   const load = { port: svc.port, body: sc.raw ? bodies.raw : bodies.json, raw: sc.raw, connections: sc.connections ?? connections, rate: sc.rate };
   await autocannon({ ...load, seconds: 1 });
   const bg = sc.training ? backgroundTraining(sc.training === 'off') : null;
-  const c0 = process.cpuUsage();
-  const r = await autocannon({ ...load, seconds });
-  const cpu = process.cpuUsage(c0);
+  // best of two runs (the machine is shared: a run can lose a core to another process)
+  let r: Load | null = null;
+  let cpu = { user: 0, system: 0 };
+  for (let k = 0; k < 2; k++) {
+    const c0 = process.cpuUsage();
+    const rk = await autocannon({ ...load, seconds });
+    const ck = process.cpuUsage(c0);
+    if (!r || rk.rps > r.rps) [r, cpu] = [rk, ck];
+  }
   const trained = bg ? await bg.stop() : null;
   const st = svc.pool.stats();
   await svc.close();
   // server CPU per request: the whole process (event loop, pool worker and, while training, the trainer)
-  const us = (cpu.user + cpu.system) / Math.max(1, r.requests);
-  return [sc.name, String(load.connections), fmt(r.rps, 0), fmt(r.p50, 1), fmt(r.p99, 1), String(r.errors + r.non2xx), fmt(st.meanBatchSize, 1), fmt(us, 0), trained === null ? '—' : fmt(trained, 0)];
+  const us = (cpu.user + cpu.system) / Math.max(1, r!.requests);
+  return [sc.name, String(load.connections), fmt(r!.rps, 0), fmt(r!.p50, 1), fmt(r!.p99, 1), String(r!.errors + r!.non2xx), fmt(st.meanBatchSize, 1), fmt(us, 0), trained === null ? '—' : fmt(trained, 0)];
 }
 
 export async function run(): Promise<string> {
@@ -238,10 +257,11 @@ export async function run(): Promise<string> {
   const load1 = os.loadavg().map((v) => v.toFixed(1)).join(' ');
   sections.push(
       `### The ceiling: autocannon against a node:http server that only reads the body and answers\n\n` +
-      `${fmt(top.rps, 0)} requests/s, p50 ${fmt(top.p50, 1)} ms, p99 ${fmt(top.p99, 1)} ms (${connections} connections, ${seconds} s, the same JSON body).`,
+      `${fmt(top.rps, 0)} requests/s, p50 ${fmt(top.p50, 1)} ms, p99 ${fmt(top.p99, 1)} ms, server CPU ${fmt(top.cpuUs, 0)} µs / request (${connections} connections, ${seconds} s, the same JSON body, best of two runs). ` +
+      `The service's requests/s below are bounded by this, and by what autocannon leaves of the 2 cores.`,
   );
   sections.push(
-      table(`examples/serve.ts under autocannon (${seconds} s, single-image POST /predict, JSON unless raw, keep-alive, no pipelining, 1 pool worker)`,
+      table(`examples/serve.ts under autocannon (${seconds} s, best of two runs, single-image POST /predict, JSON unless raw, keep-alive, no pipelining, 1 pool worker)`,
           ['scenario', 'connections', 'requests/s', 'p50 ms', 'p99 ms', 'errors', 'mean batch', 'server CPU µs / request', 'training samples/s'], hrows) +
       `\n\nThe load generator, the server's event loop, the pool worker and the training worker share the ${os.cpus().length} cores; load average before: ${load0}, after: ${load1}.`,
   );

@@ -15,6 +15,9 @@
  *   GET  /healthz  {"status": "ok", ...pool statistics}
  * Bad input (wrong size or type, NaN, a body or batch over its limit) gets a 4xx with a JSON
  * {"error": ...}; SIGTERM stops accepting connections, lets in-flight requests finish, then exits.
+ * Bodies are read by serve-body.ts (raw float32 in one copy; JSON numbers straight from the bytes,
+ * JSON.parse for anything else). A /train run is background work beside the pool (a lower thread
+ * priority, fewer kernel threads, pauses while requests wait; see InferencePool).
  */
 import * as http from 'http';
 import { parseArgs } from 'util';

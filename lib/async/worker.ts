@@ -65,13 +65,15 @@ class Aborted extends Error {}
  * want them and training still gets every idle cycle; (2) it uses at most cores − 1 kernel
  * threads; (3) between two steps it waits while samples are queued or computed in a pool, up to
  * GIVE_WAY_MS a step, so that it never starts a step into a burst of requests and still advances
- * under a steady load.
+ * under a steady load. A lower priority yields to every other process too: on a machine shared
+ * with other work, background training gets what they leave. A fit that started before the pool
+ * opened keeps its priority and threads.
  */
 const BACKGROUND_NICE = 10;
-const GIVE_WAY_MS = Number(process.env.MINIBATCH_GIVE_WAY_MS ?? 5);
+const GIVE_WAY_MS = 5;
 
 function lowerPriority(): void {
-  if (process.platform !== 'linux' || process.env.MINIBATCH_TRAIN_NICE === '0') return; // elsewhere it would apply to the whole process
+  if (process.platform !== 'linux') return; // elsewhere it would apply to the whole process
   try {
     os.setPriority(Math.min(19, os.getPriority() + BACKGROUND_NICE));
   } catch {
@@ -80,7 +82,6 @@ function lowerPriority(): void {
 }
 
 function backgroundThreads(threads: number): number {
-  if (process.env.MINIBATCH_TRAIN_CAP === '0') return threads;
   return Math.max(1, Math.min(threads, os.cpus().length - 1));
 }
 

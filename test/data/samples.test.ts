@@ -20,7 +20,7 @@ const net = () => new Sequential([new Linear({ inFeatures: 5, outFeatures: 8 }),
 const opts = (m: Sequential, extra: Record<string, unknown> = {}) => ({
   epochs: 2, batchSize: 8, loss: new CrossEntropyLoss(), optimizer: new SGD(m.parameters(), { lr: 0.1, momentum: 0.9 }), metrics: ['accuracy' as const], verbose: 0 as const, seed: 5, ...extra,
 });
-const samplesOf = (x: { data: Float32Array }, y: Int32Array) => function* (): Generator<Sample> {
+const samplesOf = (x: { data: Float32Array }, y: Int32Array) => function* (): IterableIterator<Sample> {
   for (let i = 0; i < y.length; i++) yield { x: x.data.slice(i * 5, i * 5 + 5), y: y[i] };
 };
 

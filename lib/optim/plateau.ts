@@ -31,7 +31,7 @@ export interface ReduceLROnPlateauOptions {
   monitor?: string;
 }
 
-const PLATEAU_KEYS = ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps', 'monitor'];
+export const PLATEAU_KEYS = ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps', 'monitor'];
 
 /** torch.optim.lr_scheduler.ReduceLROnPlateau: step(metric) once per epoch. */
 export class ReduceLROnPlateau {

@@ -57,6 +57,7 @@ async function train(backend: BackendName, offThread: boolean, epochs = 3): Prom
       {
         onTrainBegin: () => void events.push('begin'),
         onEpochBegin: (e) => void events.push(`e${e}`),
+        onBatchBegin: (b, l) => void events.push(`bb${b}:${l.size}:${opt.lr}`),
         onBatchEnd: (b, l) => {
           events.push(`b${b}:${l.size}:${l.loss}`);
           sched.step();
@@ -83,7 +84,7 @@ describe('fit off the main thread', () => {
       expect(b.lrs).toEqual(a.lrs);
       expect(b.optState).toEqual(a.optState);
       expect(b.out).toEqual(a.out);
-      expect(a.events.length).toBe(3 * 3 + 3 * 2 + 2);
+      expect(a.events.length).toBe(3 * 3 * 2 + 3 * 2 + 2);
     });
   }
 

@@ -32,7 +32,7 @@ import type { FitRequest } from './worker';
 import { markBusy, unmarkBusy, setTrainingChannel, pressure } from './state';
 import type { Optimizer } from '../optim';
 
-const HOOKS = ['onTrainBegin', 'onEpochBegin', 'onBatchEnd', 'onEpochEnd', 'onTrainEnd'] as const;
+const HOOKS = ['onTrainBegin', 'onEpochBegin', 'onBatchBegin', 'onBatchEnd', 'onEpochEnd', 'onTrainEnd'] as const;
 
 /** A Float32Array over shared memory with the same values (the array itself when it already is). */
 export function shareFloats(a: Float32Array): Float32Array {

@@ -131,6 +131,7 @@ async function runFit(m: FitRequest): Promise<void> {
     if (has('onTrainBegin')) await ask('onTrainBegin', []);
   };
   if (has('onEpochBegin')) proxy.onEpochBegin = async (e) => void (await ask('onEpochBegin', [e]));
+  if (has('onBatchBegin')) proxy.onBatchBegin = async (b, l) => void (await ask('onBatchBegin', [b, l]));
   const p = m.pressure;
   if (has('onBatchEnd') || background) {
     proxy.onBatchEnd = async (b, logs) => {

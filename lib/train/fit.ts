@@ -133,17 +133,20 @@ async function runEpoch(model: Sequential, c: FitConfig, p: Plan, step: TrainSte
   let lossSum = 0;
   let seen = 0;
   let correct = 0;
+  // the callbacks that have batch hooks, found once; a hook's promise is awaited, nothing else is
+  const begin = c.callbacks.filter((cb) => cb.onBatchBegin);
+  const end = c.callbacks.filter((cb) => cb.onBatchEnd);
   for (let s = 0; s < p.stepsPerEpoch; s++) {
     const from = s * p.batchSize;
     const to = Math.min(from + p.batchSize, nTrain);
     const m = to - from;
-    for (const cb of c.callbacks) await cb.onBatchBegin?.(s, { size: m });
+    for (const cb of begin) await cb.onBatchBegin!(s, { size: m });
     const { x: bx, y: by } = batcher.batch(p.trainIdx, from, to);
     const r = step(bx, by, { epoch, step: s, globalStep: firstStep + s });
     lossSum += r.loss * m;
     correct += r.correct;
     seen += m;
-    for (const cb of c.callbacks) await cb.onBatchEnd?.(s, { loss: r.loss, size: m });
+    for (const cb of end) await cb.onBatchEnd!(s, { loss: r.loss, size: m });
     progress.batch(s + 1, lossSum / seen, c.accuracy ? correct / seen : undefined, seen);
     await nextTick();
   }

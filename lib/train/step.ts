@@ -1,27 +1,36 @@
 /**
  * One training step, shared by fit's in-thread loop and any other runner (a worker that owns its
- * own model copy uses the same function): zero the gradients, forward, loss, backward, update.
+ * own model copy uses the same function): forward, loss, zero the gradients, backward, update.
  *
  *   const step = createTrainStep({ model, loss, optimizer, accuracy: true });
  *   const { loss, correct } = step(xBatch, yBatch, { epoch, step: s, globalStep });
  *   ...
  *   step.verify({ epoch, step: s, globalStep });   // after the last step of an epoch
  *
- * The NaN/Inf guard. Before each step the state that step can change is copied (bulk copies into
- * two preallocated slots, no allocation): the parameters, every layer buffer (BatchNorm running
- * statistics, num_batches_tracked) and, for a stock Optimizer, its buffers and step count. A step
- * whose outputs or loss are not finite is the first sign of an update that diverged — the previous
- * step's — so the guard puts everything back to where it was before that previous step (the state
- * that last produced a finite loss and a finite update) and throws NonFiniteLossError naming the
- * epoch and step. The outputs are checked before the loss sees them, so the stock losses' own
- * "finite values" errors never pre-empt the guard. A step that throws (a custom loss refusing its
- * target, say) is undone to its start before the error propagates. verify() checks the parameters
- * once, for the last update of an epoch, which no following forward would catch.
+ * The NaN/Inf guard, and what it promises. Only the optimizer's update changes the weights and the
+ * optimizer state; forward changes only the layer buffers (BatchNorm running statistics,
+ * num_batches_tracked), which are small. So a step copies its buffers before forward (into one of
+ * two small preallocated sets), checks the outputs and the loss, and only then — once the step is
+ * known to go ahead — copies the weights and the optimizer state (one bulk copy each, into one
+ * preallocated slot) just before the update. After the update one native pass over the weights
+ * (the backend's paramStats: a sum of squares in double, finite exactly when every weight is)
+ * checks that the update itself wrote finite values. Hence:
+ * - non-finite outputs or loss at step g: the update of step g - 1 made the model diverge (weights
+ *   too large to be useful, though finite); the weights, buffers and optimizer state go back to
+ *   before step g - 1 (to before step g when g is the first step of this run);
+ * - a non-finite weight written by the update of step g: back to before step g;
+ * - a step that throws (a custom loss refusing its target, say): back to its start;
+ * each then throws (NonFiniteLossError naming the epoch and the step, or the error itself). The
+ * outputs are checked before the loss sees them, so the stock losses' own "finite values" errors
+ * never pre-empt the guard. verify() checks the weights once more (a callback may have changed
+ * them between steps) and rolls back to before the last step if they are not finite. A custom
+ * optimizer (not an Optimizer) gets its weights restored but not its own state.
  */
 import type { Sequential } from '../model';
 import { Optimizer, type OptimizerSnapshot } from '../optim/optimizer';
 import type { Tensor } from '../tensor';
-import { countCorrect } from './data';
+import { getBackend } from '../backend/index';
+import { allFinite, countCorrect } from './data';
 import type { LossFn, OptimizerLike } from './types';
 
 /** Error thrown by the NaN/Inf guard; the model keeps the weights of the last good step. */
@@ -61,47 +70,50 @@ export interface TrainStep {
   verify(at: StepPosition): void;
 }
 
-/** Everything a step can change, copied into preallocated arrays. */
-interface Slot {
-  params: Float32Array;
-  buffers: Float32Array[];
-  opt: OptimizerSnapshot | undefined;
-  taken: boolean;
-}
-
-function allFinite(a: Float32Array): boolean {
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
-  return true;
-}
-
+/**
+ * The guard's copies: the layer buffers at the start of the current step and of the last step
+ * that went ahead, and the weights and optimizer state before that step's update.
+ */
 class Rollback {
-  private readonly slots: [Slot, Slot];
-  private readonly buffers: Float32Array[];
-  constructor(private model: Sequential, private opt: Optimizer | null) {
-    this.buffers = model.layers.flatMap((l) => l.buffers().map((b) => b.data));
-    const slot = (): Slot => ({
-      params: new Float32Array(model.parameters().data.length),
-      buffers: this.buffers.map((b) => new Float32Array(b.length)),
-      opt: undefined,
-      taken: false,
-    });
-    this.slots = [slot(), slot()];
+  private readonly live: Float32Array[];
+  private start: Float32Array[];
+  private prev: Float32Array[];
+  private readonly params: Float32Array;
+  private opt: OptimizerSnapshot | undefined;
+  /** Whether a step has gone ahead (params, opt and prev hold the state before its update). */
+  private committed = false;
+  constructor(private model: Sequential, private optimizer: Optimizer | null) {
+    this.live = model.layers.flatMap((l) => l.buffers().map((b) => b.data));
+    this.start = this.live.map((b) => new Float32Array(b.length));
+    this.prev = this.live.map((b) => new Float32Array(b.length));
+    this.params = new Float32Array(model.parameters().data.length);
   }
-  /** Copies the current state into the slot of global step g. */
-  capture(g: number): void {
-    const s = this.slots[g % 2];
-    s.params.set(this.model.parameters().data);
-    for (let i = 0; i < this.buffers.length; i++) s.buffers[i].set(this.buffers[i]);
-    if (this.opt) s.opt = this.opt.captureState(s.opt);
-    s.taken = true;
+  /** Before forward: the buffers forward is about to change. */
+  begin(): void {
+    for (let i = 0; i < this.live.length; i++) this.start[i].set(this.live[i]);
   }
-  /** Puts back the state captured before global step g (the slot of g - 1 when it was taken, else g's). */
-  restore(g: number, previous: boolean): void {
-    let s = this.slots[g % 2];
-    if (previous && g > 0 && this.slots[(g - 1) % 2].taken) s = this.slots[(g - 1) % 2];
-    this.model.parameters().data.set(s.params);
-    for (let i = 0; i < this.buffers.length; i++) this.buffers[i].set(s.buffers[i]);
-    if (this.opt && s.opt) this.opt.restoreState(s.opt);
+  /** The step goes ahead: copy the weights and the optimizer state before its update. */
+  commit(): void {
+    this.params.set(this.model.parameters().data);
+    if (this.optimizer) this.opt = this.optimizer.captureState(this.opt);
+    const t = this.prev;
+    this.prev = this.start;
+    this.start = t;
+    this.committed = true;
+  }
+  /** Back to the start of the current step (nothing but the buffers has changed yet). */
+  undoStart(): void {
+    this.put(this.start);
+  }
+  /** Back to before the last step that went ahead (or to the current start when none has). */
+  undoLast(): void {
+    if (!this.committed) return this.undoStart();
+    this.model.parameters().data.set(this.params);
+    if (this.optimizer && this.opt) this.optimizer.restoreState(this.opt);
+    this.put(this.prev);
+  }
+  private put(from: Float32Array[]): void {
+    for (let i = 0; i < this.live.length; i++) this.live[i].set(from[i]);
   }
 }
 
@@ -114,43 +126,61 @@ function stopped(what: string, at: StepPosition): NonFiniteLossError {
   );
 }
 
+/** Forward and loss, checked; the guard's buffers are back at the step's start if either fails. */
+function forwardLoss(o: TrainStepOptions, rollback: Rollback, finite: (a: Float32Array) => boolean, x: Tensor, y: Int32Array | Tensor, at: StepPosition) {
+  let l: number;
+  let out: Tensor;
+  try {
+    out = o.model.forward(x, { checkFinite: false }); // the runner checked the data
+    if (!finite(out.data)) {
+      rollback.undoLast();
+      throw stopped('the model output became NaN or infinite', at);
+    }
+    l = o.loss.forward(out, y);
+  } catch (e) {
+    if (!(e instanceof NonFiniteLossError)) rollback.undoStart();
+    throw e;
+  }
+  if (!Number.isFinite(l)) {
+    rollback.undoLast();
+    throw stopped(`the loss became ${l}`, at);
+  }
+  return { out, l };
+}
+
 /** Makes the step function for a built model (see the header for the guard's contract). */
 export function createTrainStep(o: TrainStepOptions): TrainStep {
   const { model, loss, optimizer } = o;
   const accuracy = o.accuracy ?? false;
   const arena = model.parameters();
+  const backend = arena.backend ?? model.backend ?? getBackend();
+  const scratch = new Float64Array(3);
+  const finite = (a: Float32Array) => allFinite(backend, a, scratch);
   const rollback = new Rollback(model, optimizer instanceof Optimizer ? optimizer : null);
 
   const step = ((x: Tensor, y: Int32Array | Tensor, at: StepPosition): StepResult => {
-    const g = at.globalStep;
-    rollback.capture(g);
-    let l: number;
-    let out: Tensor;
+    rollback.begin();
+    const { out, l } = forwardLoss(o, rollback, finite, x, y, at);
+    const correct = accuracy ? countCorrect(out, y as Int32Array) : 0;
+    rollback.commit();
     try {
-      out = model.forward(x, { checkFinite: false }); // fit checked the data once
-      if (!allFinite(out.data)) {
-        rollback.restore(g, true);
-        throw stopped('the model output became NaN or infinite', at);
-      }
-      l = loss.forward(out, y);
+      model.zeroGrad();
+      model.backward(loss.backward());
+      optimizer.step();
     } catch (e) {
-      if (!(e instanceof NonFiniteLossError)) rollback.restore(g, false);
+      rollback.undoLast(); // the state before this step's update: its start
       throw e;
     }
-    if (!Number.isFinite(l)) {
-      rollback.restore(g, true);
-      throw stopped(`the loss became ${l}`, at);
+    if (!finite(arena.data)) {
+      rollback.undoLast();
+      throw stopped('a parameter became NaN or infinite', at);
     }
-    const correct = accuracy ? countCorrect(out, y as Int32Array) : 0;
-    model.zeroGrad();
-    model.backward(loss.backward());
-    optimizer.step();
     return { loss: l, correct };
   }) as TrainStep;
 
   step.verify = (at: StepPosition): void => {
-    if (allFinite(arena.data)) return;
-    rollback.restore(at.globalStep, false);
+    if (finite(arena.data)) return;
+    rollback.undoLast();
     throw stopped('a parameter became NaN or infinite', at);
   };
   return step;

@@ -10,8 +10,9 @@
 import { Sequential } from '../model';
 import { Generator } from '../random';
 import { sameShape, toTensor, type TensorLike } from '../tensor';
-import { checkBool, checkInt, describe, fail, formatShape } from '../validate';
+import { checkBool, checkInt, describe, fail, formatShape, StateError } from '../validate';
 import { fitOffThread } from '../async/fit';
+import { isBusy } from '../async/state';
 import { Batcher, checkTargets, range, toDataset, type Dataset } from './data';
 import { checkModel, evaluateRows, nextTick } from './evaluate';
 import { given, parseFitOptions, type FitConfig } from './options';
@@ -175,15 +176,35 @@ export async function fit(model: Sequential, x: TensorLike, y: Targets, options:
 export async function fit(model: Sequential, source: DataSource, options: FitOptions): Promise<History>;
 export async function fit(model: Sequential, x: TensorLike | DataSource, yOrOptions: Targets | FitOptions, maybeOptions?: FitOptions): Promise<History> {
   checkModel(model);
+  if (training.has(model) || isBusy(model)) {
+    throw new StateError('fit: this model is already being trained by a fit that has not resolved yet; await that fit first');
+  }
   if (maybeOptions === undefined && isOptions(yOrOptions)) {
     if (!isDataSource(x) && !(Array.isArray(x) && x.length === 0)) fail('type', 'a Dataset (length, batch or get) or an iterable of batches', 'source', describe(x));
-    return fitSource(model, x as DataSource, yOrOptions as FitOptions);
+    return exclusive(model, () => fitSource(model, x as DataSource, yOrOptions as FitOptions));
   }
   const y = yOrOptions as Targets;
   const options = maybeOptions as FitOptions;
   if (options !== null && typeof options === 'object' && checkBool(options.offThread ?? false, 'offThread')) return fitOffThread(model, x as TensorLike, y, options);
+  return exclusive(model, () => fitArrays(model, x as TensorLike, y, options));
+}
+
+/** Models a fit on the main thread is training (off-thread ones are in ../async/state). */
+const training = new WeakSet<Sequential>();
+
+async function exclusive<T>(model: Sequential, run: () => Promise<T>): Promise<T> {
+  training.add(model);
+  try {
+    return await run();
+  } finally {
+    training.delete(model);
+  }
+}
+
+/** fit(model, x, y, options) on the main thread. */
+async function fitArrays(model: Sequential, x: TensorLike, y: Targets, options: FitOptions): Promise<History> {
   const c = parseFitOptions(options);
-  const p = prepare(model, x as TensorLike, y, c);
+  const p = prepare(model, x, y, c);
   const step = createTrainStep({ model, loss: c.loss, optimizer: c.optimizer, accuracy: c.accuracy });
   const batcher = new Batcher(p.all);
   const history = newHistory(c, p.valDs !== null);

@@ -17,7 +17,7 @@ import { Batcher, checkTargets, range, toDataset, type Dataset } from './data';
 import { checkModel, evaluateRows, nextTick } from './evaluate';
 import { given, parseFitOptions, type FitConfig } from './options';
 import { Progress } from './progress';
-import { createTrainStep, type TrainStep } from './step';
+import { makeTrainStep, type GuardBuffers, type TrainStep } from './step';
 import type { FitOptions, History, Logs, Targets } from './types';
 import { applyResume, trainerState } from '../io/resume';
 import { isDataSource, type DataSource } from '../data/dataset';
@@ -191,6 +191,8 @@ export async function fit(model: Sequential, x: TensorLike | DataSource, yOrOpti
 
 /** Models a fit on the main thread is training (off-thread ones are in ../async/state). */
 const training = new WeakSet<Sequential>();
+/** The guard's arrays of each model's last fit, reused by the next (one fit per model at a time). */
+const guards = new WeakMap<Sequential, GuardBuffers>();
 
 async function exclusive<T>(model: Sequential, run: () => Promise<T>): Promise<T> {
   training.add(model);
@@ -205,7 +207,8 @@ async function exclusive<T>(model: Sequential, run: () => Promise<T>): Promise<T
 async function fitArrays(model: Sequential, x: TensorLike, y: Targets, options: FitOptions): Promise<History> {
   const c = parseFitOptions(options);
   const p = prepare(model, x, y, c);
-  const step = createTrainStep({ model, loss: c.loss, optimizer: c.optimizer, accuracy: c.accuracy });
+  const step = makeTrainStep({ model, loss: c.loss, optimizer: c.optimizer, accuracy: c.accuracy }, guards.get(model) ?? null);
+  guards.set(model, step.guardBuffers());
   const batcher = new Batcher(p.all);
   const history = newHistory(c, p.valDs !== null);
   const progress = new Progress(c.output, c.verbose, c.epochs, p.stepsPerEpoch);

@@ -71,46 +71,70 @@ export interface TrainStep {
 }
 
 /**
+ * The arrays the guard copies into. A runner that trains the same model again (fit, call after
+ * call) hands them back in, so they are allocated once, not once per run.
+ */
+export interface GuardBuffers {
+  params: Float32Array;
+  opt: OptimizerSnapshot | undefined;
+  optimizer: Optimizer | null;
+  start: Float32Array[];
+  prev: Float32Array[];
+}
+
+function sameSizes(a: Float32Array[], b: Float32Array[]): boolean {
+  return a.length === b.length && a.every((x, i) => x.length === b[i].length);
+}
+
+/**
  * The guard's copies: the layer buffers at the start of the current step and of the last step
- * that went ahead, and the weights and optimizer state before that step's update.
+ * that went ahead, and the weights and optimizer state before that step's update. They live in
+ * one GuardBuffers object, kept current, which a later run over the same model can take over.
  */
 class Rollback {
   private readonly live: Float32Array[];
-  private start: Float32Array[];
-  private prev: Float32Array[];
-  private readonly params: Float32Array;
-  private opt: OptimizerSnapshot | undefined;
+  readonly b: GuardBuffers;
   /** Whether a step has gone ahead (params, opt and prev hold the state before its update). */
   private committed = false;
-  constructor(private model: Sequential, private optimizer: Optimizer | null) {
+  constructor(private model: Sequential, optimizer: Optimizer | null, reuse: GuardBuffers | null) {
     this.live = model.layers.flatMap((l) => l.buffers().map((b) => b.data));
-    this.start = this.live.map((b) => new Float32Array(b.length));
-    this.prev = this.live.map((b) => new Float32Array(b.length));
-    this.params = new Float32Array(model.parameters().data.length);
+    const n = model.parameters().data.length;
+    const fits = reuse !== null && reuse.params.length === n && sameSizes(reuse.start, this.live) && sameSizes(reuse.prev, this.live);
+    this.b = {
+      params: fits ? reuse.params : new Float32Array(n),
+      // a snapshot is only reused by the optimizer that took it (captureState resizes what differs)
+      opt: fits && reuse.optimizer === optimizer ? reuse.opt : undefined,
+      optimizer,
+      start: fits ? reuse.start : this.live.map((b) => new Float32Array(b.length)),
+      prev: fits ? reuse.prev : this.live.map((b) => new Float32Array(b.length)),
+    };
   }
   /** Before forward: the buffers forward is about to change. */
   begin(): void {
-    for (let i = 0; i < this.live.length; i++) this.start[i].set(this.live[i]);
+    const start = this.b.start;
+    for (let i = 0; i < this.live.length; i++) start[i].set(this.live[i]);
   }
   /** The step goes ahead: copy the weights and the optimizer state before its update. */
   commit(): void {
-    this.params.set(this.model.parameters().data);
-    if (this.optimizer) this.opt = this.optimizer.captureState(this.opt);
-    const t = this.prev;
-    this.prev = this.start;
-    this.start = t;
+    const b = this.b;
+    b.params.set(this.model.parameters().data);
+    if (b.optimizer) b.opt = b.optimizer.captureState(b.opt);
+    const t = b.prev;
+    b.prev = b.start;
+    b.start = t;
     this.committed = true;
   }
   /** Back to the start of the current step (nothing but the buffers has changed yet). */
   undoStart(): void {
-    this.put(this.start);
+    this.put(this.b.start);
   }
   /** Back to before the last step that went ahead (or to the current start when none has). */
   undoLast(): void {
     if (!this.committed) return this.undoStart();
-    this.model.parameters().data.set(this.params);
-    if (this.optimizer && this.opt) this.optimizer.restoreState(this.opt);
-    this.put(this.prev);
+    const b = this.b;
+    this.model.parameters().data.set(b.params);
+    if (b.optimizer && b.opt) b.optimizer.restoreState(b.opt);
+    this.put(b.prev);
   }
   private put(from: Float32Array[]): void {
     for (let i = 0; i < this.live.length; i++) this.live[i].set(from[i]);
@@ -150,13 +174,22 @@ function forwardLoss(o: TrainStepOptions, rollback: Rollback, finite: (a: Float3
 
 /** Makes the step function for a built model (see the header for the guard's contract). */
 export function createTrainStep(o: TrainStepOptions): TrainStep {
+  return makeTrainStep(o, null);
+}
+
+/**
+ * createTrainStep with the guard's arrays of an earlier run over the same model (or null). The
+ * caller makes sure no other step over the model is in use meanwhile: fit trains a model in one
+ * run at a time. step.guardBuffers() is the object the step keeps current, for the next run.
+ */
+export function makeTrainStep(o: TrainStepOptions, reuse: GuardBuffers | null): TrainStep & { guardBuffers(): GuardBuffers } {
   const { model, loss, optimizer } = o;
   const accuracy = o.accuracy ?? false;
   const arena = model.parameters();
   const backend = arena.backend ?? model.backend ?? getBackend();
   const scratch = new Float64Array(3);
   const finite = (a: Float32Array) => allFinite(backend, a, scratch);
-  const rollback = new Rollback(model, optimizer instanceof Optimizer ? optimizer : null);
+  const rollback = new Rollback(model, optimizer instanceof Optimizer ? optimizer : null, reuse);
 
   const step = ((x: Tensor, y: Int32Array | Tensor, at: StepPosition): StepResult => {
     rollback.begin();
@@ -176,7 +209,8 @@ export function createTrainStep(o: TrainStepOptions): TrainStep {
       throw stopped('a parameter became NaN or infinite', at);
     }
     return { loss: l, correct };
-  }) as TrainStep;
+  }) as TrainStep & { guardBuffers(): GuardBuffers };
+  step.guardBuffers = () => rollback.b;
 
   step.verify = (at: StepPosition): void => {
     if (finite(arena.data)) return;

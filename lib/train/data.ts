@@ -30,10 +30,15 @@ function isLabelArray(y: unknown): boolean {
  * no float32 value can overflow), SIMD in the native backend.
  */
 export function allFinite(backend: Backend, a: Float32Array, scratch = new Float64Array(3)): boolean {
-  if (a.length === 0) return true;
-  backend.paramStats(scratch, a, null, null, a.length);
-  return Number.isFinite(scratch[0]);
+  // chunks of 2^30 values: the kernel's sizes are int32
+  for (let from = 0; from < a.length; from += CHUNK) {
+    const part = from === 0 && a.length <= CHUNK ? a : a.subarray(from, Math.min(a.length, from + CHUNK));
+    backend.paramStats(scratch, part, null, null, part.length);
+    if (!Number.isFinite(scratch[0])) return false;
+  }
+  return true;
 }
+const CHUNK = 2 ** 30;
 
 /** Fails naming the first non-finite value's row and index (the fast pass first, the scan only then). */
 function checkFiniteRows(backend: Backend, x: Float32Array, rowSize: number, name: string): void {

@@ -191,8 +191,12 @@ export async function fit(model: Sequential, x: TensorLike | DataSource, yOrOpti
 
 /** Models a fit on the main thread is training (off-thread ones are in ../async/state). */
 const training = new WeakSet<Sequential>();
-/** The guard's arrays of each model's last fit, reused by the next (one fit per model at a time). */
-const guards = new WeakMap<Sequential, GuardBuffers>();
+/**
+ * The guard's arrays of each model's last fit, reused by the next (one fit per model at a time).
+ * Held weakly: fits that follow one another reuse them, and a garbage collection in between frees
+ * them (they are a copy of the weights and of the optimizer state, not worth keeping for long).
+ */
+const guards = new WeakMap<Sequential, WeakRef<GuardBuffers>>();
 
 async function exclusive<T>(model: Sequential, run: () => Promise<T>): Promise<T> {
   training.add(model);
@@ -207,8 +211,8 @@ async function exclusive<T>(model: Sequential, run: () => Promise<T>): Promise<T
 async function fitArrays(model: Sequential, x: TensorLike, y: Targets, options: FitOptions): Promise<History> {
   const c = parseFitOptions(options);
   const p = prepare(model, x, y, c);
-  const step = makeTrainStep({ model, loss: c.loss, optimizer: c.optimizer, accuracy: c.accuracy }, guards.get(model) ?? null);
-  guards.set(model, step.guardBuffers());
+  const step = makeTrainStep({ model, loss: c.loss, optimizer: c.optimizer, accuracy: c.accuracy }, guards.get(model)?.deref() ?? null);
+  guards.set(model, new WeakRef(step.guardBuffers()));
   const batcher = new Batcher(p.all);
   const history = newHistory(c, p.valDs !== null);
   const progress = new Progress(c.output, c.verbose, c.epochs, p.stepsPerEpoch);

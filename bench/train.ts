@@ -248,7 +248,7 @@ const FIT_BATCHES = 16;
 /** Epochs of each fit call, so its one-off checks of the data are spread over many steps. */
 const FIT_EPOCHS = 4;
 /** Timed pairs (one fit call, one loop of as many steps) per model and thread count. */
-const FIT_PAIRS = 9;
+const FIT_PAIRS = 11;
 
 export interface FitVsLoop {
   fitMs: number;
@@ -257,6 +257,8 @@ export interface FitVsLoop {
   ratio: number;
   /** The same for the process's CPU time (less moved by other processes on a shared machine). */
   cpuRatio: number;
+  /** The fastest fit step time over the fastest loop step time (each side's least disturbed run). */
+  bestRatio: number;
 }
 
 const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
@@ -313,7 +315,7 @@ export async function fitVsLoop(spec: Spec, backend: Backend, pairs = FIT_PAIRS)
     ratios.push(f[0] / l[0]);
     cpuRatios.push(f[1] / l[1]);
   }
-  return { fitMs: median(fitMs), loopMs: median(loopMs), ratio: median(ratios), cpuRatio: median(cpuRatios) };
+  return { fitMs: median(fitMs), loopMs: median(loopMs), ratio: median(ratios), cpuRatio: median(cpuRatios), bestRatio: Math.min(...fitMs) / Math.min(...loopMs) };
 }
 
 /** The comparison's table: both models at 1 and 2 threads, against the 1.10× target. */
@@ -325,8 +327,8 @@ export async function fitTable(native: Backend): Promise<string> {
       for (const nt of [1, 2]) {
         native.setNumThreads(nt);
         const r = await fitVsLoop(spec, native);
-        rows.push([spec.name, `${nt}t`, r.loopMs, r.fitMs, `${fmt(r.ratio)}×`, `${fmt(r.cpuRatio)}×`, r.ratio <= 1.1 ? 'met' : 'NOT met']);
-        console.error(`fit vs loop ${spec.kind} ${nt}t: ${fmt(r.loopMs)} / ${fmt(r.fitMs)} ms (${fmt(r.ratio)}×, CPU ${fmt(r.cpuRatio)}×)`);
+        rows.push([spec.name, `${nt}t`, r.loopMs, r.fitMs, `${fmt(r.ratio)}×`, `${fmt(r.cpuRatio)}×`, `${fmt(r.bestRatio)}×`, r.ratio <= 1.1 ? 'met' : 'NOT met']);
+        console.error(`fit vs loop ${spec.kind} ${nt}t: ${fmt(r.loopMs)} / ${fmt(r.fitMs)} ms (${fmt(r.ratio)}×, CPU ${fmt(r.cpuRatio)}×, best ${fmt(r.bestRatio)}×)`);
       }
     }
   } finally {
@@ -335,7 +337,7 @@ export async function fitTable(native: Backend): Promise<string> {
   return table(
     `fit against the explicit loop, native: ms a step (fit over ${FIT_EPOCHS} epochs of ${FIT_BATCHES} shuffled batches, guard on; ` +
       `medians of ${FIT_PAIRS} interleaved pairs; load average ${os.loadavg().map((v) => v.toFixed(1)).join(' / ')})`,
-    ['model', 'threads', 'explicit loop', 'fit', 'fit / loop (median of pairs)', 'CPU time fit / loop', 'target ≤ 1.10× (wall)'],
+    ['model', 'threads', 'explicit loop', 'fit', 'fit / loop (median of pairs)', 'CPU time fit / loop', 'fastest fit / fastest loop', 'target ≤ 1.10× (wall)'],
     rows,
   );
 }

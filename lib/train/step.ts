@@ -12,7 +12,8 @@
  * num_batches_tracked), which are small. So a step copies its buffers before forward (into one of
  * two small preallocated sets), checks the outputs and the loss, and only then — once the step is
  * known to go ahead — copies the weights and the optimizer state (one bulk copy each, into one
- * preallocated slot) just before the update. After the update one native pass over the weights
+ * preallocated slot) after backward, just before the update reads them. After the update one
+ * native pass over the weights
  * (the backend's paramStats: a sum of squares in double, finite exactly when every weight is)
  * checks that the update itself wrote finite values. Hence:
  * - non-finite outputs or loss at step g: the update of step g - 1 made the model diverge (weights
@@ -195,10 +196,16 @@ export function makeTrainStep(o: TrainStepOptions, reuse: GuardBuffers | null): 
     rollback.begin();
     const { out, l } = forwardLoss(o, rollback, finite, x, y, at);
     const correct = accuracy ? countCorrect(out, y as Int32Array) : 0;
-    rollback.commit();
     try {
       model.zeroGrad();
       model.backward(loss.backward());
+    } catch (e) {
+      rollback.undoStart();
+      throw e;
+    }
+    // copied right before the update, which reads the same arrays next (they stay in cache)
+    rollback.commit();
+    try {
       optimizer.step();
     } catch (e) {
       rollback.undoLast(); // the state before this step's update: its start

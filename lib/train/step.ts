@@ -13,9 +13,8 @@
  * two small preallocated sets), checks the outputs and the loss, and only then — once the step is
  * known to go ahead — copies the weights and the optimizer state (one bulk copy each, into one
  * preallocated slot) after backward, just before the update reads them. After the update one
- * native pass over the weights
- * (the backend's paramStats: a sum of squares in double, finite exactly when every weight is)
- * checks that the update itself wrote finite values. Hence:
+ * native pass over the weights (the backend's paramStats: a sum of squares in double, finite
+ * exactly when every weight is) checks that the update itself wrote finite values. Hence:
  * - non-finite outputs or loss at step g: the update of step g - 1 made the model diverge (weights
  *   too large to be useful, though finite); the weights, buffers and optimizer state go back to
  *   before step g - 1 (to before step g when g is the first step of this run);

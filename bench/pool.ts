@@ -2,6 +2,8 @@
 // same run (the native copyBuffer over the same threads). Bandwidth counts the bytes each kernel must
 // move: forward reads x and writes y and the Int32 argmax; backward reads dy and argmax and writes
 // dx; the copy reads and writes the input's size. Results are checked against the js kernel first.
+// Global average pooling: its own kernel against the average-pooling kernel over one whole-plane
+// window (the path the layers took before), forward and backward.
 import * as os from 'os';
 import { jsBackend, nativeAddon, nativeBackend } from '../lib/testing';
 import type { Pool2dParams } from '../lib/backend/types';
@@ -39,12 +41,44 @@ export async function run(): Promise<string> {
       rows.push([name, t, fmt(fwd), fmt(bwF), `${((100 * bwF) / bwCopy).toFixed(0)}%`, fmt(bwd), fmt(bwB), `${((100 * bwB) / bwCopy).toFixed(0)}%`, fmt(cp), fmt(bwCopy)]);
     }
   }
+  const globalRows = globalPool(nat);
   nat.setNumThreads(saved);
   return [
     table('MaxPool2d 2×2 stride 2 (SIMD ' + nat.capabilities().simd + ') against memcpy of the input', [
       'input', 'threads', 'fwd ms', 'fwd GB/s', 'of copy', 'bwd ms', 'bwd GB/s', 'of copy', 'copy ms', 'copy GB/s',
     ], rows),
     '',
+    table('Global average pooling (SIMD ' + nat.capabilities().simd + '): its kernel against avgPool2d over one whole-plane window', [
+      'input', 'threads', 'fwd ms', 'avgPool fwd ms', 'bwd ms', 'avgPool bwd ms',
+    ], globalRows),
+    '',
     `- load average at the end: ${os.loadavg().map((v) => v.toFixed(1)).join(' / ')} on ${os.cpus().length} CPUs.`,
   ].join('\n');
+}
+
+const GLOBAL_SHAPES: [string, number, number, number, number][] = [
+  ['[128, 64, 8, 8] (ResNet head, digits)', 128, 64, 8, 8],
+  ['[64, 512, 7, 7] (ResNet-18 head)', 64, 512, 7, 7],
+  ['[32, 64, 56, 56] (large planes)', 32, 64, 56, 56],
+];
+
+function globalPool(nat: ReturnType<typeof nativeBackend>): (string | number)[][] {
+  const rows: (string | number)[][] = [];
+  for (const [name, n, c, h, w] of GLOBAL_SHAPES) {
+    const p: Pool2dParams = { n, c, h, w, kH: h, kW: w, strideH: h, strideW: w, padH: 0, padW: 0, outH: 1, outW: 1 };
+    const x = new Float32Array(n * c * h * w).map((_, i) => Math.sin(i * 0.37));
+    const y = new Float32Array(n * c), y2 = new Float32Array(n * c), dx = new Float32Array(x.length), dy = new Float32Array(n * c).fill(0.5);
+    nat.globalAvgPoolForward(y, x, n, c, h * w);
+    nat.avgPool2dForward(y2, x, p);
+    if (!y.every((v, i) => Math.abs(v - y2[i]) <= 1e-5)) throw new Error(`pool bench: global pooling differs from avgPool2d for ${name}`);
+    for (const t of [1, 2]) {
+      nat.setNumThreads(t);
+      rows.push([
+        name, t,
+        fmt(time(() => nat.globalAvgPoolForward(y, x, n, c, h * w)).ms), fmt(time(() => nat.avgPool2dForward(y2, x, p)).ms),
+        fmt(time(() => nat.globalAvgPoolBackward(dx, dy, n, c, h * w)).ms), fmt(time(() => nat.avgPool2dBackward(dx, dy, p)).ms),
+      ]);
+    }
+  }
+  return rows;
 }

@@ -210,6 +210,7 @@ async function exclusive<T>(model: Sequential, run: () => Promise<T>): Promise<T
 /** fit(model, x, y, options) on the main thread. */
 async function fitArrays(model: Sequential, x: TensorLike, y: Targets, options: FitOptions): Promise<History> {
   const c = parseFitOptions(options);
+  if (c.shuffleBuffer > 0) fail('range', 'an iterable source for shuffleBuffer (arrays are shuffled by a full seeded permutation)', 'shuffleBuffer', describe(c.shuffleBuffer));
   const p = prepare(model, x, y, c);
   const step = makeTrainStep({ model, loss: c.loss, optimizer: c.optimizer, accuracy: c.accuracy }, guards.get(model)?.deref() ?? null);
   guards.set(model, new WeakRef(step.guardBuffers()));

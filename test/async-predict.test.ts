@@ -6,7 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import {
   Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Flatten, Linear, CrossEntropyLoss, SGD, fit, predict,
-  predictAsync, closeInferenceWorker, InferencePool, saveModel,
+  predictAsync, closeInferenceWorker, InferencePool, saveModel, StateError,
 } from '../lib/index';
 import { randn, expectClose, maxDiff } from './helpers';
 
@@ -96,8 +96,11 @@ describe('InferencePool', () => {
     // a batch request, and nested arrays
     const batch = await pool.predict({ data: x.data.subarray(0, 3 * 64), shape: [3, 1, 8, 8] });
     expectClose(batch.data, ref.data.subarray(0, 15), 1e-5, 1e-6, 'batch request');
+    // close lets the work in flight finish; a call after it is a state error
+    const inFlight = pool.predict(x.data.subarray(0, 64));
     await pool.close();
-    await expect(pool.predict(x.data.subarray(0, 64))).rejects.toThrow('closed');
+    expectClose((await inFlight).data, ref.data.subarray(0, 5), 1e-5, 1e-6, 'in flight at close');
+    await expect(pool.predict(x.data.subarray(0, 64))).rejects.toThrow(StateError);
   });
 
   it('copies the weights, loads from a checkpoint, swaps atomically', async () => {

@@ -10,6 +10,7 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { packageRoot } from '../backend/native';
 import { NonFiniteLossError } from '../train';
+import { StateError } from '../validate';
 
 /** Starts a library worker (worker.ts / worker.js beside this file). */
 export function startWorker(): Worker {
@@ -122,7 +123,7 @@ export class Channel {
   async close(): Promise<void> {
     this.closing = true;
     if (!this.dead) await this.worker.terminate();
-    this.fail(new Error('minibatch: the worker thread was closed with work in flight'));
+    this.fail(new StateError('minibatch: the worker thread was closed with work in flight'));
   }
 
   private refCount(): void {
@@ -132,7 +133,7 @@ export class Channel {
 
   private fail(e: Error): void {
     this.dead ??= e;
-    for (const p of this.pending.values()) p.reject(this.closing ? new Error('minibatch: the worker thread was closed with work in flight') : e);
+    for (const p of this.pending.values()) p.reject(this.closing ? new StateError('minibatch: the worker thread was closed with work in flight') : e);
     this.pending.clear();
   }
 }

@@ -13,7 +13,7 @@
 import * as fs from 'fs';
 import { Worker } from 'worker_threads';
 import { sizeOf, type Tensor } from '../tensor';
-import { checkInt, checkOptions, describe, fail, formatShape } from '../validate';
+import { checkInt, checkOptions, describe, fail, formatShape, StateError } from '../validate';
 import type { Batch, Dataset } from './dataset';
 
 export interface FileDatasetOptions {
@@ -158,7 +158,7 @@ export class FileDataset implements Dataset {
     this.closed = true;
     const w = this.worker;
     this.worker = null;
-    this.failAll(new Error(`FileDataset: '${this.file}' was closed`));
+    this.failAll(new StateError(`FileDataset: '${this.file}' was closed`));
     if (!w) return;
     // the reader closes its file and exits
     const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));

@@ -6,7 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { randn } from '../helpers';
-import { CrossEntropyLoss, FileDataset, Flatten, Linear, MSELoss, ReLU, SGD, Sequential, fit, tensor } from '../../lib/index';
+import { CrossEntropyLoss, FileDataset, Flatten, Linear, MSELoss, ReLU, SGD, Sequential, StateError, fit, tensor } from '../../lib/index';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'minibatch-file-ds-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -33,7 +33,9 @@ describe('FileDataset', () => {
     expect(Array.from(b1.x.data)).toEqual([...x.slice(42, 48), ...x.slice(0, 6), ...x.slice(294, 300)]);
     expect(Array.from(b1.y as Int32Array)).toEqual([y[7], y[0], y[49]]);
     expect(Array.from(b2.x.data)).toEqual(Array.from(x.slice(18, 24)));
+    const inFlight = expect(ds.batch(Int32Array.of(5))).rejects.toThrow(StateError);
     await ds.close();
+    await inFlight;
     expect(() => ds.batch(Int32Array.of(0))).toThrow(/^Expected an open FileDataset for FileDataset but received one that was closed/);
   });
 

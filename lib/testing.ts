@@ -10,6 +10,7 @@
  */
 import { jsBackend, nativeBackend } from './backend/index';
 import { loadAddon, type NativeAddon } from './backend/native';
+import type { Conv2dParams } from './backend/types';
 
 export { jsBackend, nativeBackend };
 
@@ -27,6 +28,10 @@ export interface NativeTestHooks {
   copyBuffer(dst: Float32Array, src: Float32Array, n: number): void;
   /** The FMA ceiling of the SIMD level in use, GFLOPS over `threads` threads, measured for about `ms` ms. */
   fmaPeak(threads: number, ms: number): number;
+  /** The direct convolution forward whatever the shape rules say (strideW 1): SIMD tiles, or the scalar reference tile when `ref`. */
+  conv2dDirect(y: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, p: Conv2dParams, relu: boolean, ref: boolean): void;
+  /** The direct input gradient (overwrites dx) whatever the shape rules say (stride 1, padding <= dilation·(kernel − 1)). */
+  conv2dDirectDx(dx: Float32Array, w: Float32Array, dy: Float32Array, p: Conv2dParams): void;
 }
 
 let addon: NativeAddon | null = null;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "conv_direct.h"
 #include "cpu.h"
 #include "gemm.h"
 
@@ -240,21 +241,30 @@ bool conv2d_is_pointwise(const Conv2dShape& p) {
   return p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1 && p.ph == 0 && p.pw == 0;
 }
 
+// The direct kernels' share of the workspace (0 where they do not run).
+static size_t direct_workspace(const Conv2dShape& p, int nthreads) {
+  size_t d = 0;
+  if (conv2d_direct_forward_fits(p)) d = conv2d_direct_workspace(p, nthreads, false);
+  if (conv2d_direct_dx_fits(p)) d = std::max(d, conv2d_direct_workspace(p, nthreads, true));
+  return d;
+}
+
 size_t conv2d_workspace_min(const Conv2dShape& p) {
   const Plan pl = plan_of(p);
-  return pl.partials + pl.slot;
+  return std::max(pl.partials + pl.slot, direct_workspace(p, 1));
 }
 
 double conv2d_workspace_bound(const Conv2dShape& p, int nthreads) {
   const double P = (double)pdim(p), K = (double)kdim(p), co = (double)p.cout;
   const double S = std::max(1.0, std::min((double)p.n, std::ceil((double)kChunkCols / P)));
-  return (double)kMaxGroups * co * K + (double)std::max(1, nthreads) * (K + co) * (S + 1) * P;
+  return std::max((double)kMaxGroups * co * K + (double)std::max(1, nthreads) * (K + co) * (S + 1) * P,
+                  conv2d_direct_workspace_bound(p, nthreads));
 }
 
 size_t conv2d_workspace_size(const Conv2dShape& p, int nthreads) {
   const Plan pl = plan_of(p);
   const int64_t slots = std::max<int64_t>(1, std::min<int64_t>(nthreads, pl.chunks));
-  return pl.partials + (size_t)slots * pl.slot;
+  return std::max(pl.partials + (size_t)slots * pl.slot, direct_workspace(p, nthreads));
 }
 
 void im2col(float* cols, const float* x, const Conv2dShape& p) { im2col_block(cols, x, 1, p, num_threads()); }
@@ -263,6 +273,7 @@ void col2im(float* dx, const float* cols, const Conv2dShape& p) { col2im_block(d
 
 void conv2d_forward(float* y, const float* x, const float* w, const float* bias, float* ws, size_t ws_len,
                     const Conv2dShape& p, bool relu) {
+  if (conv2d_direct_forward_fits(p)) return conv2d_direct_forward(y, x, w, bias, ws, ws_len, p, relu);
   const Plan pl = plan_of(p);
   const int nt = num_threads();
   // Threads over chunks (each with its own slot) when there are enough chunks; otherwise chunk by
@@ -304,11 +315,28 @@ static void bias_grad(float* db, const float* dy, const Conv2dShape& p, [[maybe_
   }
 }
 
+// dw += partial_0 + partial_1 + ... in group order.
+static void sum_partials(float* dw, const float* partials, const Plan& pl, const Conv2dShape& p, [[maybe_unused]] int nt) {
+  const int64_t dwsz = p.cout * kdim(p);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && dwsz * pl.groups > 65536)
+#endif
+  for (int64_t i = 0; i < dwsz; i++) {
+    float acc = dw[i];
+    for (int64_t gi = 0; gi < pl.groups; gi++) acc += partials[gi * dwsz + i];
+    dw[i] = acc;
+  }
+}
+
 void conv2d_backward(float* dx, float* dw, float* db, const float* x, const float* w, const float* dy, float* ws,
                      size_t ws_len, const Conv2dShape& p) {
   const Plan pl = plan_of(p);
   const int nt = num_threads();
   if (db) bias_grad(db, dy, p, nt);
+  // dx by the direct kernel after dW (which then skips its dX products and col2im; the workspace
+  // is reused).
+  float* dx_later = dx && conv2d_direct_dx_fits(p) ? dx : nullptr;
+  if (dx_later) dx = nullptr;
   // dW is summed in fixed groups of chunks, each group in chunk order, then the group partials are
   // added to dw in group order: the groups come from the shape alone, so the result is the same
   // whichever thread ran which group (or how many threads the GEMMs used).
@@ -324,16 +352,8 @@ void conv2d_backward(float* dx, float* dw, float* db, const float* x, const floa
     for (int64_t gi = 0; gi < pl.groups; gi++)
       backward_group(dx, dw, partials, gi, x, w, dy, slots + (size_t)thread_id() * pl.slot, pl, p, 1);
   }
-  if (pl.groups < 2) return;
-  const int64_t dwsz = p.cout * kdim(p);
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && dwsz * pl.groups > 65536)
-#endif
-  for (int64_t i = 0; i < dwsz; i++) {
-    float acc = dw[i];
-    for (int64_t gi = 0; gi < pl.groups; gi++) acc += partials[gi * dwsz + i];
-    dw[i] = acc;
-  }
+  if (pl.groups > 1) sum_partials(dw, partials, pl, p, nt);
+  if (dx_later) conv2d_direct_dx(dx_later, w, dy, ws, ws_len, p);
 }
 
 }  // namespace mb

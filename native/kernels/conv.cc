@@ -34,8 +34,19 @@ struct Plan {
   int64_t groups;  // dW partial sums (1: accumulate straight into dw)
   bool direct;     // S == 1 and pointwise: the GEMM reads x and dy in place, no cols buffer
   size_t slot;     // floats of one thread's scratch: cols [K, S·P] and a [Co, S·P] output/gradient block
-  size_t partials; // floats of the dW partials: groups · Co · K (0 when groups == 1)
+  bool dwT;        // dW computed transposed, dWᵀ[K, Co] = cols_c · dY_cᵀ, into partials (see dw_transposed)
+  size_t partials; // floats of the dW partials: groups · Co · K (0 when one group sums into dw itself)
 };
+
+// Whether dW wastes less of the GEMM's register tiles computed transposed (M = K, N = Co) than as
+// dW[Co, K] (M = Co, N = K): with the 12 × 32 tile, Co = 32 and K = 144 pad to 36 × 160 one way and
+// 144 × 32 the other.
+bool dw_transposed(const Conv2dShape& p) {
+  const GemmBlocks b = sgemm_blocks(simd_level() == Simd::Avx512);
+  const int64_t K = kdim(p);
+  auto up = [](int64_t v, int64_t r) { return (v + r - 1) / r * r; };
+  return up(K, b.mr) * up(p.cout, b.nr) < up(p.cout, b.mr) * up(K, b.nr);
+}
 
 Plan plan_of(const Conv2dShape& p) {
   Plan pl;
@@ -48,7 +59,8 @@ Plan plan_of(const Conv2dShape& p) {
   pl.groups = std::max<int64_t>(1, std::min<int64_t>({pl.chunks, kMaxGroups, kPartialFloats / std::max<int64_t>(ck, 1)}));
   pl.direct = pl.S == 1 && conv2d_is_pointwise(p);
   pl.slot = pl.direct ? 0 : (size_t)(K + p.cout) * pl.S * P;
-  pl.partials = pl.groups > 1 ? (size_t)pl.groups * ck : 0;
+  pl.dwT = !pl.direct && ck <= kPartialFloats && dw_transposed(p);
+  pl.partials = pl.groups > 1 || pl.dwT ? (size_t)pl.groups * ck : 0;
   return pl;
 }
 
@@ -198,7 +210,7 @@ void forward_chunk(float* y, const float* x, const float* w, const float* bias, 
       bias_out(y + (s0 + j) * ys + co * P, out + co * ld + j * P, bias ? bias[co] : 0.f, P, relu);
 }
 
-// Backward of one chunk: dwacc [Co, K] = beta·dwacc + dY_c · cols_cᵀ, and dx of its samples (if
+// Backward of one chunk: dwacc [Co, K] (pl.dwT: [K, Co]) = beta·dwacc + dY_c · cols_cᵀ (transposed), and dx of its samples (if
 // wanted). nt: threads for its GEMMs, im2col and col2im.
 void backward_chunk(float* dx, float* dwacc, float beta, const float* x, const float* w, const float* dy,
                     float* slot, int64_t s0, int64_t s, const Plan& pl, const Conv2dShape& p, int nt) {
@@ -216,7 +228,10 @@ void backward_chunk(float* dx, float* dwacc, float beta, const float* x, const f
   for (int64_t j = 0; j < s; j++)
     for (int64_t co = 0; co < p.cout; co++)
       std::memcpy(g + co * ld + j * P, dy + (s0 + j) * ys + co * P, sizeof(float) * P);
-  sgemm(false, true, p.cout, K, ld, 1.f, g, ld, cols, ld, beta, dwacc, K, nt);
+  if (pl.dwT)
+    sgemm(false, true, K, p.cout, ld, 1.f, cols, ld, g, ld, beta, dwacc, p.cout, nt);
+  else
+    sgemm(false, true, p.cout, K, ld, 1.f, g, ld, cols, ld, beta, dwacc, K, nt);
   if (!dx) return;
   sgemm(true, false, K, ld, p.cout, 1.f, w, K, g, ld, 0.f, cols, ld, nt);
   col2im_block(dx + s0 * xs, cols, s, p, nt);
@@ -227,11 +242,12 @@ void backward_chunk(float* dx, float* dwacc, float beta, const float* x, const f
 void backward_group(float* dx, float* dw, float* partials, int64_t gi, const float* x, const float* w,
                     const float* dy, float* slot, const Plan& pl, const Conv2dShape& p, int nt) {
   const int64_t c0 = pl.chunks * gi / pl.groups, c1 = pl.chunks * (gi + 1) / pl.groups;
-  float* acc = pl.groups > 1 ? partials + (size_t)gi * p.cout * kdim(p) : dw;
+  const bool part = pl.partials > 0;
+  float* acc = part ? partials + (size_t)gi * p.cout * kdim(p) : dw;
   for (int64_t c = c0; c < c1; c++) {
     int64_t s0, s;
     chunk_range(pl, p, c, s0, s);
-    backward_chunk(dx, acc, (pl.groups > 1 && c == c0) ? 0.f : 1.f, x, w, dy, slot, s0, s, pl, p, nt);
+    backward_chunk(dx, acc, (part && c == c0) ? 0.f : 1.f, x, w, dy, slot, s0, s, pl, p, nt);
   }
 }
 
@@ -323,7 +339,12 @@ static void sum_partials(float* dw, const float* partials, const Plan& pl, const
 #endif
   for (int64_t i = 0; i < dwsz; i++) {
     float acc = dw[i];
-    for (int64_t gi = 0; gi < pl.groups; gi++) acc += partials[gi * dwsz + i];
+    if (pl.dwT) {  // partials are [K, Co]: element i = co·K + k sits at k·Co + co
+      const int64_t K = kdim(p), j = (i % K) * p.cout + i / K;
+      for (int64_t gi = 0; gi < pl.groups; gi++) acc += partials[gi * dwsz + j];
+    } else {
+      for (int64_t gi = 0; gi < pl.groups; gi++) acc += partials[gi * dwsz + i];
+    }
     dw[i] = acc;
   }
 }
@@ -352,7 +373,7 @@ void conv2d_backward(float* dx, float* dw, float* db, const float* x, const floa
     for (int64_t gi = 0; gi < pl.groups; gi++)
       backward_group(dx, dw, partials, gi, x, w, dy, slots + (size_t)thread_id() * pl.slot, pl, p, 1);
   }
-  if (pl.groups > 1) sum_partials(dw, partials, pl, p, nt);
+  if (pl.partials > 0) sum_partials(dw, partials, pl, p, nt);
   if (dx_later) conv2d_direct_dx(dx_later, w, dy, ws, ws_len, p);
 }
 

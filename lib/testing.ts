@@ -22,6 +22,8 @@ export interface NativeTestHooks {
   gemmRef(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array): void;
   /** The scalar references of the norm kernels, behind the same argument checks. */
   normReference: Record<'batchNormForward' | 'batchNormBackward' | 'groupNormForward' | 'groupNormBackward', (...args: any[]) => void>;
+  /** The scalar references of the average pooling kernels (plain window loops), behind the same argument checks. */
+  poolReference: Record<'avgPool2dForward' | 'avgPool2dBackward', (...args: any[]) => void>;
   /** The scalar references of the statistics kernels, behind the same argument checks. */
   statsReference: Record<'tensorStats' | 'paramStats', (...args: any[]) => void>;
   /** memcpy in static chunks over the threads: the bandwidth baseline of the benchmarks. */

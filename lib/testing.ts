@@ -32,6 +32,8 @@ export interface NativeTestHooks {
   fmaPeak(threads: number, ms: number): number;
   /** The direct convolution forward whatever the shape rules say (strideW 1): SIMD tiles, or the scalar reference tile when `ref`. */
   conv2dDirect(y: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, p: Conv2dParams, relu: boolean, ref: boolean): void;
+  /** The pooled direct forward (Conv → ReLU → MaxPool2d(2, 2), y [n, cOut, ⌊outH/2⌋, ⌊outW/2⌋]): SIMD tiles, or the reference tile when `ref`. */
+  conv2dDirectPool(y: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, p: Conv2dParams, relu: boolean, ref: boolean): void;
   /** The direct input gradient (overwrites dx) whatever the shape rules say (stride 1, padding <= dilation·(kernel − 1)). */
   conv2dDirectDx(dx: Float32Array, w: Float32Array, dy: Float32Array, p: Conv2dParams): void;
 }

@@ -260,7 +260,7 @@ bool conv2d_is_pointwise(const Conv2dShape& p) {
 // The direct kernels' share of the workspace (0 where they do not run).
 static size_t direct_workspace(const Conv2dShape& p, int nthreads) {
   size_t d = 0;
-  if (conv2d_direct_forward_fits(p)) d = conv2d_direct_workspace(p, nthreads, false);
+  if (p.sw == 1) d = conv2d_direct_workspace(p, nthreads, false);  // the fitting forward, or a pooled one
   if (conv2d_direct_dx_fits(p)) d = std::max(d, conv2d_direct_workspace(p, nthreads, true));
   return d;
 }
@@ -288,7 +288,8 @@ void im2col(float* cols, const float* x, const Conv2dShape& p) { im2col_block(co
 void col2im(float* dx, const float* cols, const Conv2dShape& p) { col2im_block(dx, cols, 1, p, num_threads()); }
 
 void conv2d_forward(float* y, const float* x, const float* w, const float* bias, float* ws, size_t ws_len,
-                    const Conv2dShape& p, bool relu) {
+                    const Conv2dShape& p, bool relu, bool pool) {
+  if (pool) return conv2d_direct_forward_pool(y, x, w, bias, ws, ws_len, p, relu);
   if (conv2d_direct_forward_fits(p)) return conv2d_direct_forward(y, x, w, bias, ws, ws_len, p, relu);
   const Plan pl = plan_of(p);
   const int nt = num_threads();

@@ -136,6 +136,32 @@ void run_tiles(float* yn, const float* pad, const float* ap, const int64_t* off,
   }
 }
 
+// run_tiles for the pooled forward: one tile per row pair and vector column, writing pooled rows.
+void run_pool_tiles(float* yn, const float* pad, const float* ap, const int64_t* off, const float* bias, bool relu,
+                    const Job& j, const Geo& g, int64_t cb0, int64_t cb1) {
+  const int64_t K = j.K(), ph = j.oh / 2, pw = j.ow / 2, PP = ph * pw;
+  DirectTile t{};
+  t.k = K;
+  t.off = off;
+  t.ystride = PP;
+  t.relu = relu;
+  t.pool = true;
+  t.nv = 2;
+  for (int64_t cb = cb0; cb < cb1; cb++) {
+    t.ap = ap + cb * g.mr * K;
+    t.rows = (int)std::min(g.mr, j.cout - cb * g.mr);
+    t.bias = bias ? bias + cb * g.mr : nullptr;
+    for (int64_t i = 0; i < ph; i++)
+      for (int64_t ow0 = 0; ow0 < 2 * pw; ow0 += g.vl) {
+        t.xb[0] = pad + 2 * i * j.sh * j.wp + ow0;
+        t.xb[1] = t.xb[0] + j.sh * j.wp;
+        t.yb[0] = yn + cb * g.mr * PP + i * pw + ow0 / 2;
+        t.lanes[0] = t.lanes[1] = (int)std::min(g.vl, 2 * pw - ow0);
+        g.fn(t);
+      }
+  }
+}
+
 inline int thread_id() {
 #ifdef _OPENMP
   return omp_get_thread_num();
@@ -147,7 +173,7 @@ inline int thread_id() {
 // The whole job: weights packed into the front of ws, then one padded image per thread.
 template <class Weight>
 void run_job(float* y, const float* x, Weight weight, const float* bias, float* ws, size_t ws_len, const Job& j,
-             bool relu, const Geo& g) {
+             bool relu, const Geo& g, bool pool = false) {
   const int64_t K = j.K();
   float* ap = ws;
   pack_panels(ap, j, g.mr, weight);
@@ -158,9 +184,11 @@ void run_job(float* y, const float* x, Weight weight, const float* bias, float* 
   float* pads = ws + j.panel_floats();
   const size_t pf = j.pad_floats();
   const int64_t slots = (int64_t)((ws_len - j.panel_floats()) / pf);
-  const int64_t xs = j.cin * j.h * j.w, ys = j.cout * j.oh * j.ow;
+  const int64_t xs = j.cin * j.h * j.w, ys = pool ? j.cout * (j.oh / 2) * (j.ow / 2) : j.cout * j.oh * j.ow;
+  const auto tiles = pool ? run_pool_tiles : run_tiles;
   const int64_t blocks = (j.cout + g.mr - 1) / g.mr;
-  const int nt = (int)std::max<int64_t>(1, std::min<int64_t>(threads_for(j.n * ys * K, kGrain), slots));
+  const int64_t work = j.cout * j.oh * j.ow * K;  // multiply-adds of one sample
+  const int nt = (int)std::max<int64_t>(1, std::min<int64_t>(threads_for(j.n * work, kGrain), slots));
   if (nt > 1 && j.n >= nt) {  // samples over threads, each with its own padded image
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
@@ -168,25 +196,25 @@ void run_job(float* y, const float* x, Weight weight, const float* bias, float* 
     for (int64_t s = 0; s < j.n; s++) {
       float* pad = pads + (size_t)thread_id() * pf;
       pad_sample(pad, x + s * xs, j);
-      run_tiles(y + s * ys, pad, ap, off.data(), bias, relu, j, g, 0, blocks);
+      tiles(y + s * ys, pad, ap, off.data(), bias, relu, j, g, 0, blocks);
     }
     return;
   }
-  const int tn = (int)std::min<int64_t>(threads_for(ys * K, kGrain), blocks);
+  const int tn = (int)std::min<int64_t>(threads_for(work, kGrain), blocks);
   for (int64_t s = 0; s < j.n; s++) {  // few samples: one padded image, its channel blocks over threads
     pad_sample(pads, x + s * xs, j);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(tn) schedule(static) if (tn > 1)
 #endif
-    for (int64_t cb = 0; cb < blocks; cb++) run_tiles(y + s * ys, pads, ap, off.data(), bias, relu, j, g, cb, cb + 1);
+    for (int64_t cb = 0; cb < blocks; cb++) tiles(y + s * ys, pads, ap, off.data(), bias, relu, j, g, cb, cb + 1);
   }
 }
 
 void forward_with(float* y, const float* x, const float* w, const float* bias, float* ws, size_t ws_len,
-                  const Conv2dShape& p, bool relu, const Geo& g) {
+                  const Conv2dShape& p, bool relu, const Geo& g, bool pool = false) {
   const Job j = forward_job(p);
   const int64_t K = j.K();
-  run_job(y, x, [w, K](int64_t co, int64_t k) { return w[co * K + k]; }, bias, ws, ws_len, j, relu, g);
+  run_job(y, x, [w, K](int64_t co, int64_t k) { return w[co * K + k]; }, bias, ws, ws_len, j, relu, g, pool);
 }
 
 }  // namespace
@@ -229,6 +257,11 @@ void conv2d_direct_forward(float* y, const float* x, const float* w, const float
   forward_with(y, x, w, bias, ws, ws_len, p, relu, geo_of(false));
 }
 
+void conv2d_direct_forward_pool(float* y, const float* x, const float* w, const float* bias, float* ws,
+                                size_t ws_len, const Conv2dShape& p, bool relu, bool ref) {
+  forward_with(y, x, w, bias, ws, ws_len, p, relu, geo_of(ref), true);
+}
+
 void conv2d_direct_forward_ref(float* y, const float* x, const float* w, const float* bias, float* ws, size_t ws_len,
                                const Conv2dShape& p, bool relu) {
   forward_with(y, x, w, bias, ws, ws_len, p, relu, geo_of(true));
@@ -261,10 +294,20 @@ void conv_direct_tile_ref(const DirectTile& t) {
         for (int l = 0; l < VL; l++) acc[r][v][l] += a[r] * b[l];
     }
   }
+  auto act = [&t](float v) { return t.relu && v < 0.f ? 0.f : v; };  // NaN stays NaN
+  if (t.pool) {  // max over rows 0, 1 and lanes 2l, 2l + 1; a NaN wins
+    auto mx = [](float a, float b) { return (a > b || a != a) ? a : b; };
+    for (int r = 0; r < t.rows; r++)
+      for (int l = 0; l < t.lanes[0] / 2; l++) {
+        const float m = mx(mx(acc[r][0][2 * l], acc[r][0][2 * l + 1]), mx(acc[r][1][2 * l], acc[r][1][2 * l + 1]));
+        t.yb[0][r * t.ystride + l] = act(m);
+      }
+    return;
+  }
   for (int r = 0; r < t.rows; r++)
     for (int v = 0; v < t.nv; v++) {
       float* yv = t.yb[v] + r * t.ystride;
-      for (int l = 0; l < t.lanes[v]; l++) yv[l] = t.relu ? std::max(acc[r][v][l], 0.f) : acc[r][v][l];
+      for (int l = 0; l < t.lanes[v]; l++) yv[l] = act(acc[r][v][l]);
     }
 }
 

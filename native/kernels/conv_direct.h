@@ -51,6 +51,12 @@ double conv2d_direct_workspace_bound(const Conv2dShape& p, int nthreads);
 // ws: at least conv2d_direct_workspace(p, 1, false) floats; more threads run when it holds more.
 void conv2d_direct_forward(float* y, const float* x, const float* w, const float* bias, float* ws, size_t ws_len,
                            const Conv2dShape& p, bool relu);
+// Inference's Conv → (ReLU) → MaxPool2d(2, 2) in one pass: y [n, cout, ⌊oh/2⌋, ⌊ow/2⌋] gets the max
+// of each 2×2 block of the (ReLU'd) convolution output (a NaN wins, as max pooling's), which is never
+// written whole. Any shape with unit column stride (the SIMD tiles when simd_level() >= Avx2, else
+// the reference tile); same workspace as conv2d_direct_forward. ref: the reference tile always.
+void conv2d_direct_forward_pool(float* y, const float* x, const float* w, const float* bias, float* ws,
+                                size_t ws_len, const Conv2dShape& p, bool relu, bool ref = false);
 // The same driver with the scalar reference tile kernel whatever simd_level() says (the tests'
 // oracle for the SIMD tiles). Needs conv2d_direct_forward_fits(p) only for the unit column stride.
 void conv2d_direct_forward_ref(float* y, const float* x, const float* w, const float* bias, float* ws, size_t ws_len,
@@ -61,7 +67,9 @@ void conv2d_direct_dx(float* dx, const float* w, const float* dy, float* ws, siz
 
 // ---------------------------------------------------------------------------------- tile kernels
 
-// One tile: rows output channels (<= MR) × nv vectors (1..3) of VL output columns.
+// One tile: rows output channels (<= MR) × nv vectors (1..3) of VL output columns. With pool set, nv
+// is 2, the two vectors are the same columns of output rows 2i and 2i + 1, and the tile stores the
+// max over each 2×2 block (the first lanes_0 / 2 lanes, at yb_0, channel stride ystride) instead.
 //   y_v[r·ystride + l] = act(bias[r] + Σ_k ap[k·MR + r] · xb_v[off[k] + l])   for l < lanes_v
 // ap: packed weights [k][MR]; xb_v: the padded input at vector v's first window; yb_v: y of vector v
 // in the tile's first channel. Lanes at and past lanes_v are computed from whatever lies there (it
@@ -78,6 +86,7 @@ struct DirectTile {
   int64_t ystride;
   const float* bias;  // [rows] or null
   bool relu;
+  bool pool;
 };
 void conv_direct_tile_ref(const DirectTile& t);     // MR 4, VL 8 (conv_direct.cc)
 void conv_direct_tile_avx2(const DirectTile& t);    // MR 4, VL 8 (conv_direct_avx2.cc)

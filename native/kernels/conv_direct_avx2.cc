@@ -10,6 +10,22 @@ namespace mb {
 
 namespace {
 
+// max(a, b) where a NaN in either wins (vmaxps alone returns b when a is NaN).
+inline __m256 nanmax(__m256 a, __m256 b) { return _mm256_blendv_ps(_mm256_max_ps(a, b), a, _mm256_cmp_ps(a, a, _CMP_UNORD_Q)); }
+
+// The pooled store of a 2-vector tile (see DirectTile): rows 0 and 1, then lanes 2l and 2l + 1.
+inline void store_pooled(const DirectTile& t, const __m256 (*acc)[2]) {
+  const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6), odd = _mm256_setr_epi32(1, 3, 5, 7, 1, 3, 5, 7);
+  const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(t.lanes[0] / 2), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  const __m256 zero = _mm256_setzero_ps();
+  for (int r = 0; r < t.rows; r++) {
+    const __m256 v = nanmax(acc[r][0], acc[r][1]);
+    __m256 o = nanmax(_mm256_permutevar8x32_ps(v, even), _mm256_permutevar8x32_ps(v, odd));
+    if (t.relu) o = _mm256_blendv_ps(o, zero, _mm256_cmp_ps(o, zero, _CMP_LT_OQ));
+    _mm256_maskstore_ps(t.yb[0] + r * t.ystride, m, o);
+  }
+}
+
 template <int NV>
 void tile(const DirectTile& t) {
   constexpr int MR = 4;
@@ -29,6 +45,9 @@ void tile(const DirectTile& t) {
       const __m256 w = _mm256_broadcast_ss(a + r);
       for (int v = 0; v < NV; v++) acc[r][v] = _mm256_fmadd_ps(w, b[v], acc[r][v]);
     }
+  }
+  if constexpr (NV == 2) {
+    if (t.pool) return store_pooled(t, acc);
   }
   const __m256 zero = _mm256_setzero_ps();
   for (int v = 0; v < NV; v++) {

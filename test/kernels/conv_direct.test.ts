@@ -108,6 +108,65 @@ describe('direct convolution forward: SIMD tiles against the reference tile and 
   });
 });
 
+/** MaxPool2d(2, 2) (floor) of y [n, c, oh, ow]; a NaN wins. */
+function pool2(y: ArrayLike<number>, n: number, c: number, oh: number, ow: number): Float64Array {
+  const ph = Math.floor(oh / 2), pw = Math.floor(ow / 2), out = new Float64Array(n * c * ph * pw);
+  for (let q = 0; q < n * c; q++)
+    for (let i = 0; i < ph; i++)
+      for (let j = 0; j < pw; j++) {
+        let m = -Infinity;
+        for (const [di, dj] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+          const v = y[(q * oh + 2 * i + di) * ow + 2 * j + dj];
+          if (v > m || Number.isNaN(v)) m = v;
+        }
+        out[(q * ph + i) * pw + j] = m;
+      }
+  return out;
+}
+
+function poolCase(p: Conv2dParams, seed: number, relu: boolean, bias: boolean): void {
+  const x = randn(p.n * p.cIn * p.h * p.w, seed), w = randn(p.cOut * p.cIn * p.kH * p.kW, seed + 1);
+  const b = bias ? randn(p.cOut, seed + 2) : null;
+  const len = p.n * p.cOut * Math.floor(p.outH / 2) * Math.floor(p.outW / 2);
+  const fast = new Float32Array(len).fill(NaN), ref = new Float32Array(len).fill(NaN);
+  addon.conv2dDirectPool(fast, x, w, b, p, relu, false);
+  addon.conv2dDirectPool(ref, x, w, b, p, relu, true);
+  const want = pool2(oracle(x, w, b, p, relu), p.n, p.cOut, p.outH, p.outW);
+  const k = p.cIn * p.kH * p.kW;
+  expectClose(ref, want, 1e-5, 2e-6 * k, `pooled ref ${desc(p)}`);
+  expectClose(fast, ref, 1e-5, 2e-6 * k, `pooled simd ${desc(p)}`);
+  {
+    const y = new Float32Array(len).fill(NaN), ws = new Float32Array(native.conv2dWorkspaceSize(p));
+    native.conv2dForward(y, x, w, b, ws, p, relu, true);
+    expect(Buffer.from(y.buffer).equals(Buffer.from(fast.buffer)), `conv2dForward pool ${desc(p)}`).toBe(true);
+  }
+}
+
+describe('direct convolution with 2×2 max pooling fused (inference)', () => {
+  it('every output width 2..40 and odd heights with 1, 5, 8, 9 and 17 output channels', () => {
+    let seed = 500;
+    for (const co of [1, 5, 8, 9, 17])
+      for (let w = 2; w <= 40; w++) poolCase(geom(2, 3, 2 + (w % 3), w, co, [3, 3], 1, [1, 1]), seed++, w % 2 === 0, w % 3 !== 0);
+  });
+  it('the MNIST shapes, a row stride and a dilation', () => {
+    poolCase(geom(3, 1, 28, 28, 16, [3, 3], 1, [1, 1]), 1, true, true);
+    poolCase(geom(3, 16, 14, 14, 32, [3, 3], 1, [1, 1]), 2, true, true);
+    poolCase(geom(2, 4, 17, 23, 10, [3, 3], 2, [1, 1]), 3, false, true);
+    poolCase(geom(2, 3, 12, 18, 12, [3, 3], 1, [2, 2], [2, 2]), 4, true, false);
+  });
+  it('a NaN wins its pooling window; a window of negatives pools to 0 after the ReLU', () => {
+    const p = geom(1, 1, 4, 20, 8, [1, 1]);
+    const x = randn(80, 5, -2, -1);
+    x[21] = NaN;  // row 1, column 1: pooled window (0, 0)
+    const w = new Float32Array(8).fill(1), y = new Float32Array(8 * 2 * 10);
+    for (const ref of [false, true]) {
+      addon.conv2dDirectPool(y, x, w, null, p, true, ref);
+      expect(Number.isNaN(y[0]), `ref ${ref}`).toBe(true);
+      expect(y[1], `ref ${ref}`).toBe(0);
+    }
+  });
+});
+
 describe('direct convolution input gradient against float64', () => {
   it('every input width 1..40 with 1, 5, 8, 9 and 17 input channels (3×3, padding 1 and 0)', () => {
     let seed = 300;

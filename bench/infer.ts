@@ -1,15 +1,16 @@
-// Inference latency of the MNIST CNN (eval mode), batch 1 and batch 64: minibatch native on 1 and 2
-// threads against ONNX Runtime (onnxruntime-node, a devDependency) running our own exported file on
-// the same thread counts, and TensorFlow.js (cpu, wasm) running the same architecture. ONNX
-// Runtime's outputs are checked against ours before anything is timed, and the two are timed
-// round-robin so that load on a shared machine hits both alike.
+// Inference latency (eval mode), batch 1 and batch 64, of the MNIST CNN and of the small ResNet of
+// examples/resnet.ts: minibatch native on 1 and 2 threads against ONNX Runtime (onnxruntime-node, a
+// devDependency) running our own exported file on the same thread counts, and, for the CNN,
+// TensorFlow.js (cpu, wasm) running the same architecture. ONNX Runtime's outputs are checked
+// against ours before anything is timed, the two are timed round-robin so that load on a shared
+// machine hits both alike, and the load average is reported before and after.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
   Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Flatten, Linear, tensor, exportOnnx, getNumThreads, setNumThreads,
 } from '../lib/index';
-import { nativeBackend } from '../lib/testing';
+import { resnet } from '../examples/resnet';
 import { loadTf, Tf } from './peers';
 import { performance } from 'perf_hooks';
 import { fmt, table, time } from './util';
@@ -81,25 +82,28 @@ function tfCnn(tf: Tf): any {
   return m;
 }
 
-export async function run(): Promise<string> {
+type Ort = typeof import('onnxruntime-node');
+/** ms per batch by contender, then by batch size. */
+type Times = Record<string, Record<number, number>>;
+
+const loadNow = () => os.loadavg().map((v) => v.toFixed(2)).join(' / ');
+
+/**
+ * Ours against ONNX Runtime on the file exportOnnx wrote of the same model, batch 1 and 64, 1 and 2
+ * threads (wall and CPU time); without ONNX Runtime, ours alone.
+ */
+async function againstOrt(ort: Ort | null, model: Sequential, tag: string): Promise<{ ms: Times; cpu: Times }> {
   const before = getNumThreads();
-  const model = cnn();
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'minibatch-infer-')), 'cnn.onnx');
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'minibatch-infer-')), `${tag}.onnx`);
   exportOnnx(model, file);
-  let ort: typeof import('onnxruntime-node') | null = null;
-  try {
-    ort = await import('onnxruntime-node');
-  } catch (e) {
-    console.error(`onnxruntime-node unavailable: ${(e as Error).message}`);
-  }
-  const rows: (string | number)[][] = [];
-  const ms: Record<string, Record<number, number>> = {};
-  const put = (name: string, batch: number, v: number) => ((ms[name] ??= {})[batch] = v);
-  const cpu: Record<string, Record<number, number>> = {};
-  const putCpu = (name: string, batch: number, v: number) => ((cpu[name] ??= {})[batch] = v);
+  const ms: Times = {};
+  const cpu: Times = {};
+  const put = (t: Times, name: string, batch: number, v: number) => ((t[name] ??= {})[batch] = v);
+  const per = model.inputShape!.reduce((a, b) => a * b, 1);
   for (const batch of [1, 64]) {
-    const data = new Float32Array(batch * 784).map((_, i) => Math.sin(i * 0.37));
-    const x = tensor(data, [batch, 1, 28, 28]);
+    const data = new Float32Array(batch * per).map((_, i) => Math.sin(i * 0.37));
+    const shape = [batch, ...model.inputShape!];
+    const x = tensor(data, shape);
     const ours = Float32Array.from(model.forward(x).data);
     for (const nt of [1, 2]) {
       const oursFn = () => {
@@ -107,23 +111,31 @@ export async function run(): Promise<string> {
         model.forward(x);
       };
       if (!ort) {
-        put(`minibatch native ${nt}t`, batch, time(oursFn).ms);
+        put(ms, `minibatch native ${nt}t`, batch, time(oursFn).ms);
         continue;
       }
       const session = await ort.InferenceSession.create(file, { intraOpNumThreads: nt, interOpNumThreads: 1, executionMode: 'sequential' });
-      const feeds = { input: new ort.Tensor('float32', data, [batch, 1, 28, 28]) };
+      const feeds = { input: new ort.Tensor('float32', data, shape) };
       const out = (await session.run(feeds)).output.data as Float32Array;
       let d = 0;
       for (let i = 0; i < ours.length; i++) d = Math.max(d, Math.abs(out[i] - ours[i]));
-      if (!(d <= 1e-4)) throw new Error(`infer bench: ONNX Runtime's output differs from ours by ${d}`);
+      if (!(d <= 1e-4)) throw new Error(`infer bench (${tag}): ONNX Runtime's output differs from ours by ${d}`);
       const t = await interleaved([oursFn, () => session.run(feeds)]);
-      put(`minibatch native ${nt}t`, batch, t.wall[0]);
-      put(`onnxruntime ${nt}t`, batch, t.wall[1]);
-      putCpu(`minibatch native ${nt}t`, batch, t.cpu[0]);
-      putCpu(`onnxruntime ${nt}t`, batch, t.cpu[1]);
+      for (const [i, name] of [`minibatch native ${nt}t`, `onnxruntime ${nt}t`].entries()) {
+        put(ms, name, batch, t.wall[i]);
+        put(cpu, name, batch, t.cpu[i]);
+      }
       await session.release();
     }
     setNumThreads(before);
+  }
+  return { ms, cpu };
+}
+
+/** tfjs (wasm, cpu) on the CNN's architecture, into ms. */
+async function tfjsCnn(ms: Times): Promise<void> {
+  for (const batch of [1, 64]) {
+    const data = new Float32Array(batch * 784).map((_, i) => Math.sin(i * 0.37));
     for (const be of ['wasm', 'cpu'] as const) {
       const tf = await loadTf(be);
       if (!tf) continue;
@@ -134,30 +146,61 @@ export async function run(): Promise<string> {
         y.dataSync();
         y.dispose();
       };
-      put(`tfjs-${be}`, batch, time(once, be === 'cpu' ? { repeats: 3, minMs: 0, warmup: 1 } : {}).ms);
+      (ms[`tfjs-${be}`] ??= {})[batch] = time(once, be === 'cpu' ? { repeats: 3, minMs: 0, warmup: 1 } : {}).ms;
       xt.dispose();
       m.dispose();
     }
-    console.error(`infer batch ${batch}: ${Object.entries(ms).map(([k, v]) => `${k} ${fmt(v[batch])} ms`).join(', ')}`);
   }
+}
+
+/** The time table and the ratio table of one model. */
+function tables(title: string, ms: Times, cpu: Times, tfjs: boolean): string[] {
   const c = (name: string, batch: number) => (cpu[name]?.[batch] !== undefined ? fmt(cpu[name][batch]) : 'n/a');
-  for (const [name, v] of Object.entries(ms)) rows.push([name, fmt(v[1]), fmt(v[64]), fmt((64 * 1000) / v[64]), c(name, 1), c(name, 64)]);
-  const ratioOf = (t: typeof ms, a: string, b: string, batch: number) => (t[a]?.[batch] && t[b]?.[batch] ? (t[b][batch] / t[a][batch]).toFixed(2) : 'n/a');
-  const ratio = (a: string, b: string, batch: number) => ratioOf(ms, a, b, batch);
-  const ratios: (string | number)[][] = [];
+  const rows = Object.entries(ms).map(([name, v]) => [name, fmt(v[1]), fmt(v[64]), fmt((64 * 1000) / v[64]), c(name, 1), c(name, 64)]);
+  const ratioOf = (t: Times, a: string, b: string, batch: number) => (t[a]?.[batch] && t[b]?.[batch] ? (t[b][batch] / t[a][batch]).toFixed(2) : 'n/a');
+  const ratios: string[][] = [];
   for (const nt of [1, 2]) {
     for (const batch of [1, 64]) {
       const [a, b] = [`minibatch native ${nt}t`, `onnxruntime ${nt}t`];
-      ratios.push([`native ${nt}t vs onnxruntime ${nt}t`, batch, ratio(a, b, batch), ratioOf(cpu, a, b, batch)]);
+      ratios.push([`native ${nt}t vs onnxruntime ${nt}t`, String(batch), ratioOf(ms, a, b, batch), ratioOf(cpu, a, b, batch)]);
     }
   }
-  for (const batch of [1, 64]) ratios.push(['native 1t vs tfjs-wasm', batch, ratio('minibatch native 1t', 'tfjs-wasm', batch), '']);
-  for (const batch of [1, 64]) ratios.push(['native 1t vs tfjs-cpu', batch, ratio('minibatch native 1t', 'tfjs-cpu', batch), '']);
+  if (tfjs) {
+    for (const be of ['wasm', 'cpu']) {
+      for (const batch of [1, 64]) ratios.push([`native 1t vs tfjs-${be}`, String(batch), ratioOf(ms, 'minibatch native 1t', `tfjs-${be}`, batch), '']);
+    }
+  }
   return [
-    table('MNIST CNN forward, eval mode (ms per batch; median)', ['', 'batch 1', 'batch 64', 'images/s at 64', 'CPU ms, batch 1', 'CPU ms, batch 64'], rows),
-    table('Speed-up of minibatch (peer time / ours; > 1 is faster)', ['', 'batch', 'ratio (wall)', 'ratio (CPU time)'], ratios),
+    table(`${title} forward, eval mode (ms per batch; median)`, ['', 'batch 1', 'batch 64', 'images/s at 64', 'CPU ms, batch 1', 'CPU ms, batch 64'], rows),
+    table(`${title}: speed-up of minibatch (peer time / ours; > 1 is faster)`, ['', 'batch', 'ratio (wall)', 'ratio (CPU time)'], ratios),
+  ];
+}
+
+export async function run(): Promise<string> {
+  const load0 = loadNow();
+  let ort: Ort | null = null;
+  try {
+    ort = await import('onnxruntime-node');
+  } catch (e) {
+    console.error(`onnxruntime-node unavailable: ${(e as Error).message}`);
+  }
+  const out: string[] = [];
+  const models: [string, string, () => Sequential, boolean][] = [
+    ['MNIST CNN', 'cnn', cnn, true],
+    ['ResNet (examples/resnet.ts)', 'resnet', () => resnet(0).eval(), false],
+  ];
+  for (const [title, tag, make, withTf] of models) {
+    const { ms, cpu } = await againstOrt(ort, make(), tag);
+    if (withTf) await tfjsCnn(ms);
+    for (const batch of [1, 64]) console.error(`infer ${tag} batch ${batch}: ${Object.entries(ms).map(([k, v]) => `${k} ${fmt(v[batch])} ms`).join(', ')}`);
+    out.push(...tables(title, ms, cpu, withTf));
+  }
+  return [
+    ...out,
     '',
-    'Targets: native within 1.5x of ONNX Runtime at batch 64 (ratio >= 0.67), and >= 10x ahead of tfjs. ' +
-      'ONNX Runtime runs the file exportOnnx wrote of the same model (outputs checked to 1e-4 first); tfjs models are NHWC tf.layers models of the same architecture.',
+    `Load average (1 / 5 / 15 min) on ${os.cpus().length} logical cores: ${load0} before, ${loadNow()} after. ` +
+      'Targets: native within 1.5x of ONNX Runtime at batch 64 (ratio >= 0.67), and >= 10x ahead of tfjs. ' +
+      'ONNX Runtime runs the file exportOnnx wrote of the same model (outputs checked to 1e-4 first); tfjs models are NHWC tf.layers models of the same architecture.' +
+      (ort ? '' : ' ONNX Runtime did not load: only our times are shown.'),
   ].join('\n');
 }

@@ -5,7 +5,9 @@ Rebuild a minibatch model in PyTorch, train it on, and write it back.
 A minibatch checkpoint is one safetensors file: PyTorch's state-dict keys and layouts, and the
 architecture in its metadata (`minibatch_config`). This file reads it with json + numpy (no
 safetensors package needed), builds the equivalent torch.nn.Sequential, and writes a file that
-`loadModel(path)` in minibatch reads back. From here, PyTorch's DistributedDataParallel can train
+`loadModel(path)` in minibatch reads back. Containers map to modules with PyTorch's key names: a
+nested Sequential to nn.Sequential (`3.0.weight`), Residual to the small module below (`block.*`,
+`shortcut.*`; torch has none), Concat to one whose branches are keyed 0, 1, ... From here, PyTorch's DistributedDataParallel can train
 the model on many machines; the weights come back through the same file.
 
     python3 examples/to_pytorch.py model.safetensors                 # load, print the model
@@ -77,6 +79,37 @@ class Maxout(nn.Module):
         return z.view(x.shape[0], self.out_features, self.pieces).max(dim=2).values
 
 
+class Residual(nn.Module):
+    """minibatch's Residual: y = block(x) + shortcut(x), the shortcut the identity when absent."""
+
+    def __init__(self, block, shortcut=None):
+        super().__init__()
+        self.block = block
+        self.shortcut = shortcut  # None registers no module: no shortcut.* keys, as in minibatch
+
+    def forward(self, x):
+        return self.block(x) + (self.shortcut(x) if self.shortcut is not None else x)
+
+
+class Concat(nn.Module):
+    """minibatch's Concat: branches on the same input, joined along dim 1; branches keyed 0, 1, ..."""
+
+    def __init__(self, branches):
+        super().__init__()
+        for i, b in enumerate(branches):
+            self.add_module(str(i), b)
+
+    def forward(self, x):
+        return torch.cat([b(x) for b in self.children()], dim=1)
+
+
+class GlobalAvgPool2d(nn.Module):
+    """minibatch's GlobalAvgPool2d: [N, C, H, W] -> [N, C], the mean of each plane."""
+
+    def forward(self, x):
+        return x.mean(dim=(2, 3))
+
+
 def pair(v):
     return tuple(v) if isinstance(v, (list, tuple)) else (v, v)
 
@@ -87,8 +120,10 @@ def torch_layer(c):
     if k == 'Linear':
         return nn.Linear(c['inFeatures'], c['outFeatures'], bias=c.get('bias', True))
     if k == 'Conv2d':
+        padding = c.get('padding', 0)
         return nn.Conv2d(c['inChannels'], c['outChannels'], pair(c['kernelSize']), stride=pair(c.get('stride', 1)),
-                         padding=pair(c.get('padding', 0)), dilation=pair(c.get('dilation', 1)), bias=c.get('bias', True))
+                         padding=padding if padding == 'same' else pair(padding), dilation=pair(c.get('dilation', 1)),
+                         groups=c.get('groups', 1), bias=c.get('bias', True))
     if k in ('BatchNorm1d', 'BatchNorm2d'):
         return getattr(nn, k)(c['numFeatures'], eps=c.get('eps', 1e-5), momentum=c.get('momentum', 0.1),
                               affine=c.get('affine', True), track_running_stats=c.get('trackRunningStats', True))
@@ -112,10 +147,25 @@ def torch_layer(c):
     if k == 'Maxout':
         return Maxout(c['inFeatures'], c['outFeatures'], c.get('pieces', 2))
     if k == 'MaxPool2d':
-        return nn.MaxPool2d(pair(c['kernelSize']), stride=pair(c.get('stride', c['kernelSize'])), padding=pair(c.get('padding', 0)))
+        return nn.MaxPool2d(pair(c['kernelSize']), stride=pair(c.get('stride', c['kernelSize'])), padding=pair(c.get('padding', 0)),
+                            ceil_mode=c.get('ceilMode', False))
     if k == 'AvgPool2d':
         return nn.AvgPool2d(pair(c['kernelSize']), stride=pair(c.get('stride', c['kernelSize'])), padding=pair(c.get('padding', 0)),
-                            count_include_pad=True)
+                            ceil_mode=c.get('ceilMode', False), count_include_pad=c.get('countIncludePad', True))
+    if k == 'GlobalAvgPool2d':
+        return GlobalAvgPool2d()
+    if k == 'AdaptiveAvgPool2d':
+        return nn.AdaptiveAvgPool2d(1)
+    if k == 'Identity':
+        return nn.Identity()
+    if k == 'Softmax':
+        return nn.Softmax(dim=1)
+    if k == 'Sequential':
+        return nn.Sequential(*[torch_layer(l) for l in c['layers']])
+    if k == 'Residual':
+        return Residual(torch_layer(c['block']), torch_layer(c['shortcut']) if 'shortcut' in c else None)
+    if k == 'Concat':
+        return Concat([torch_layer(b) for b in c['branches']])
     if k == 'Flatten':
         return nn.Flatten()
     if k == 'Dropout':

@@ -1,7 +1,12 @@
 /**
  * A small builder of ONNX graphs: unique value names, float32 and int64 initializers, nodes with
  * attributes, and the reduce operators whose `axes` moved from an attribute to an input in opset 18.
- * The messages are plain objects in the shape of onnx.proto; encode.ts turns them into bytes.
+ * The messages are plain objects in the shape of onnx.proto; export.ts turns them into bytes.
+ *
+ * Names follow the model's tree: while a layer is exported the scope is its state-dict prefix
+ * (`3.block.0`), so its weights are the initializers `3.block.0.weight` (the keys of
+ * model.stateDict() and of PyTorch) and its values and nodes `3.block.0/conv_12`. A running
+ * counter keeps every generated name unique, however deep the nesting.
  */
 
 /** AttributeProto.AttributeType values. */
@@ -39,12 +44,35 @@ export class GraphBuilder {
   readonly nodes: NodeMsg[] = [];
   readonly initializers: Record<string, unknown>[] = [];
   private count = 0;
+  private readonly names = new Set<string>();
+  /** The state-dict prefix of the layer being exported ('' at the top). */
+  scope = '';
 
   constructor(readonly opset: number) {}
 
-  /** A fresh value name. */
+  /** A fresh value name (under the scope). */
   fresh(prefix: string): string {
-    return `${prefix}_${this.count++}`;
+    return `${this.scope ? `${this.scope}/` : ''}${prefix}_${this.count++}`;
+  }
+
+  /** Runs fn with the scope extended by one state-dict key segment, then restores it. */
+  within<T>(segment: string, fn: () => T): T {
+    const outer = this.scope;
+    this.scope = outer ? `${outer}.${segment}` : segment;
+    try {
+      return fn();
+    } finally {
+      this.scope = outer;
+    }
+  }
+
+  /** A float32 initializer named by the scope's state-dict key (`3.block.0.weight`); returns its name. */
+  named(key: string, dims: readonly number[], data: Float32Array): string {
+    const name = this.scope ? `${this.scope}.${key}` : key;
+    if (this.names.has(name)) throw new Error(`GraphBuilder: initializer ${name} added twice`);
+    this.names.add(name);
+    this.initializers.push({ name, dims: [...dims], data_type: FLOAT, raw_data: bytesOf(data) });
+    return name;
   }
 
   /** A float32 initializer of the given dims; returns its name. */

@@ -225,6 +225,12 @@ void backward_chunk(float* dx, float* dwacc, float beta, const float* x, const f
   float* cols = slot;
   float* g = slot + (size_t)K * pl.S * P;  // dY of the chunk gathered as [Co, s·P]
   im2col_block(cols, x + s0 * xs, s, p, nt);
+  if (pl.dwT && !dx) {  // dWᵀ sample by sample, B packed straight from dy (no gathered copy of it)
+    for (int64_t j = 0; j < s; j++)
+      sgemm(false, true, K, p.cout, P, 1.f, cols + j * P, ld, dy + (s0 + j) * ys, P, j == 0 ? beta : 1.f, dwacc,
+            p.cout, nt);
+    return;
+  }
   for (int64_t j = 0; j < s; j++)
     for (int64_t co = 0; co < p.cout; co++)
       std::memcpy(g + co * ld + j * P, dy + (s0 + j) * ys + co * P, sizeof(float) * P);

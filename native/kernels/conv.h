@@ -23,7 +23,9 @@
 //
 // Threads and determinism: the chunking and the dW reduction come from the shape alone. dW is summed
 // in up to 8 fixed groups of consecutive chunks (each group chunk by chunk, in order, into its own
-// partial; one group: straight into dw), then dw += partial_0 + partial_1 + ... in group order. The
+// partial; one group: straight into dw, unless dW is computed transposed, dWᵀ[K, Co] = cols · dYᵀ,
+// when that pads the GEMM's register tiles less: then always into partials, the last sum transposing),
+// then dw += partial_0 + partial_1 + ... in group order. The
 // GEMMs give the same bits on any thread count, so forward and backward give the same bits on 1, 2
 // or 16 threads. Threads take whole chunks (forward) or groups (backward), each with its own slot of
 // the workspace, when those split evenly over them; otherwise chunks run one after another with the

@@ -220,7 +220,7 @@ void forward_with(float* y, const float* x, const float* w, const float* bias, f
 }  // namespace
 
 // MINIBATCH_CONV_DIRECT=0 turns the direct kernels off (for A/B measurements), read once.
-bool direct_enabled() {
+static bool direct_enabled() {
   static const bool on = [] {
     const char* e = std::getenv("MINIBATCH_CONV_DIRECT");
     return !(e && e[0] == '0');

@@ -320,7 +320,20 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* bias,
   }
 }
 
-// db[co] += Σ_n Σ_p dy[n, co, p]: rows summed in float, samples in double, per channel.
+// Σ r[0 .. n) in float over 16 fixed partial sums (lane l takes i ≡ l mod 16), added pairwise in a
+// fixed order: vectorizable, and the same bits whatever the threads.
+static float row_sum(const float* r, int64_t n) {
+  float acc[16] = {};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int l = 0; l < 16; l++) acc[l] += r[i + l];
+  for (int l = 0; i < n; i++, l++) acc[l] += r[i];
+  for (int w = 8; w >= 1; w /= 2)
+    for (int l = 0; l < w; l++) acc[l] += acc[l + w];
+  return acc[0];
+}
+
+// db[co] += Σ_n Σ_p dy[n, co, p]: rows summed in float (row_sum), samples in double, per channel.
 static void bias_grad(float* db, const float* dy, const Conv2dShape& p, [[maybe_unused]] int nt) {
   const int64_t P = pdim(p), ys = p.cout * P;
 #ifdef _OPENMP
@@ -329,10 +342,7 @@ static void bias_grad(float* db, const float* dy, const Conv2dShape& p, [[maybe_
   for (int64_t co = 0; co < p.cout; co++) {
     double acc = 0;
     for (int64_t s = 0; s < p.n; s++) {
-      const float* r = dy + s * ys + co * P;
-      float sum = 0.f;
-      for (int64_t i = 0; i < P; i++) sum += r[i];
-      acc += sum;
+      acc += row_sum(dy + s * ys + co * P, P);
     }
     db[co] = (float)(db[co] + acc);
   }

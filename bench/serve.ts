@@ -3,13 +3,22 @@
 // 1. The event loop while the MNIST CNN (conv16-conv32-linear, BN, batch 64, Adam) trains in the
 //    same process: perf_hooks.monitorEventLoopDelay (1 ms resolution) over a fixed number of
 //    steps, in-thread and with offThread: true, and the training throughput of each mode.
-// 2. examples/serve.ts on 127.0.0.1 under autocannon run from a second process, bounded in requests
-//    and time: single-image JSON requests, (a) idle without micro-batching, (b) the same while a
-//    CNN trains off-thread in the server's process, (c) with in-thread training (what the service
-//    would suffer without offThread), (d) with micro-batching, (e) micro-batching while training.
+// 2. The ceiling: autocannon (a second process) against a node:http server that only reads the
+//    body and answers, with the same body and connections: what the load generator and node:http
+//    leave for the model on this machine.
+// 3. examples/serve.ts on 127.0.0.1 under autocannon, bounded in requests and time, keep-alive and
+//    no pipelining (what HTTP clients do; pipelining would hide the per-request latency), 32
+//    connections by default (a service sees 10 to 100; 32 keeps enough requests in flight to fill
+//    batches without queueing far beyond them), 16 and 100 as variants: without and with
+//    micro-batching, JSON and raw float32 bodies, idle and while a CNN trains in the same process
+//    (off-thread with and without the background policy, and in-thread), and at a fixed request
+//    rate. Each scenario: best of two runs, with the server process's CPU time per request (less
+//    disturbed by other processes than requests/s) and the background training's samples/s.
 // Random digits (fixed seed) stand in for MNIST: speed does not depend on the values.
 import { spawn } from 'child_process';
 import * as fs from 'fs';
+import * as http from 'http';
+import { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { monitorEventLoopDelay, performance } from 'perf_hooks';
@@ -86,46 +95,177 @@ interface Load {
   non2xx: number;
 }
 
-/** autocannon in a child process against the local service. */
-function autocannon(port: number, body: string, seconds: number, connections: number, raw = false): Promise<Load> {
+interface LoadOptions {
+  port: number;
+  body: string;
+  raw?: boolean;
+  seconds: number;
+  connections: number;
+  /** A steady rate of requests per second (the paced load); none: autocannon, as fast as answered. */
+  rate?: number;
+}
+
+/** autocannon in a child process against the local service (keep-alive, no pipelining). */
+function autocannon(o: LoadOptions): Promise<Load> {
   const script = `
     const autocannon = require('autocannon');
-    autocannon({ url: 'http://127.0.0.1:${port}/predict', method: 'POST',
-      headers: { 'content-type': ${raw ? "'application/octet-stream'" : "'application/json'"} },
-      body: ${raw ? "Buffer.from(process.env.BODY, 'base64')" : 'process.env.BODY'}, connections: ${connections}, duration: ${seconds}, maxOverallRequests: 200000, timeout: 10 }, (err, r) => {
+    autocannon({ url: 'http://127.0.0.1:${o.port}/predict', method: 'POST',
+      headers: { 'content-type': ${o.raw ? "'application/octet-stream'" : "'application/json'"} },
+      body: ${o.raw ? "Buffer.from(process.env.BODY, 'base64')" : 'process.env.BODY'}, connections: ${o.connections}, pipelining: 1,
+      duration: ${o.seconds}, maxOverallRequests: 200000, timeout: 10 }, (err, r) => {
       if (err) { console.error(err); process.exit(1); }
       process.stdout.write(JSON.stringify({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total,
         errors: r.errors + r.timeouts, non2xx: r.non2xx }));
     });`;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, BODY: body }, stdio: ['ignore', 'pipe', 'inherit'], cwd: path.join(__dirname, '..') });
+    const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, BODY: o.body }, stdio: ['ignore', 'pipe', 'inherit'], cwd: path.join(__dirname, '..') });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`autocannon exited with ${code}`))));
   });
 }
 
-/** A background training run in this process until stop() (epochs of 20 steps). */
-function backgroundTraining(offThread: boolean): { stop(): Promise<void> } {
+/**
+ * An open-loop load at a fixed rate (a child process): requests leave on a 1 ms schedule whatever
+ * the answers do, over at most `connections` keep-alive sockets, and the latency runs from the
+ * moment each was due. (autocannon's overallRate sends each connection's share for the second in
+ * a burst at its start, which measures queueing behind a burst, not a steady rate.)
+ */
+function paced(o: LoadOptions & { rate: number }): Promise<Load> {
+  const script = `
+    const http = require('http');
+    const agent = new http.Agent({ keepAlive: true, maxSockets: ${o.connections} });
+    const body = ${o.raw ? "Buffer.from(process.env.BODY, 'base64')" : 'Buffer.from(process.env.BODY)'};
+    const headers = { 'content-type': ${o.raw ? "'application/octet-stream'" : "'application/json'"}, 'content-length': body.length };
+    const lat = []; let sent = 0, done = 0, errors = 0, non2xx = 0;
+    const t0 = performance.now(), end = t0 + ${o.seconds * 1000}, every = 1000 / ${o.rate};
+    const fire = (due) => {
+      const req = http.request({ host: '127.0.0.1', port: ${o.port}, path: '/predict', method: 'POST', agent, headers }, (res) => {
+        res.resume();
+        res.on('end', () => { lat.push(performance.now() - due); if (res.statusCode !== 200) non2xx++; finish(); });
+      });
+      req.on('error', () => { errors++; finish(); });
+      req.end(body);
+    };
+    const finish = () => {
+      if (++done < sent || performance.now() < end) return;
+      lat.sort((a, b) => a - b);
+      const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
+      process.stdout.write(JSON.stringify({ rps: lat.length / ((performance.now() - t0) / 1000), p50: q(0.5), p99: q(0.99), requests: lat.length, errors, non2xx }));
+      process.exit(0);
+    };
+    const timer = setInterval(() => {
+      const now = performance.now();
+      for (; t0 + sent * every <= Math.min(now, end); sent++) fire(t0 + sent * every);
+      if (now >= end) clearInterval(timer);
+    }, 1);`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, BODY: o.body }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`the paced load exited with ${code}`))));
+  });
+}
+
+/** What autocannon reaches against a node:http server that reads the body and answers at once. */
+async function ceiling(body: string, seconds: number, connections: number): Promise<Load & { cpuUs: number }> {
+  const answer = JSON.stringify({ labels: [3], outputs: [Array.from({ length: 10 }, (_, i) => i / 7)] });
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
+      res.end(answer);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  await autocannon({ port, body, seconds: 1, connections });
+  let best: Load & { cpuUs: number } | null = null;
+  for (let k = 0; k < 2; k++) {
+    const c0 = process.cpuUsage();
+    const r = await autocannon({ port, body, seconds, connections });
+    const c = process.cpuUsage(c0);
+    if (!best || r.rps > best.rps) best = { ...r, cpuUs: (c.user + c.system) / Math.max(1, r.requests) };
+  }
+  server.closeAllConnections();
+  await new Promise<void>((r) => server.close(() => r()));
+  return best!;
+}
+
+/** A background training run in this process until stop() (epochs of 5 steps); counts its samples. */
+function backgroundTraining(offThread: boolean): { stop(): Promise<number> } {
   const model = cnn(2);
-  const { x, y } = digits(20 * BATCH, 5);
-  const stopper: Callback = { stopTraining: false };
+  const { x, y } = digits(5 * BATCH, 5);
+  let epochs = 0;
+  const stopper: Callback = { stopTraining: false, onEpochEnd: () => void epochs++ };
+  const t0 = performance.now();
   const run = fit(model, x, y, {
-    epochs: 10_000, batchSize: BATCH, loss: new CrossEntropyLoss(), optimizer: new Adam(model.parameters(), { lr: 1e-3 }), verbose: 0, offThread,
+    epochs: 100_000, batchSize: BATCH, loss: new CrossEntropyLoss(), optimizer: new Adam(model.parameters(), { lr: 1e-3 }), verbose: 0, offThread,
     callbacks: [stopper],
   });
   return {
     stop: async () => {
+      const secs = (performance.now() - t0) / 1000;
+      const done = epochs;
       stopper.stopTraining = true;
       await run;
+      return (done * 5 * BATCH) / secs;
     },
   };
 }
 
-export async function run(): Promise<string> {
-  const sections: string[] = [];
-  const load0 = os.loadavg().map((v) => v.toFixed(1)).join(' ');
-  // ---------------------------------------------------------------- 1. event loop during training
+interface Scenario {
+  name: string;
+  pool: { maxBatch: number; maxDelayMs: number; backgroundTraining?: boolean };
+  training?: 'off' | 'in';
+  raw?: boolean;
+  connections?: number;
+  rate?: number;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: '(a) idle, no micro-batching', pool: { maxBatch: 1, maxDelayMs: 0 } },
+  { name: '(b) while a CNN trains (offThread)', pool: { maxBatch: 1, maxDelayMs: 0 }, training: 'off' },
+  { name: '(c) while a CNN trains in-thread', pool: { maxBatch: 1, maxDelayMs: 0 }, training: 'in' },
+  { name: '(d) micro-batching (32, 1 ms)', pool: { maxBatch: 32, maxDelayMs: 1 } },
+  { name: '(e) micro-batching while a CNN trains (offThread)', pool: { maxBatch: 32, maxDelayMs: 1 }, training: 'off' },
+  { name: '(e\') the same, training not in the background', pool: { maxBatch: 32, maxDelayMs: 1, backgroundTraining: false }, training: 'off' },
+  { name: '(f) micro-batching, raw float32 body', pool: { maxBatch: 32, maxDelayMs: 1 }, raw: true },
+  { name: '(g) micro-batching, raw, while a CNN trains (offThread)', pool: { maxBatch: 32, maxDelayMs: 1 }, raw: true, training: 'off' },
+  { name: '(h) micro-batching, 16 connections', pool: { maxBatch: 32, maxDelayMs: 1 }, connections: 16 },
+  { name: '(i) micro-batching, 100 connections', pool: { maxBatch: 32, maxDelayMs: 1 }, connections: 100 },
+  { name: '(j) micro-batching, a steady 1,000 req/s', pool: { maxBatch: 32, maxDelayMs: 1 }, rate: 1000 },
+  { name: '(k) micro-batching, a steady 2,500 req/s', pool: { maxBatch: 32, maxDelayMs: 1 }, rate: 2500 },
+  { name: '(l) a steady 1,000 req/s while a CNN trains (offThread)', pool: { maxBatch: 32, maxDelayMs: 1 }, rate: 1000, training: 'off' },
+  { name: "(l') the same, training not in the background", pool: { maxBatch: 32, maxDelayMs: 1, backgroundTraining: false }, rate: 1000, training: 'off' },
+];
+
+/** One scenario: a fresh service, a 1 s warm-up, then the measured run. */
+async function scenario(sc: Scenario, file: string, bodies: { json: string; raw: string }, seconds: number, connections: number): Promise<string[]> {
+  const svc = await startService({ checkpoint: file, port: 0, workers: 1, ...sc.pool });
+  const load = { port: svc.port, body: sc.raw ? bodies.raw : bodies.json, raw: sc.raw, connections: sc.connections ?? connections, rate: sc.rate };
+  await autocannon({ ...load, rate: undefined, seconds: 1 });
+  const bg = sc.training ? backgroundTraining(sc.training === 'off') : null;
+  // best of two runs (the machine is shared: a run can lose a core to another process): the higher
+  // requests/s, or at a fixed rate the lower p99
+  let r: Load | null = null;
+  let cpu = { user: 0, system: 0 };
+  for (let k = 0; k < 2; k++) {
+    const c0 = process.cpuUsage();
+    const rk = sc.rate ? await paced({ ...load, rate: sc.rate, seconds }) : await autocannon({ ...load, seconds });
+    const ck = process.cpuUsage(c0);
+    if (!r || (sc.rate ? rk.p99 < r.p99 : rk.rps > r.rps)) [r, cpu] = [rk, ck];
+  }
+  const trained = bg ? await bg.stop() : null;
+  const st = svc.pool.stats();
+  await svc.close();
+  // server CPU per request: the whole process (event loop, pool worker and, while training, the trainer)
+  const us = (cpu.user + cpu.system) / Math.max(1, r!.requests);
+  return [sc.name, String(load.connections), fmt(r!.rps, 0), fmt(r!.p50, 1), fmt(r!.p99, 1), String(r!.errors + r!.non2xx), fmt(st.meanBatchSize, 1), fmt(us, 0), trained === null ? '—' : fmt(trained, 0)];
+}
+
+/** Part 1: the event-loop delay and the training throughput, in-thread and off-thread. */
+async function eventLoopSection(load0: string): Promise<string> {
   const rows: string[][] = [];
   const res: Record<string, Awaited<ReturnType<typeof trainWatched>>> = {};
   for (const off of [false, true, false, true]) {
@@ -137,43 +277,45 @@ export async function run(): Promise<string> {
     const r = res[k];
     rows.push([k, fmt(r.rate, 0), fmt(r.mean, 2), fmt(r.p99, 2), fmt(r.max, 2)]);
   }
-  sections.push(
-      table(`Event-loop delay while the MNIST CNN trains (batch ${BATCH}, ${STEPS} steps, Adam)`, ['mode', 'samples/s', 'delay mean ms', 'p99 ms', 'max ms'], rows) +
-      `\n\nThroughput offThread / in-thread: ${(res.offThread.rate / res['in-thread'].rate).toFixed(2)}x (best of two runs each, measured from the first step to the last); load average before: ${load0}.`,
+  return (
+    table(`Event-loop delay while the MNIST CNN trains (batch ${BATCH}, ${STEPS} steps, Adam)`, ['mode', 'samples/s', 'delay mean ms', 'p99 ms', 'max ms'], rows) +
+    `\n\nThroughput offThread / in-thread: ${(res.offThread.rate / res['in-thread'].rate).toFixed(2)}x (best of two runs each, measured from the first step to the last); load average before: ${load0}.`
   );
+}
+
+export async function run(): Promise<string> {
+  const sections: string[] = [];
+  const load0 = os.loadavg().map((v) => v.toFixed(1)).join(' ');
+  // ---------------------------------------------------------------- 1. event loop during training
+  if (!process.env.SERVE_SCENARIOS) sections.push(await eventLoopSection(load0));
 
   // ---------------------------------------------------------------- 2. the HTTP service under load
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mb-bench-serve-'));
   const file = path.join(dir, 'cnn.safetensors');
   const { x } = digits(256, 9);
   saveModel(cnn(3), file, { preprocess: new ChannelNormalizer().fit(x) });
-  const body = JSON.stringify({ input: Array.from(x.data.subarray(0, 784), (v) => Number(v.toFixed(4))) });
-  const rawBody = Buffer.from(x.data.slice(0, 784).buffer).toString('base64');
+  const bodies = {
+    json: JSON.stringify({ input: Array.from(x.data.subarray(0, 784), (v) => Number(v.toFixed(4))) }),
+    raw: Buffer.from(x.data.slice(0, 784).buffer).toString('base64'),
+  };
   const seconds = Number(process.env.SERVE_BENCH_SECONDS ?? 5);
-  const connections = 16;
-  const scenarios: [string, { maxBatch: number; maxDelayMs: number }, 'none' | 'off' | 'in', boolean?][] = [
-    ['(a) idle, no micro-batching', { maxBatch: 1, maxDelayMs: 0 }, 'none'],
-    ['(b) while a CNN trains (offThread)', { maxBatch: 1, maxDelayMs: 0 }, 'off'],
-    ['(c) while a CNN trains in-thread', { maxBatch: 1, maxDelayMs: 0 }, 'in'],
-    ['(d) micro-batching (32, 1 ms)', { maxBatch: 32, maxDelayMs: 1 }, 'none'],
-    ['(e) micro-batching while a CNN trains (offThread)', { maxBatch: 32, maxDelayMs: 1 }, 'off'],
-    ['(f) micro-batching, raw float32 body', { maxBatch: 32, maxDelayMs: 1 }, 'none', true],
-  ];
+  const connections = 32;
+  const top = await ceiling(bodies.json, seconds, connections);
   const hrows: string[][] = [];
-  for (const [name, o, training, raw] of scenarios) {
-    const svc = await startService({ checkpoint: file, port: 0, workers: 1, ...o });
-    await autocannon(svc.port, raw ? rawBody : body, 1, connections, raw); // warm-up
-    const bg = training === 'none' ? null : backgroundTraining(training === 'off');
-    const r = await autocannon(svc.port, raw ? rawBody : body, seconds, connections, raw);
-    await bg?.stop();
-    const st = svc.pool.stats();
-    await svc.close();
-    hrows.push([name, fmt(r.rps, 0), fmt(r.p50, 1), fmt(r.p99, 1), String(r.requests), String(r.errors + r.non2xx), fmt(st.meanBatchSize, 1)]);
-  }
+  // SERVE_SCENARIOS=a,d,f runs only those (by their letter)
+  const only = process.env.SERVE_SCENARIOS?.split(',');
+  for (const sc of SCENARIOS) if (!only || only.includes(/^\((\w+'?)\)/.exec(sc.name)![1])) hrows.push(await scenario(sc, file, bodies, seconds, connections));
   fs.rmSync(dir, { recursive: true, force: true });
+  const load1 = os.loadavg().map((v) => v.toFixed(1)).join(' ');
   sections.push(
-      table(`examples/serve.ts under autocannon (${connections} connections, ${seconds} s, single-image JSON POST /predict, 1 pool worker)`, ['scenario', 'requests/s', 'p50 ms', 'p99 ms', 'requests', 'errors', 'mean batch'], hrows) +
-      `\n\nThe load generator, the server's event loop, the pool worker and the training worker share the ${os.cpus().length} cores; load average before: ${load0}.`,
+      `### The ceiling: autocannon against a node:http server that only reads the body and answers\n\n` +
+      `${fmt(top.rps, 0)} requests/s, p50 ${fmt(top.p50, 1)} ms, p99 ${fmt(top.p99, 1)} ms, server CPU ${fmt(top.cpuUs, 0)} µs / request (${connections} connections, ${seconds} s, the same JSON body, best of two runs). ` +
+      `The service's requests/s below are bounded by this, and by what autocannon leaves of the 2 cores.`,
+  );
+  sections.push(
+      table(`examples/serve.ts under autocannon (${seconds} s, best of two runs, single-image POST /predict, JSON unless raw, keep-alive, no pipelining, 1 pool worker)`,
+          ['scenario', 'connections', 'requests/s', 'p50 ms', 'p99 ms', 'errors', 'mean batch', 'server CPU µs / request', 'training samples/s'], hrows) +
+      `\n\nThe load generator, the server's event loop, the pool worker and the training worker share the ${os.cpus().length} cores; load average before: ${load0}, after: ${load1}.`,
   );
   return sections.join('\n\n');
 }

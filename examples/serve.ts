@@ -15,11 +15,15 @@
  *   GET  /healthz  {"status": "ok", ...pool statistics}
  * Bad input (wrong size or type, NaN, a body or batch over its limit) gets a 4xx with a JSON
  * {"error": ...}; SIGTERM stops accepting connections, lets in-flight requests finish, then exits.
+ * Bodies are read by serve-body.ts (raw float32 in one copy; JSON numbers straight from the bytes,
+ * JSON.parse for anything else). A /train run is background work beside the pool (a lower thread
+ * priority, fewer kernel threads, pauses while requests wait; see InferencePool).
  */
 import * as http from 'http';
 import { parseArgs } from 'util';
 import { AddressInfo } from 'net';
 import { InferencePool, loadCheckpoint, fit, Adam, CrossEntropyLoss, Sequential, Tensor } from '../lib/index';
+import { floatsRaw, numbersJson } from './serve-body';
 
 export interface ServiceOptions {
   checkpoint: string;
@@ -32,6 +36,8 @@ export interface ServiceOptions {
   maxBodyBytes?: number;
   /** Most samples in one /train request. Default 60,000. */
   maxTrainSamples?: number;
+  /** Off-thread training in this process gives way to inference (InferencePool). Default true. */
+  backgroundTraining?: boolean;
 }
 
 export interface Service {
@@ -86,34 +92,42 @@ function samplesOf(req: http.IncomingMessage, body: Buffer, inSize: number, maxB
   let data: Float32Array;
   if (type === 'application/octet-stream') {
     if (body.length === 0 || body.length % (inSize * 4) !== 0) throw new HttpError(400, `expected a multiple of ${inSize} float32 values (${inSize * 4} bytes each sample), got ${body.length} bytes`);
-    data = new Float32Array(body.length / 4);
-    for (let i = 0; i < data.length; i++) {
-      data[i] = body.readFloatLE(i * 4);
-      if (!Number.isFinite(data[i])) throw new HttpError(400, `expected finite values, got ${data[i]} at index ${i}`);
-    }
+    const raw = floatsRaw(body);
+    if (typeof raw === 'number') throw new HttpError(400, `expected finite values, got ${body.readFloatLE(raw * 4)} at index ${raw}`);
+    data = raw;
   } else if (type === 'application/json') {
-    let json: { input?: unknown; inputs?: unknown };
-    try {
-      json = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw new HttpError(400, 'body is not valid JSON');
-    }
-    if (!json || typeof json !== 'object' || (json.input === undefined) === (json.inputs === undefined)) throw new HttpError(400, 'expected an object with "input" (one sample) or "inputs" (a batch)');
-    if (json.inputs !== undefined && !Array.isArray(json.inputs)) throw new HttpError(400, '"inputs" must be an array of samples');
-    const flat = json.input;
-    if (Array.isArray(flat) && flat.length === inSize && flat.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-      data = Float32Array.from(flat as number[]); // the common case: one flat image
-    } else {
-      const values: number[] = [];
-      flatten(json.input ?? json.inputs, values, json.input !== undefined ? 'input' : 'inputs');
-      if (json.input !== undefined && values.length !== inSize) throw new HttpError(400, `expected ${inSize} values in "input", got ${values.length}`);
-      if (values.length === 0 || values.length % inSize !== 0) throw new HttpError(400, `expected samples of ${inSize} values in "inputs", got ${values.length} values`);
-      data = Float32Array.from(values);
-    }
+    data = fastJson(body, inSize) ?? genericJson(body, inSize);
   } else throw new HttpError(415, `expected Content-Type application/json or application/octet-stream, got '${type}'`);
   const n = data.length / inSize;
   if (n > maxBatch) throw new HttpError(413, `expected at most ${maxBatch} samples in one request, got ${n}`);
   return { data, n };
+}
+
+/** The common bodies, read straight from the bytes (serve-body.ts); null for anything else. */
+function fastJson(body: Buffer, inSize: number): Float32Array | null {
+  const r = numbersJson(body, inSize);
+  if (!r) return null;
+  const n = r.values.length;
+  return (r.key === 'input' ? n === inSize : n > 0 && n % inSize === 0) ? r.values : null;
+}
+
+/** Any JSON body through JSON.parse, with an error that says what is wrong. */
+function genericJson(body: Buffer, inSize: number): Float32Array {
+  let json: { input?: unknown; inputs?: unknown };
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'body is not valid JSON');
+  }
+  if (!json || typeof json !== 'object' || (json.input === undefined) === (json.inputs === undefined)) throw new HttpError(400, 'expected an object with "input" (one sample) or "inputs" (a batch)');
+  if (json.inputs !== undefined && !Array.isArray(json.inputs)) throw new HttpError(400, '"inputs" must be an array of samples');
+  const values: number[] = [];
+  flatten(json.input ?? json.inputs, values, json.input !== undefined ? 'input' : 'inputs');
+  if (json.input !== undefined && values.length !== inSize) throw new HttpError(400, `expected ${inSize} values in "input", got ${values.length}`);
+  if (values.length === 0 || values.length % inSize !== 0) throw new HttpError(400, `expected samples of ${inSize} values in "inputs", got ${values.length} values`);
+  const data = Float32Array.from(values);
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) throw new HttpError(400, `expected values within float32 range, got ${data[i]} at index ${i}`);
+  return data;
 }
 
 function argmaxRows(out: Tensor): { labels: number[]; outputs: number[][] } {
@@ -122,7 +136,9 @@ function argmaxRows(out: Tensor): { labels: number[]; outputs: number[][] } {
   const outputs: number[][] = [];
   for (let i = 0; i < out.shape[0]; i++) {
     const row = Array.from(out.data.subarray(i * k, (i + 1) * k));
-    labels.push(row.indexOf(Math.max(...row)));
+    let best = 0;
+    for (let j = 1; j < k; j++) if (row[j] > row[best]) best = j;
+    labels.push(best);
     outputs.push(row);
   }
   return { labels, outputs };
@@ -152,7 +168,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   const ck = loadCheckpoint(o.checkpoint);
   const preprocess = (ck.preprocess ?? []) as Transform[];
   const maxBatch = o.maxBatch ?? 32;
-  const pool = await InferencePool.create({ model: ck.model, workers: o.workers ?? 1, maxBatchSize: maxBatch, maxDelayMs: o.maxDelayMs ?? 1 });
+  const pool = await InferencePool.create({ model: ck.model, workers: o.workers ?? 1, maxBatchSize: maxBatch, maxDelayMs: o.maxDelayMs ?? 1, backgroundTraining: o.backgroundTraining ?? true });
   const inShape = [...pool.inputShape];
   const inSize = inShape.reduce((a, b) => a * b, 1);
   const limit = o.maxBodyBytes ?? 4 * 2 ** 20;

@@ -29,7 +29,7 @@ import { getBackend } from '../backend/index';
 import { Channel } from './host';
 import { lossSpec, modelSpec, optimizerSpec, setRngStates } from './spec';
 import type { FitRequest } from './worker';
-import { markBusy, unmarkBusy, setTrainingChannel } from './state';
+import { markBusy, unmarkBusy, setTrainingChannel, pressure } from './state';
 import type { Optimizer } from '../optim';
 
 const HOOKS = ['onTrainBegin', 'onEpochBegin', 'onBatchEnd', 'onEpochEnd', 'onTrainEnd'] as const;
@@ -81,6 +81,7 @@ export async function fitOffThread(model: Sequential, x: unknown, y: Targets, op
     output: null,
     backend: getBackend().name,
     threads: getBackend().name === 'native' ? getBackend().getNumThreads() : null,
+    pressure,
   };
   if (validationData !== undefined) {
     if (!Array.isArray(validationData) || validationData.length !== 2) fail('type', '[x, y] pair', 'validationData', describe(validationData));

@@ -1,16 +1,18 @@
 /**
  * InferencePool: replicas of one model on N worker threads, with dynamic batching (as Triton and
  * TorchServe do it): concurrent requests wait in one queue and go to a free worker as one forward
- * pass of up to `maxBatchSize` samples, as soon as that many wait or the oldest has waited
- * `maxDelayMs`. A worker that finishes takes what has queued meanwhile at once, so under load
- * batches fill by themselves and at low load a request waits at most the delay.
+ * pass of up to `maxBatchSize` samples: at once when that many wait, else at the end of the
+ * event-loop turn in which the first arrived (longer only while requests keep arriving and nothing
+ * runs, up to `maxDelayMs`). A worker that finishes takes what has queued meanwhile at once, so
+ * under load batches fill by themselves and at low load a request does not wait for company.
  *
  * Memory: the pool's weights are one shared copy (taken from a live model, or loaded from a
  * checkpoint) that every replica reads in place; each worker has a fixed shared input and output
  * buffer of maxBatchSize samples, handed over once, so a batch moves no tensor and no buffer
- * through a message. A worker pads a batch to a power-of-two size and keeps a replica per size, so
- * no layer reallocates its buffers as batch sizes vary. `swap()` loads new
- * weights into every worker and switches all later batches at once; a batch never mixes weights.
+ * through a message. A worker runs a batch as chunks of a few fixed sizes (1, 2, 3, 4, 6, 8, 12,
+ * ...) and keeps a replica per size, so no layer reallocates its buffers as batch sizes vary and
+ * nothing is computed for padding. `swap()` loads new weights into every worker and switches all
+ * later batches at once; a batch never mixes weights.
  */
 import { Sequential } from '../model';
 import { Tensor, sizeOf, toTensor } from '../tensor';
@@ -19,6 +21,7 @@ import { getBackend } from '../backend/index';
 import { loadModel } from '../io/checkpoint';
 import { Channel } from './host';
 import { ModelSpec, modelSpec } from './spec';
+import { addPressure, pressure } from './state';
 
 export interface InferencePoolOptions {
   /** The model to serve: its weights are copied once (training it later does not change the pool). */
@@ -31,10 +34,20 @@ export interface InferencePoolOptions {
   threadsPerWorker?: number;
   /** Most samples in one forward pass (and in one request). Default 32. */
   maxBatchSize?: number;
-  /** Longest a request waits for others to join its batch, in ms (0: none). Default 1. */
+  /**
+   * A batch leaves at the end of the event-loop turn in which its first request arrived (or at
+   * once when it is full); while nothing runs and requests keep arriving, it waits up to this
+   * long for more, in ms (0: never beyond the turn). Default 1.
+   */
   maxDelayMs?: number;
   /** Most samples waiting; a request beyond it is refused (back-pressure). Default 4096. */
   maxQueue?: number;
+  /**
+   * While this pool is open, `fit({ offThread: true })` calls started in the process train as
+   * background work: a lower scheduling priority (Linux), at most cores − 1 kernel threads, and a
+   * pause of up to 5 ms between steps while requests wait (lib/async/worker.ts). Default true.
+   */
+  backgroundTraining?: boolean;
 }
 
 export interface PoolStats {
@@ -81,8 +94,12 @@ export class InferencePool {
   private queued = 0;
   private rid = 0;
   private spec!: ModelSpec;
-  private timer: NodeJS.Timeout | null = null;
+  private flush: NodeJS.Immediate | null = null;
+  /** Samples queued at the last end-of-turn check. */
+  private seen = 0;
   private closed = false;
+  private ended = false;
+  private background = false;
   private lat = new Float64Array(RING);
   private nLat = 0;
   private counts = { requests: 0, samples: 0, batches: 0 };
@@ -101,7 +118,7 @@ export class InferencePool {
 
   /** Starts the workers and loads the replicas. */
   static async create(options: InferencePoolOptions): Promise<InferencePool> {
-    checkOptions(options, ['model', 'checkpoint', 'workers', 'threadsPerWorker', 'maxBatchSize', 'maxDelayMs', 'maxQueue'], 'InferencePool');
+    checkOptions(options, ['model', 'checkpoint', 'workers', 'threadsPerWorker', 'maxBatchSize', 'maxDelayMs', 'maxQueue', 'backgroundTraining'], 'InferencePool');
     if (!options) fail('type', 'options object with model or checkpoint', 'InferencePool options', describe(options));
     const o = {
       workers: checkInt(options.workers ?? 1, 'workers', 1, 64),
@@ -109,9 +126,13 @@ export class InferencePool {
       maxBatchSize: checkInt(options.maxBatchSize ?? 32, 'maxBatchSize', 1, 65536),
       maxDelayMs: checkNumber(options.maxDelayMs ?? 1, 'maxDelayMs', 0, 10_000),
       maxQueue: checkInt(options.maxQueue ?? 4096, 'maxQueue', 1),
+      backgroundTraining: options.backgroundTraining ?? true,
     };
+    if (typeof o.backgroundTraining !== 'boolean') fail('type', 'boolean', 'backgroundTraining', describe(o.backgroundTraining));
     const model = sourceModel(options.model, options.checkpoint);
     const pool = new InferencePool(model, o);
+    pool.background = o.backgroundTraining;
+    if (pool.background) Atomics.add(pressure, 1, 1);
     pool.spec = frozenSpec(model);
     pool.rid = 1;
     for (let i = 0; i < o.workers; i++) pool.slots.push(pool.newSlot());
@@ -165,9 +186,10 @@ export class InferencePool {
     return new Promise<Tensor>((resolve, reject) => {
       this.queue.push({ x: Float32Array.from(data), n, t0: performance.now(), resolve, reject });
       this.queued += n;
+      addPressure(n);
       this.counts.requests++;
       this.counts.samples += n;
-      this.pump();
+      this.arrived();
     });
   }
 
@@ -190,22 +212,37 @@ export class InferencePool {
     return [t.data, n];
   }
 
-  /** Sends batches to free workers when the batching rule allows. */
+  /**
+   * A request has queued. A full batch leaves at once; otherwise the batch leaves at the end of
+   * this event-loop turn (setImmediate), so every request read from the sockets in the same turn
+   * joins it and a lone request does not wait for a timer. With maxDelayMs > 0 and nothing
+   * running, the batch waits turn after turn while the queue still grows, up to maxDelayMs.
+   */
+  private arrived(): void {
+    if (this.queued >= this.maxBatchSize) this.pump();
+    if (this.queue.length > 0 && !this.flush) {
+      this.seen = this.queued;
+      this.flush = setImmediate(() => this.endOfTurn());
+    }
+  }
+
+  private endOfTurn(): void {
+    this.flush = null;
+    if (this.queue.length === 0) return;
+    const growing = this.queued > this.seen && this.queued < this.maxBatchSize;
+    if (growing && this.maxDelayMs > 0 && !this.closed && !this.slots.some((s) => s.busy) && performance.now() - this.queue[0].t0 < this.maxDelayMs) {
+      this.seen = this.queued;
+      this.flush = setImmediate(() => this.endOfTurn());
+      return;
+    }
+    this.pump();
+  }
+
+  /** Sends what waits to free workers (a worker that has just finished takes what queued at once). */
   private pump(): void {
     while (this.queue.length > 0) {
       const slot = this.slots.find((s) => !s.busy && s.channel.alive);
       if (!slot) return;
-      const waited = performance.now() - this.queue[0].t0;
-      const anyBusy = this.slots.some((s) => s.busy);
-      // Wait for company only while nothing runs: a worker that has just finished takes what queued.
-      // (once closing, nothing waits)
-      if (this.queued < this.maxBatchSize && waited < this.maxDelayMs && !anyBusy && !this.closed) {
-        this.timer ??= setTimeout(() => {
-          this.timer = null;
-          this.pump();
-        }, Math.max(0, this.maxDelayMs - waited));
-        return;
-      }
       this.dispatch(slot);
     }
   }
@@ -222,7 +259,7 @@ export class InferencePool {
     this.queued -= n;
     slot.busy = true;
     this.counts.batches++;
-    const msg = { type: 'run', rid: this.rid, n, capacity: this.maxBatchSize, inSize: this.inSize, outSize: this.outSize };
+    const msg = { type: 'run', rid: this.rid, n, inSize: this.inSize, outSize: this.outSize };
     slot.channel.request(msg).then(
       () => {
         let off = 0;
@@ -233,10 +270,12 @@ export class InferencePool {
           this.lat[this.nLat++ % RING] = now - r.t0;
           r.resolve({ data: out, shape: [r.n, ...this.outputShape] });
         }
+        addPressure(-n);
         this.release(slot);
       },
       (e: Error) => {
         for (const r of batch) r.reject(e);
+        addPressure(-n);
         // a dead worker is replaced by a fresh one with the current weights
         if (!slot.channel.alive && !this.closed) {
           const i = this.slots.indexOf(slot);
@@ -289,9 +328,9 @@ export class InferencePool {
   /** Refuses new requests, lets the queued and running ones finish, then ends the workers. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
+    if (this.flush) {
+      clearImmediate(this.flush);
+      this.flush = null;
     }
     if (this.queue.length > 0 || this.slots.some((s) => s.busy)) {
       await new Promise<void>((r) => {
@@ -300,6 +339,8 @@ export class InferencePool {
       });
     }
     await Promise.all(this.slots.map((s) => s.channel.close()));
+    if (!this.ended && this.background) Atomics.sub(pressure, 1, 1);
+    this.ended = true;
   }
 }
 

@@ -42,3 +42,14 @@ export async function snapshot(model: Sequential): Promise<StateDict> {
   const r = await c.request<{ state: StateDict }>({ type: 'snapshot' });
   return r.state;
 }
+
+/**
+ * Inference pressure, one shared word pair for every thread of the process: [0] samples queued or
+ * being computed in inference pools, [1] pools open. Off-thread training reads it to give way to
+ * inference (lib/async/worker.ts); pools notify waiters on [0] when it drops to zero.
+ */
+export const pressure = new Int32Array(new SharedArrayBuffer(8));
+
+export function addPressure(samples: number): void {
+  if (Atomics.add(pressure, 0, samples) + samples === 0) Atomics.notify(pressure, 0);
+}

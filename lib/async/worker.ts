@@ -5,11 +5,13 @@
  *             travel to the main thread and back as events, at the same points of the loop
  *   load      builds a replica for inference; drop forgets it
  *   predict   a forward pass in evaluation mode over the input it is sent
- *   run       a forward pass over a pool slot's shared input buffer into its shared output buffer
+ *   run       a forward pass over a pool slot's shared input buffer into its shared output buffer,
+ *             in chunks of bucket sizes (runSlot)
  *   snapshot  copies the parameters and buffers of the model being trained, between two steps
  * Messages are handled between steps (fit yields to the event loop after each one), so a
  * snapshot or a reply never sees a half-updated model.
  */
+import * as os from 'os';
 import { parentPort } from 'worker_threads';
 import { setBackend, getBackend } from '../backend/index';
 import type { BackendName } from '../backend/types';
@@ -49,9 +51,48 @@ export interface FitRequest {
   /** The caller's current backend (what a loss without a backend option runs on). */
   backend: BackendName;
   threads: number | null;
+  /** The process's inference pressure (state.ts): training gives way to inference pools. */
+  pressure?: Int32Array;
 }
 
 class Aborted extends Error {}
+
+/*
+ * Training beside inference. While an InferencePool is open in the process when fit starts, the
+ * training thread runs as background work: (1) on Linux it lowers its own scheduling priority
+ * (nice +10; Linux applies this to the calling thread alone, and the OpenMP threads it starts
+ * afterwards inherit it), so the event loop and the inference threads win the cores whenever they
+ * want them and training still gets every idle cycle; (2) it uses at most cores − 1 kernel
+ * threads; (3) between two steps it waits while samples are queued or computed in a pool, up to
+ * GIVE_WAY_MS a step, so that it never starts a step into a burst of requests and still advances
+ * under a steady load. A lower priority yields to every other process too: on a machine shared
+ * with other work, background training gets what they leave. A fit that started before the pool
+ * opened keeps its priority and threads.
+ */
+const BACKGROUND_NICE = 10;
+const GIVE_WAY_MS = 5;
+
+function lowerPriority(): void {
+  if (process.platform !== 'linux') return; // elsewhere it would apply to the whole process
+  try {
+    os.setPriority(Math.min(19, os.getPriority() + BACKGROUND_NICE));
+  } catch {
+    // not permitted here: training runs at the normal priority
+  }
+}
+
+function backgroundThreads(threads: number): number {
+  return Math.max(1, Math.min(threads, os.cpus().length - 1));
+}
+
+function giveWay(p: Int32Array): void {
+  const until = performance.now() + GIVE_WAY_MS;
+  for (let v = Atomics.load(p, 0); v > 0; v = Atomics.load(p, 0)) {
+    const left = until - performance.now();
+    if (left <= 0) return;
+    Atomics.wait(p, 0, v, left);
+  }
+}
 
 function useBackend(name: BackendName, threads: number | null): void {
   setBackend(name);
@@ -59,7 +100,9 @@ function useBackend(name: BackendName, threads: number | null): void {
 }
 
 async function runFit(m: FitRequest): Promise<void> {
-  useBackend(m.backend, m.threads);
+  const background = m.pressure !== undefined && Atomics.load(m.pressure, 1) > 0;
+  if (background) lowerPriority();
+  useBackend(m.backend, background && m.threads !== null ? backgroundThreads(m.threads) : m.threads);
   const model = buildReplica(m.model);
   const loss = buildLoss(m.loss);
   const opt = buildOptimizer(m.optimizer, model);
@@ -85,7 +128,13 @@ async function runFit(m: FitRequest): Promise<void> {
     if (has('onTrainBegin')) await ask('onTrainBegin', []);
   };
   if (has('onEpochBegin')) proxy.onEpochBegin = async (e) => void (await ask('onEpochBegin', [e]));
-  if (has('onBatchEnd')) proxy.onBatchEnd = async (b, logs) => void (await ask('onBatchEnd', [b, logs]));
+  const p = m.pressure;
+  if (has('onBatchEnd') || background) {
+    proxy.onBatchEnd = async (b, logs) => {
+      if (background) giveWay(p!);
+      if (has('onBatchEnd')) await ask('onBatchEnd', [b, logs]);
+    };
+  }
   // The stop decision is taken on the main thread after every epoch, so this one always travels.
   proxy.onEpochEnd = async (e, logs) => {
     const r = await ask('onEpochEnd', [e, logs]);
@@ -131,6 +180,35 @@ function forwardInto(model: Sequential, x: Float32Array, n: number, out: Float32
   }
 }
 
+/** Batch sizes that keep a replica: 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, ... */
+function bucketBelow(n: number): number {
+  const p = 2 ** Math.floor(Math.log2(n));
+  return n >= p * 1.5 && p >= 2 ? p * 1.5 : p;
+}
+
+/**
+ * A pool batch of n samples from the slot's input into its output. It runs as a few chunks of
+ * bucket sizes (13 = 12 + 1), each on a replica of its own, so that no layer reallocates its
+ * buffers as batch sizes vary and no work is spent on padding: the per-sample cost is nearly flat
+ * from 4 samples up, so two chunks cost less than one padded pass.
+ */
+function runSlot(rid: number, n: number, inSize: number, outSize: number): void {
+  for (let from = 0; from < n; ) {
+    const size = bucketBelow(n - from);
+    const key = `${rid}:${size}`;
+    let model = bucketed.get(key);
+    if (!model) {
+      const spec = specs.get(rid);
+      if (!spec) throw new Error(`minibatch: no replica ${rid} in this worker`);
+      model = buildReplica(spec).eval();
+      bucketed.set(key, model);
+    }
+    const y = model.forward({ data: slot.input!.subarray(from * inSize, (from + size) * inSize), shape: [size, ...model.inputShape!] });
+    slot.output!.set(y.data, from * outSize);
+    from += size;
+  }
+}
+
 function replica(rid: number): Sequential {
   const r = replicas.get(rid);
   if (!r) throw new Error(`minibatch: no replica ${rid} in this worker`);
@@ -172,23 +250,10 @@ async function handle(m: any): Promise<void> {
       port.postMessage({ type: 'done', id: m.id, out }, [out.buffer]);
       return;
     }
-    case 'run': {
-      // The batch runs padded to a bucket size (a power of two, at most the slot's size), each
-      // bucket on its own replica, so that no layer reallocates its buffers as batch sizes vary.
-      const size = Math.min(m.capacity as number, 2 ** Math.ceil(Math.log2(m.n)));
-      const key = `${m.rid}:${size}`;
-      let model = bucketed.get(key);
-      if (!model) {
-        const spec = specs.get(m.rid);
-        if (!spec) throw new Error(`minibatch: no replica ${m.rid} in this worker`);
-        model = buildReplica(spec).eval();
-        bucketed.set(key, model);
-      }
-      const y = model.forward({ data: slot.input!.subarray(0, size * m.inSize), shape: [size, ...model.inputShape!] });
-      slot.output!.set(y.data.subarray(0, m.n * m.outSize));
+    case 'run':
+      runSlot(m.rid as number, m.n as number, m.inSize as number, m.outSize as number);
       port.postMessage({ type: 'done', id: m.id });
       return;
-    }
     case 'snapshot': {
       if (!training) throw new Error('minibatch: no training in progress in this worker');
       port.postMessage({ type: 'done', id: m.id, state: training.stateDict() });

@@ -4,6 +4,8 @@
 // dx; the copy reads and writes the input's size. Results are checked against the js kernel first.
 // AvgPool2d (2×2 / 2 and 3×3 / 1 padding 1): the vector kernels against the scalar window loops
 // (poolReference) and the same copy, forward and backward, results checked against each other first.
+// Global average pooling: its own kernel against the average-pooling kernel over one whole-plane
+// window (the path the layers took before), forward and backward.
 import * as os from 'os';
 import { jsBackend, nativeAddon, nativeBackend } from '../lib/testing';
 import type { Pool2dParams } from '../lib/backend/types';
@@ -42,6 +44,7 @@ export async function run(): Promise<string> {
     }
   }
   const avgRows = avgPoolRows(nat, addon);
+  const globalRows = globalPool(nat);
   nat.setNumThreads(saved);
   return [
     table('MaxPool2d 2×2 stride 2 (SIMD ' + nat.capabilities().simd + ') against memcpy of the input', [
@@ -50,6 +53,10 @@ export async function run(): Promise<string> {
     table('AvgPool2d: vector kernels against the scalar window loops (ms, median; of copy = bandwidth as a share of memcpy)', [
       'input', 'window', 'threads', 'fwd ms', 'fwd scalar ms', 'fwd of copy', 'bwd ms', 'bwd scalar ms', 'bwd of copy',
     ], avgRows),
+    '',
+    table('Global average pooling (SIMD ' + nat.capabilities().simd + '): its kernel against avgPool2d over one whole-plane window', [
+      'input', 'threads', 'fwd ms', 'avgPool fwd ms', 'bwd ms', 'avgPool bwd ms',
+    ], globalRows),
     '',
     `- load average at the end: ${os.loadavg().map((v) => v.toFixed(1)).join(' / ')} on ${os.cpus().length} CPUs.`,
   ].join('\n');
@@ -80,6 +87,33 @@ function avgPoolRows(nat: ReturnType<typeof nativeBackend>, addon: ReturnType<ty
         const share = (bytes: number, ms: number) => `${((100 * bytes * cp) / (8 * nin * ms)).toFixed(0)}%`;
         rows.push([name, wname, t, fmt(fwd), fmt(fwdRef), share(4 * (nin + nout), fwd), fmt(bwd), fmt(bwdRef), share(4 * (nin + nout), bwd)]);
       }
+    }
+  }
+  return rows;
+}
+
+const GLOBAL_SHAPES: [string, number, number, number, number][] = [
+  ['[128, 64, 8, 8] (ResNet head, digits)', 128, 64, 8, 8],
+  ['[64, 512, 7, 7] (ResNet-18 head)', 64, 512, 7, 7],
+  ['[32, 64, 56, 56] (large planes)', 32, 64, 56, 56],
+];
+
+function globalPool(nat: ReturnType<typeof nativeBackend>): (string | number)[][] {
+  const rows: (string | number)[][] = [];
+  for (const [name, n, c, h, w] of GLOBAL_SHAPES) {
+    const p: Pool2dParams = { n, c, h, w, kH: h, kW: w, strideH: h, strideW: w, padH: 0, padW: 0, outH: 1, outW: 1 };
+    const x = new Float32Array(n * c * h * w).map((_, i) => Math.sin(i * 0.37));
+    const y = new Float32Array(n * c), y2 = new Float32Array(n * c), dx = new Float32Array(x.length), dy = new Float32Array(n * c).fill(0.5);
+    nat.globalAvgPoolForward(y, x, n, c, h * w);
+    nat.avgPool2dForward(y2, x, p);
+    if (!y.every((v, i) => Math.abs(v - y2[i]) <= 1e-5)) throw new Error(`pool bench: global pooling differs from avgPool2d for ${name}`);
+    for (const t of [1, 2]) {
+      nat.setNumThreads(t);
+      rows.push([
+        name, t,
+        fmt(time(() => nat.globalAvgPoolForward(y, x, n, c, h * w)).ms), fmt(time(() => nat.avgPool2dForward(y2, x, p)).ms),
+        fmt(time(() => nat.globalAvgPoolBackward(dx, dy, n, c, h * w)).ms), fmt(time(() => nat.avgPool2dBackward(dx, dy, p)).ms),
+      ]);
     }
   }
   return rows;

@@ -66,6 +66,8 @@ export type {
 
 // ---- trainer
 export { ArrayDataset } from './data/dataset';
+export { FileDataset } from './data/file';
+export type { FileDatasetOptions } from './data/file';
 export { csvBatches, readCsv } from './data/csv';
 export type { CsvOptions } from './data/csv';
 export type { Dataset, Batch, Sample, BatchIterable, DataSource } from './data/dataset';

@@ -11,6 +11,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mb::glue::InitConv(env, exports);
   mb::glue::InitConvGrouped(env, exports);
   mb::glue::InitPool(env, exports);
+  mb::glue::InitGlobalPool(env, exports);
   mb::glue::InitNorm(env, exports);
   mb::glue::InitOptim(env, exports);
   mb::glue::InitStats(env, exports);

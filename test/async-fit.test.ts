@@ -7,7 +7,7 @@ import * as path from 'path';
 import { monitorEventLoopDelay } from 'perf_hooks';
 import {
   Sequential, Conv2d, BatchNorm2d, BatchNorm1d, ReLU, MaxPool2d, Flatten, Linear, Dropout, CrossEntropyLoss, MSELoss,
-  SGD, Adam, StepLR, fit, EarlyStopping, NonFiniteLossError, ModelCheckpoint, loadCheckpoint,
+  SGD, Adam, StepLR, OneCycleLR, ReduceLROnPlateau, fit, EarlyStopping, NonFiniteLossError, ModelCheckpoint, loadCheckpoint,
 } from '../lib/index';
 import { snapshot } from '../lib/async/state';
 import type { BackendName } from '../lib/backend/types';
@@ -57,6 +57,7 @@ async function train(backend: BackendName, offThread: boolean, epochs = 3): Prom
       {
         onTrainBegin: () => void events.push('begin'),
         onEpochBegin: (e) => void events.push(`e${e}`),
+        onBatchBegin: (b, l) => void events.push(`bb${b}:${l.size}:${opt.lr}`),
         onBatchEnd: (b, l) => {
           events.push(`b${b}:${l.size}:${l.loss}`);
           sched.step();
@@ -83,9 +84,41 @@ describe('fit off the main thread', () => {
       expect(b.lrs).toEqual(a.lrs);
       expect(b.optState).toEqual(a.optState);
       expect(b.out).toEqual(a.out);
-      expect(a.events.length).toBe(3 * 3 + 3 * 2 + 2);
+      expect(a.events.length).toBe(3 * 3 * 2 + 3 * 2 + 2);
     });
   }
+
+  it("fit's scheduler option (per epoch, per batch with a batch callback, on plateau) trains as in-thread and leaves the caller's schedule where it ended", async () => {
+    type Make = (opt: SGD) => { sched: StepLR | OneCycleLR | ReduceLROnPlateau; step?: 'batch' };
+    const cases: [string, Make][] = [
+      ['StepLR per epoch', (opt) => ({ sched: new StepLR(opt, { stepSize: 1, gamma: 0.5 }) })],
+      ['OneCycleLR per batch', (opt) => ({ sched: new OneCycleLR(opt, { maxLr: 0.2, totalSteps: 12 }), step: 'batch' })],
+      ['ReduceLROnPlateau', (opt) => ({ sched: new ReduceLROnPlateau(opt, { patience: 0, factor: 0.5, threshold: 10 }) })],
+    ];
+    for (const [name, make] of cases) {
+      const run = async (offThread: boolean) => {
+        const model = cnn('native');
+        const opt = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9 });
+        const { sched, step } = make(opt);
+        const seen: number[] = [];
+        await fit(model, x, y, {
+          epochs: 3, batchSize: 16, loss: new CrossEntropyLoss(), optimizer: opt, seed: 2, verbose: 0, offThread,
+          scheduler: sched, ...(step ? { schedulerStep: step } : {}),
+          callbacks: [{ onBatchEnd: () => void seen.push(opt.lr), onEpochEnd: () => void seen.push(-opt.lr) }],
+        });
+        return { params: Array.from(model.parameters().data), seen, opt: opt.stateDict(), sched: sched.stateDict(), lr: opt.lr };
+      };
+      const a = await run(false);
+      const b = await run(true);
+      expect(b.seen, name).toEqual(a.seen);
+      expect(b.params, name).toEqual(a.params);
+      expect(b.opt, name).toEqual(a.opt);
+      expect(b.sched, name).toEqual(a.sched);
+      expect(b.lr, name).toBe(a.lr);
+      // the schedule did act: the lr moved during training
+      expect(new Set(a.seen.map(Math.abs)).size, name).toBeGreaterThan(1);
+    }
+  });
 
   it('a second fit after an off-thread one continues exactly as in-thread', async () => {
     const runTwice = async (offThread: boolean) => {

@@ -36,6 +36,7 @@ describe('the backend contract', () => {
     expect(nativeAddon().gemmRef).toBeTypeOf('function');
     expect(nativeAddon().normReference.batchNormForward).toBeTypeOf('function');
     expect(nativeAddon().statsReference.tensorStats).toBeTypeOf('function');
+    expect(nativeAddon().globalPoolReference.globalAvgPoolForward).toBeTypeOf('function');
     expect(nativeAddon().copyBuffer).toBeTypeOf('function');
   });
 });

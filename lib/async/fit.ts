@@ -27,12 +27,12 @@ import type { TrainerState } from '../io/state';
 import { checkOptions, describe, fail, formatShape } from '../validate';
 import { getBackend } from '../backend/index';
 import { Channel } from './host';
-import { lossSpec, modelSpec, optimizerSpec, setRngStates } from './spec';
+import { lossSpec, modelSpec, optimizerSpec, schedulerSpec, setRngStates, setSchedulerState, AnyScheduler } from './spec';
 import type { FitRequest } from './worker';
 import { markBusy, unmarkBusy, setTrainingChannel, pressure } from './state';
 import type { Optimizer } from '../optim';
 
-const HOOKS = ['onTrainBegin', 'onEpochBegin', 'onBatchEnd', 'onEpochEnd', 'onTrainEnd'] as const;
+const HOOKS = ['onTrainBegin', 'onEpochBegin', 'onBatchBegin', 'onBatchEnd', 'onEpochEnd', 'onTrainEnd'] as const;
 
 /** A Float32Array over shared memory with the same values (the array itself when it already is). */
 export function shareFloats(a: Float32Array): Float32Array {
@@ -63,7 +63,7 @@ function shareTargets(y: unknown): unknown {
 export async function fitOffThread(model: Sequential, x: unknown, y: Targets, options: FitOptions): Promise<History> {
   if (!(model instanceof Sequential)) fail('type', 'Sequential model', 'model', describe(model));
   checkOptions(options, FIT_KEYS, 'fit');
-  const { offThread: _o, callbacks = [], output, loss, optimizer, validationData, ...rest } = options;
+  const { offThread: _o, callbacks = [], output, loss, optimizer, validationData, scheduler, ...rest } = options;
   if (!Array.isArray(callbacks)) fail('type', 'array of callbacks', 'callbacks', describe(callbacks));
   const xt = toTensor(x, 'x');
   if (!model.built) {
@@ -74,6 +74,7 @@ export async function fitOffThread(model: Sequential, x: unknown, y: Targets, op
     model: modelSpec(model),
     loss: lossSpec(loss),
     optimizer: optimizerSpec(optimizer, model),
+    scheduler: schedulerSpec(scheduler, optimizer),
     x: shareTensor(xt),
     y: shareTargets(y),
     options: rest,
@@ -97,12 +98,16 @@ export async function fitOffThread(model: Sequential, x: unknown, y: Targets, op
   let trainer: TrainerState | null = null;
   const context: TrainContext = { model, optimizer, trainerState: () => trainer! };
   const opt = optimizer as Optimizer;
-  const onEvent = (m: { type: string; seq: number; hook: string; args: any[]; text: string; optimizer?: any; trainer?: TrainerState; rng?: (number[] | null)[] }): void => {
+  const onEvent = (m: { type: string; seq: number; hook: string; args: any[]; text: string; optimizer?: any; scheduler?: Record<string, number>; lr?: number; trainer?: TrainerState; rng?: (number[] | null)[] }): void => {
     if (m.type === 'write') {
       out.write(m.text);
       return;
     }
+    // the schedule first: loading it sets the lr of its epoch, which the optimizer's exact state then overrides
+    if (m.scheduler) setSchedulerState(scheduler as AnyScheduler, m.scheduler);
     if (m.optimizer) opt.loadStateDict(m.optimizer);
+    // a schedule stepped per batch in the worker: a callback sees (and may change) that lr
+    if (m.lr !== undefined) opt.lr = m.lr;
     if (m.trainer) trainer = m.trainer;
     if (m.rng) setRngStates(model, m.rng);
     if (m.type === 'error') return;
@@ -116,7 +121,8 @@ export async function fitOffThread(model: Sequential, x: unknown, y: Targets, op
     );
   };
   try {
-    const done = await channel.request<{ history: History; optimizer: any; rng: (number[] | null)[] }>({ type: 'fit', ...req }, onEvent);
+    const done = await channel.request<{ history: History; optimizer: any; scheduler?: Record<string, number>; rng: (number[] | null)[] }>({ type: 'fit', ...req }, onEvent);
+    if (done.scheduler) setSchedulerState(scheduler as AnyScheduler, done.scheduler);
     opt.loadStateDict(done.optimizer);
     setRngStates(model, done.rng);
     model.train();

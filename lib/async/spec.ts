@@ -9,7 +9,7 @@
  * state, the optimizer's buffers), so a replica computes bit for bit what the model would.
  */
 import type { BackendName } from '../backend/types';
-import { Dropout } from '../layers/reshape';
+import { dropoutLayers } from '../layers/containers';
 import { checkBackend } from '../backend/index';
 import type { Backend } from '../backend/types';
 import { layerFromConfig, registeredLayers } from '../io/registry';
@@ -17,6 +17,9 @@ import { Sequential, SharedState } from '../model';
 import { CrossEntropyLoss, MSELoss, BCEWithLogitsLoss, MultiMarginLoss } from '../losses';
 import { Optimizer, SGD, Adam, AdamW, RMSProp, OptimizerState } from '../optim';
 import { describe, fail } from '../validate';
+import { LRScheduler } from '../optim/schedules';
+import { ReduceLROnPlateau, PLATEAU_KEYS } from '../optim/plateau';
+import { schedulerConfig, schedulerFromConfig } from '../io/state';
 
 /** A live model as a worker rebuilds it. */
 export interface ModelSpec {
@@ -26,7 +29,7 @@ export interface ModelSpec {
   backends: (BackendName | null)[];
   /** Per layer: whether it computes its input gradient (null where the layer has no such switch). */
   inputGrad: (boolean | null)[];
-  /** Per layer: the state of its own generator (Dropout masks), or null. */
+  /** Per Dropout (nested ones included, in dropoutLayers order): its generator state, or null. */
   rng: (number[] | null)[];
   training: boolean;
   shared: SharedState;
@@ -99,11 +102,11 @@ export function buildReplica(spec: ModelSpec): Sequential {
 
 /** Generator states of the model's layers (to carry a replica's draws back to the caller). */
 export function rngStates(model: Sequential): (number[] | null)[] {
-  return model.layers.map((l) => (l instanceof Dropout ? l.generatorState() : null));
+  return dropoutLayers(model.layers).map(([, l]) => l.generatorState());
 }
 export function setRngStates(model: Sequential, states: (number[] | null)[]): void {
-  model.layers.forEach((l, i) => {
-    if (l instanceof Dropout && states[i]) l.setGeneratorState(states[i]);
+  dropoutLayers(model.layers).forEach(([, l], i) => {
+    if (states[i]) l.setGeneratorState(states[i]);
   });
 }
 
@@ -153,4 +156,39 @@ export function buildOptimizer(s: OptimizerSpec, model: Sequential): Optimizer {
   opt.loadStateDict(s.state);
   opt.initialLr = s.initialLr;
   return opt;
+}
+
+/** A schedule passed to an off-thread fit: rebuilt over the replica's optimizer in the worker. */
+export type SchedulerSpec =
+  | { kind: 'closed'; config: ReturnType<typeof schedulerConfig> }
+  | { kind: 'plateau'; options: Record<string, unknown>; state: ReturnType<ReduceLROnPlateau['stateDict']> };
+export type AnyScheduler = LRScheduler | ReduceLROnPlateau;
+
+/** Describes fit's `scheduler` option (undefined when none); the checks are fit's own. */
+export function schedulerSpec(s: unknown, opt: unknown): SchedulerSpec | undefined {
+  if (s === undefined) return undefined;
+  if (!(s instanceof LRScheduler) && !(s instanceof ReduceLROnPlateau)) fail('type', 'LRScheduler or ReduceLROnPlateau', 'scheduler', describe(s));
+  if (s.optimizer !== opt) fail('range', "a schedule of fit's optimizer", 'scheduler', 'a schedule of another optimizer');
+  if (s instanceof LRScheduler) return { kind: 'closed', config: schedulerConfig(s, s.optimizer) };
+  const fields = s as unknown as Record<string, unknown>;
+  const options: Record<string, unknown> = {};
+  for (const k of PLATEAU_KEYS) if (fields[k] !== undefined) options[k] = fields[k];
+  return { kind: 'plateau', options, state: s.stateDict() };
+}
+
+export function buildScheduler(s: SchedulerSpec, opt: Optimizer): AnyScheduler {
+  if (s.kind === 'closed') return schedulerFromConfig(s.config, opt, 'scheduler');
+  const p = new ReduceLROnPlateau(opt, s.options);
+  p.loadStateDict(s.state);
+  return p;
+}
+
+/** A schedule's state as it travels back to the caller's schedule (see setSchedulerState). */
+export function schedulerState(s: AnyScheduler): Record<string, number> {
+  return s.stateDict();
+}
+
+/** Brings the caller's schedule to the worker's state; the optimizer's own state is loaded after it. */
+export function setSchedulerState(s: AnyScheduler, state: Record<string, number>): void {
+  (s as { loadStateDict(sd: Record<string, number>): void }).loadStateDict(state);
 }

@@ -18,7 +18,7 @@ import type { BackendName } from '../backend/types';
 import type { Sequential } from '../model';
 import { fit, Callback, FitOptions, TrainContext } from '../train';
 import { Tensor } from '../tensor';
-import { buildLoss, buildOptimizer, buildReplica, rngStates, LossSpec, ModelSpec, OptimizerSpec } from './spec';
+import { buildLoss, buildOptimizer, buildReplica, buildScheduler, rngStates, schedulerState, LossSpec, ModelSpec, OptimizerSpec, SchedulerSpec } from './spec';
 import { errorInfo } from './host';
 
 const port = parentPort!;
@@ -42,10 +42,11 @@ export interface FitRequest {
   model: ModelSpec;
   loss: LossSpec;
   optimizer: OptimizerSpec;
+  scheduler?: SchedulerSpec;
   x: Tensor;
   y: unknown;
   validationData?: [Tensor, unknown];
-  options: Omit<FitOptions, 'loss' | 'optimizer' | 'callbacks' | 'output' | 'validationData'>;
+  options: Omit<FitOptions, 'loss' | 'optimizer' | 'callbacks' | 'output' | 'validationData' | 'scheduler'>;
   hooks: string[];
   output: { isTTY: boolean; columns?: number } | null;
   /** The caller's current backend (what a loss without a backend option runs on). */
@@ -106,11 +107,13 @@ async function runFit(m: FitRequest): Promise<void> {
   const model = buildReplica(m.model);
   const loss = buildLoss(m.loss);
   const opt = buildOptimizer(m.optimizer, model);
+  const sched = m.scheduler && buildScheduler(m.scheduler, opt);
+  const schedState = () => (sched ? { scheduler: schedulerState(sched) } : {});
   let seq = 0;
   let ctx: TrainContext | null = null;
   // At the start, after each epoch and at the end the caller's optimizer and trainer state are
   // brought up to date too (a checkpoint callback saves them).
-  const state = (hook: string) => (hook === 'onTrainBegin' || hook === 'onEpochEnd' || hook === 'onTrainEnd' ? { optimizer: opt.stateDict(), trainer: ctx!.trainerState() } : {});
+  const state = (hook: string) => (hook === 'onTrainBegin' || hook === 'onEpochEnd' || hook === 'onTrainEnd' ? { optimizer: opt.stateDict(), ...schedState(), trainer: ctx!.trainerState() } : { lr: opt.lr });
   const ask = (hook: string, args: unknown[]): Promise<Reply> =>
     new Promise<Reply>((resolve) => {
       const s = ++seq;
@@ -128,6 +131,7 @@ async function runFit(m: FitRequest): Promise<void> {
     if (has('onTrainBegin')) await ask('onTrainBegin', []);
   };
   if (has('onEpochBegin')) proxy.onEpochBegin = async (e) => void (await ask('onEpochBegin', [e]));
+  if (has('onBatchBegin')) proxy.onBatchBegin = async (b, l) => void (await ask('onBatchBegin', [b, l]));
   const p = m.pressure;
   if (has('onBatchEnd') || background) {
     proxy.onBatchEnd = async (b, logs) => {
@@ -156,13 +160,14 @@ async function runFit(m: FitRequest): Promise<void> {
       ...(m.validationData ? { validationData: m.validationData as [unknown, never] } : {}),
       loss,
       optimizer: opt,
+      ...(sched ? { scheduler: sched } : {}),
       callbacks: [proxy],
       ...(output ? { output: output as unknown as NodeJS.WritableStream } : { verbose: 0 }),
     });
-    port.postMessage({ type: 'done', id: m.id, history, optimizer: opt.stateDict(), rng: rngStates(model) });
+    port.postMessage({ type: 'done', id: m.id, history, optimizer: opt.stateDict(), ...schedState(), rng: rngStates(model) });
   } catch (e) {
     // the optimizer as the NaN guard left it, so the caller's one ends the same way
-    port.postMessage({ type: 'error', id: m.id, error: errorInfo(e), optimizer: opt.stateDict(), rng: rngStates(model) });
+    port.postMessage({ type: 'error', id: m.id, error: errorInfo(e), optimizer: opt.stateDict(), ...schedState(), rng: rngStates(model) });
   } finally {
     training = null;
   }

@@ -11,6 +11,7 @@ import * as loss from './js/loss';
 import * as conv from './js/conv';
 import * as convGrouped from './js/conv_grouped';
 import * as pool from './js/pool';
+import * as globalPool from './js/global_pool';
 import * as norm from './js/norm';
 import * as optim from './js/optim';
 import { withChecks } from './js/checks';
@@ -33,6 +34,7 @@ export function createJsBackend(): Backend {
     ...conv,
     ...convGrouped,
     ...pool,
+    ...globalPool,
     ...norm,
     ...optim,
     ...stats,

@@ -189,6 +189,13 @@ export interface Backend {
   /** Average pooling, padding counted in the divisor (PyTorch's count_include_pad=True default). */
   avgPool2dForward(y: Float32Array, x: Float32Array, p: Pool2dParams): void;
   avgPool2dBackward(dx: Float32Array, dy: Float32Array, p: Pool2dParams): void;
+  /**
+   * Global average pooling: y [n·c] = the mean of each plane of x [n, c, hw] (summed in double,
+   * rounded to float once).
+   */
+  globalAvgPoolForward(y: Float32Array, x: Float32Array, n: number, c: number, hw: number): void;
+  /** dx [n, c, hw] (overwritten) = dy [n·c] / hw over each plane. */
+  globalAvgPoolBackward(dx: Float32Array, dy: Float32Array, n: number, c: number, hw: number): void;
 
   // ------------------------------------------------------- normalization
   /**

@@ -4,8 +4,9 @@
  *   Dataset        random access: `length` and `batch(indices)` (many samples at once: the fast
  *                  path for file-backed data) or `get(i)` (one sample); either may return a promise.
  *                  fit shuffles through a seeded permutation of the indices.
- *   BatchIterable  an (async) iterable of batches, or a function returning a fresh one each epoch;
- *                  consumed in the order it yields (shuffle in the source).
+ *   BatchIterable  an (async) iterable of batches or of single samples (fit stacks batchSize of
+ *                  them), or a function returning a fresh one each epoch; consumed in the order it
+ *                  yields, or through fit's seeded shuffleBuffer (lib/data/iterate.ts).
  *
  * fit asks for the next batch before it runs the step on the current one (prefetch), so a source
  * must not reuse the arrays of a batch it returned for the one after.
@@ -31,7 +32,9 @@ export interface Dataset {
   get?(i: number): Sample | Promise<Sample>;
 }
 
-export type BatchIterable = AsyncIterable<Batch> | Iterable<Batch> | (() => AsyncIterable<Batch> | Iterable<Batch>);
+export type BatchIterable =
+  | AsyncIterable<Batch | Sample> | Iterable<Batch | Sample>
+  | (() => AsyncIterable<Batch | Sample> | Iterable<Batch | Sample>);
 export type DataSource = Dataset | BatchIterable;
 
 /** Whether v is a Dataset (length plus batch or get). */

@@ -1,11 +1,11 @@
 /**
- * ModelCheckpoint: a fit callback that saves the whole checkpoint (model, optimizer, trainer state
- * for an exact resume) every N epochs, or only when a monitored metric improves (mode 'min' for
+ * ModelCheckpoint: a fit callback that saves the whole checkpoint (model, optimizer, a schedule
+ * when given, trainer state for an exact resume) every N epochs, or only when a monitored metric improves (mode 'min' for
  * losses, 'max' for accuracies). `{epoch}` in the path is replaced by the epoch number (1-based,
  * counting resumed epochs), so every-N checkpoints can be kept side by side.
  */
 import type { Callback, Logs, TrainContext } from '../train';
-import { Optimizer } from '../optim';
+import { LRScheduler, Optimizer } from '../optim';
 import { checkInt, checkOptions, describe, fail } from '../validate';
 import { checkPath } from './atomic';
 import { saveModel } from './checkpoint';
@@ -23,6 +23,11 @@ export interface ModelCheckpointOptions {
   preprocess?: unknown;
   /** Extra JSON to store alongside (see saveModel). */
   extra?: unknown;
+  /**
+   * A schedule of fit's optimizer to store with it (its epoch; OneCycleLR's cycled momentum is the
+   * optimizer's), so that fit can continue it with `scheduler: loadCheckpoint(path).scheduler`.
+   */
+  scheduler?: LRScheduler;
 }
 
 export class ModelCheckpoint implements Callback {
@@ -38,9 +43,10 @@ export class ModelCheckpoint implements Callback {
   private ctx: TrainContext | null = null;
   private readonly preprocess: unknown;
   private readonly extra: unknown;
+  private readonly scheduler: LRScheduler | undefined;
 
   constructor(options: ModelCheckpointOptions) {
-    checkOptions(options, ['path', 'every', 'monitor', 'mode', 'preprocess', 'extra'], 'ModelCheckpoint');
+    checkOptions(options, ['path', 'every', 'monitor', 'mode', 'preprocess', 'extra', 'scheduler'], 'ModelCheckpoint');
     if (!options) fail('type', 'options object with path', 'ModelCheckpoint', describe(options));
     this.path = checkPath(options.path, 'path');
     this.every = checkInt(options.every ?? 1, 'every', 1);
@@ -51,9 +57,12 @@ export class ModelCheckpoint implements Callback {
     this.mode = mode;
     this.preprocess = options.preprocess;
     this.extra = options.extra;
+    if (options.scheduler !== undefined && !(options.scheduler instanceof LRScheduler)) fail('type', 'LRScheduler (StepLR, OneCycleLR, ...)', 'scheduler', describe(options.scheduler));
+    this.scheduler = options.scheduler;
   }
 
   onTrainBegin(context: TrainContext): void {
+    if (this.scheduler && this.scheduler.optimizer !== context.optimizer) fail('range', "a schedule of fit's optimizer", 'scheduler', 'a schedule of another optimizer');
     this.ctx = context;
   }
 
@@ -73,6 +82,7 @@ export class ModelCheckpoint implements Callback {
     const file = this.path.replace(/\{epoch\}/g, String(state.epochs));
     saveModel(ctx.model, file, {
       ...(ctx.optimizer instanceof Optimizer ? { optimizer: ctx.optimizer } : {}),
+      ...(this.scheduler !== undefined ? { scheduler: this.scheduler } : {}),
       trainer: state,
       ...(this.preprocess !== undefined ? { preprocess: this.preprocess } : {}),
       ...(this.extra !== undefined ? { extra: this.extra } : {}),

@@ -6,6 +6,7 @@
  *   minibatch_format    the version of this layout, '1'
  *   minibatch_config    model.getConfig(): every layer's config and the input shape
  *   minibatch_rng       the generators of layers that draw at run time (Dropout), by layer index
+ *                       (the state-dict path inside containers, '3.block.1')
  *   minibatch_extra     the caller's `extra`, as JSON
  * and, when given, the optimizer, schedule, preprocessing and trainer state of state.ts.
  * `loadModel(path)` rebuilds the model from the file alone; `loadCheckpoint(path)` also rebuilds what
@@ -18,6 +19,7 @@ import type { Backend, BackendName } from '../backend/types';
 import type { Optimizer, LRScheduler } from '../optim';
 import { Dropout } from '../layers/reshape';
 import { withoutInit } from '../layers/layer';
+import { dropoutLayers } from '../layers/containers';
 import { checkBool, checkOptions, describe, fail } from '../validate';
 import { atomicWrite, checkPath } from './atomic';
 import { parseSafetensors, encodeSafetensors, toFloat32, toIntegers, record, RawTensor } from './safetensors';
@@ -42,6 +44,11 @@ export interface SaveOptions {
   extra?: unknown;
 }
 
+/** Every Dropout of the model with its key (index, or state-dict path inside containers). */
+function dropouts(model: Sequential): Array<[string, Dropout]> {
+  return dropoutLayers(model.layers);
+}
+
 /** The model's state dict with `num_batches_tracked` as int64 (PyTorch's dtype). */
 function modelTensors(model: Sequential): Tensors {
   const out: Tensors = record();
@@ -59,9 +66,7 @@ export function encodeModel(model: Sequential, options: SaveOptions = {}): Uint8
   const tensors = modelTensors(model);
   const meta: Record<string, string> = { format: 'pt', minibatch_format: FORMAT_VERSION, minibatch_config: JSON.stringify(model.getConfig()) };
   const rng: Record<string, number[]> = {};
-  model.layers.forEach((l, i) => {
-    if (l instanceof Dropout && l.generatorState()) rng[i] = l.generatorState()!;
-  });
+  for (const [key, l] of dropouts(model)) if (l.generatorState()) rng[key] = l.generatorState()!;
   if (Object.keys(rng).length) meta.minibatch_rng = JSON.stringify(rng);
   if (options.optimizer !== undefined) meta.minibatch_optimizer = optimizerToTensors(options.optimizer, model, tensors);
   if (options.scheduler !== undefined) {
@@ -158,9 +163,10 @@ function modelOf(p: Parsed, options: LoadOptions): Sequential {
   loadInto(model, stateOf(p), p.file, options.strict ?? true);
   if (p.metadata.minibatch_rng !== undefined) {
     const rng = parseJson(p.metadata.minibatch_rng, 'minibatch_rng', p.file) as Record<string, number[]>;
-    for (const [i, s] of Object.entries(rng ?? {})) {
-      const l = model.layers[Number(i)];
-      if (!(l instanceof Dropout)) fail('range', 'the index of a Dropout layer', `${p.file} minibatch_rng`, `'${i}'`);
+    const byKey = new Map(dropouts(model));
+    for (const [key, s] of Object.entries(rng ?? {})) {
+      const l = byKey.get(key);
+      if (!l) fail('range', "the key of a Dropout layer (its index, or its path in containers: '3.block.1')", `${p.file} minibatch_rng`, `'${key}'`);
       l.setGeneratorState(s);
     }
   }

@@ -6,7 +6,8 @@
  *               Adam/AdamW `exp_avg` and `exp_avg_sq`, RMSProp `square_avg` and `momentum_buffer`),
  *               shaped as the parameter.
  *   scheduler   metadata `minibatch_scheduler` = { kind, options, lastEpoch } (SequentialLR nests
- *               its schedules in options.schedulers).
+ *               its schedules in options.schedulers; OneCycleLR's cycled momentum is the
+ *               optimizer's, saved with it).
  *   preprocess  metadata `minibatch_preprocess` = [{ kind, ...scalars }] and its arrays as float64
  *               tensors `preprocess/<index>/<field>` (mean, variance, components, ...).
  *   trainer     metadata `minibatch_trainer` = { epochs, seed, rng }; the sample order as int32
@@ -14,7 +15,7 @@
  */
 import type { Sequential } from '../model';
 import {
-  Optimizer, SGD, Adam, AdamW, RMSProp, LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearWarmup, SequentialLR,
+  Optimizer, SGD, Adam, AdamW, RMSProp, LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearWarmup, SequentialLR, OneCycleLR,
 } from '../optim';
 import type { OptimizerState } from '../optim';
 import { StandardScaler, MeanCenter, ChannelNormalizer, PCA, ZCA } from '../preprocess';
@@ -87,8 +88,9 @@ const SCHEDULE_FIELDS: Record<string, string[]> = {
   CosineAnnealingLR: ['tMax', 'etaMin'],
   LinearWarmup: ['warmupSteps', 'startFactor'],
   SequentialLR: ['milestones'],
+  OneCycleLR: ['maxLr', 'totalSteps', 'pctStart', 'annealStrategy', 'divFactor', 'finalDivFactor', 'threePhase', 'cycleMomentum', 'baseMomentum', 'maxMomentum'],
 };
-const SCHEDULES: Record<string, new (opt: Optimizer, o: any) => LRScheduler> = { StepLR, ExponentialLR, CosineAnnealingLR, LinearWarmup, SequentialLR };
+const SCHEDULES: Record<string, new (opt: Optimizer, o: any) => LRScheduler> = { StepLR, ExponentialLR, CosineAnnealingLR, LinearWarmup, SequentialLR, OneCycleLR };
 
 interface ScheduleConfig {
   kind: string;
@@ -120,10 +122,12 @@ export function schedulerFromConfig(c: unknown, opt: Optimizer, where: string): 
     if (!Array.isArray(options.schedulers)) fail('type', 'array of schedule configs', `${where}.options.schedulers`, describe(options.schedulers));
     options.schedulers = (options.schedulers as unknown[]).map((x, i) => schedulerFromConfig(x, opt, `${where}.options.schedulers[${i}]`));
   }
-  const lr = opt.lr;
+  const lr = opt.lr, momentum = opt.momentum;
   const s = new SCHEDULES[cfg.kind](opt, options);
   s.loadStateDict({ lastEpoch: cfg.lastEpoch });
-  opt.lr = lr; // the optimizer's saved lr stands (it is the schedule's lr at lastEpoch)
+  // the optimizer's saved lr (and cycled momentum) stand: they are the schedule's at lastEpoch
+  opt.lr = lr;
+  if (momentum !== undefined) opt.momentum = momentum;
   return s;
 }
 

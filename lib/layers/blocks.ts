@@ -1,11 +1,9 @@
 /**
  * Small layers residual and branch models need: Identity, Softmax over axis 1, and global average
  * pooling (GlobalAvgPool2d → [N, C]; AdaptiveAvgPool2d with output size 1 → [N, C, 1, 1], as
- * PyTorch's). Global pooling runs the backend's average-pooling kernel with one window per plane.
+ * PyTorch's). Global pooling runs the backend's own kernel (a per-plane sum: native/kernels/global_pool.cc).
  */
 import { Layer, LayerArgs } from './layer';
-import { avgPool } from './pool';
-import type { Pool2dParams } from '../backend/types';
 import type { Tensor } from '../tensor';
 import { checkOptions, describe, fail } from '../validate';
 
@@ -84,26 +82,24 @@ export class Softmax extends Layer {
   }
 }
 
-/** Mean of each channel's plane through the backend's average pooling (one window per plane). */
+/** Mean of each channel's plane through the backend's global average pooling kernel. */
 abstract class GlobalPool extends Layer {
-  private geom: Pool2dParams | null = null;
-
   protected checkInputShape(inputShape: number[]): void {
     if (inputShape.length !== 3) fail('range', '4-D input of shape [N, C, H, W]', this.label(), `input shape [N, ${inputShape.join(', ')}]`);
   }
-  protected params(n: number): Pool2dParams {
-    if (this.geom && this.geom.n === n) return this.geom;
-    const [c, h, w] = this.inputShape!;
-    this.geom = { n, c, h, w, kH: h, kW: w, strideH: h, strideW: w, padH: 0, padW: 0, outH: 1, outW: 1 };
-    return this.geom;
-  }
   protected forwardImpl(x: Tensor): Tensor {
-    const p = this.params(x.shape[0]);
-    return avgPool(this.backend, this.out('y', [p.n, ...this.outputShape!]), x, p, false);
+    const [c, h, w] = this.inputShape!;
+    const n = x.shape[0];
+    const y = this.out('y', [n, ...this.outputShape!]);
+    this.backend.globalAvgPoolForward(y.data, x.data, n, c, h * w);
+    return y;
   }
   protected backwardImpl(dy: Tensor): Tensor {
+    const [c, h, w] = this.inputShape!;
     const x = this.cachedInput;
-    return avgPool(this.backend, this.out('dx', x.shape as number[]), dy, this.params(x.shape[0]), true);
+    const dx = this.out('dx', x.shape as number[]);
+    this.backend.globalAvgPoolBackward(dx.data, dy.data, x.shape[0], c, h * w);
+    return dx;
   }
 }
 

@@ -14,6 +14,7 @@
  * fault (`block[1]`), which the model prefixes with `layers[i]`.
  */
 import { Layer, LayerArgs, Param, StateBuffer } from './layer';
+import { Dropout } from './reshape';
 import { Generator } from '../random';
 import { sameShape, type Tensor } from '../tensor';
 import { checkOptions, describe, fail } from '../validate';
@@ -155,6 +156,21 @@ export abstract class Container extends Layer {
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig() };
   }
+}
+
+/**
+ * Every Dropout among `layers` and inside their containers, with its key: the layer's index at the
+ * top level, its state-dict path inside containers ('3.block.1', '2.0.1'). What a checkpoint or a
+ * worker carries of the generators drawn at run time.
+ */
+export function dropoutLayers(layers: readonly Layer[]): Array<[string, Dropout]> {
+  const out: Array<[string, Dropout]> = [];
+  const walk = (l: Layer, key: string): void => {
+    if (l instanceof Dropout) out.push([key, l]);
+    else if (l instanceof Container) for (const [k, c] of l.childEntries()) walk(c, `${key}.${k}`);
+  };
+  layers.forEach((l, i) => walk(l, String(i)));
+  return out;
 }
 
 /** Sets a layer's input-gradient hint when it has one (Conv2d, Linear, containers). */

@@ -79,6 +79,13 @@ export class Adam extends Optimizer {
     if (h.amsgrad) this.vMax = this.vMax.map((b, i) => b ?? new Float32Array(this.params[i].data.length));
   }
 
+  protected override momentumTerm(): number {
+    return this.h.betas[0];
+  }
+  protected override setMomentumTerm(v: number): void {
+    this.h = { ...this.h, betas: [checkUnit(v, 'betas[0]'), this.h.betas[1]] };
+  }
+
   protected hyper(): Record<string, number | boolean | number[]> {
     return { betas: [...this.h.betas], eps: this.h.eps, weightDecay: this.h.weightDecay, ...(this.h.amsgrad ? { amsgrad: true } : {}) };
   }

@@ -55,6 +55,22 @@ export abstract class Optimizer {
     this._lr = checkLr(v);
   }
 
+  /**
+   * The momentum a schedule cycles (OneCycleLR): SGD's and RMSProp's momentum, Adam's and AdamW's
+   * beta1 (torch's group['momentum'] or group['betas'][0]); undefined for an optimizer without one.
+   */
+  get momentum(): number | undefined {
+    return this.momentumTerm();
+  }
+  set momentum(v: number | undefined) {
+    if (this.momentumTerm() === undefined) fail('range', 'an optimizer with a momentum (SGD, RMSProp) or beta1 (Adam, AdamW)', 'momentum', `a ${this.constructor.name}`);
+    this.setMomentumTerm(v as number);
+  }
+  protected momentumTerm(): number | undefined {
+    return undefined;
+  }
+  protected setMomentumTerm(_v: number): void {}
+
   /** Steps taken so far. */
   get steps(): number {
     return this._step;

@@ -2,7 +2,8 @@
  * Schedules beyond the closed forms of schedules.ts, as torch.optim.lr_scheduler:
  *   ReduceLROnPlateau  cuts the lr when a watched metric stops improving (stepped with the metric)
  *   OneCycleLR         warm-up to maxLr and annealing far below it over a known number of steps
- * OneCycleLR does not cycle momentum (torch's cycle_momentum=False).
+ * OneCycleLR cycles the momentum inversely to the lr by default (torch's cycle_momentum=True): SGD's
+ * and RMSProp's momentum, Adam's and AdamW's beta1.
  */
 import { checkBool, checkInt, checkNumber, describe, fail } from '../validate';
 import { checkOpts } from './checks';
@@ -30,7 +31,7 @@ export interface ReduceLROnPlateauOptions {
   monitor?: string;
 }
 
-const PLATEAU_KEYS = ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps', 'monitor'];
+export const PLATEAU_KEYS = ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps', 'monitor'];
 
 /** torch.optim.lr_scheduler.ReduceLROnPlateau: step(metric) once per epoch. */
 export class ReduceLROnPlateau {
@@ -130,7 +131,7 @@ export interface OneCycleLROptions {
   totalSteps: number;
   /** Fraction of the steps spent rising to maxLr, in (0, 1). Default 0.3. */
   pctStart?: number;
-  /** 'cos' or 'linear' annealing between the phase ends. Default 'cos'. */
+  /** 'cos' or 'linear' annealing between the phase ends (of the lr and the momentum). Default 'cos'. */
   annealStrategy?: 'cos' | 'linear';
   /** The starting lr is maxLr / divFactor, > 0. Default 25. */
   divFactor?: number;
@@ -138,16 +139,52 @@ export interface OneCycleLROptions {
   finalDivFactor?: number;
   /** Three phases (up, back down to the start, then to the final lr) as fast.ai. Default false. */
   threePhase?: boolean;
+  /**
+   * Cycle the optimizer's momentum (SGD, RMSProp) or beta1 (Adam, AdamW) inversely to the lr, from
+   * maxMomentum down to baseMomentum while the lr rises and back. Default true (as torch).
+   */
+  cycleMomentum?: boolean;
+  /** The lowest momentum, in [0, maxMomentum]. Default 0.85. */
+  baseMomentum?: number;
+  /** The highest momentum (the first and the last step's), below 1. Default 0.95. */
+  maxMomentum?: number;
 }
 
-const ONE_CYCLE_KEYS = ['maxLr', 'totalSteps', 'pctStart', 'annealStrategy', 'divFactor', 'finalDivFactor', 'threePhase'];
+const ONE_CYCLE_KEYS = ['maxLr', 'totalSteps', 'pctStart', 'annealStrategy', 'divFactor', 'finalDivFactor', 'threePhase', 'cycleMomentum', 'baseMomentum', 'maxMomentum'];
 
-/** torch.optim.lr_scheduler.OneCycleLR (without momentum cycling); step() once per batch. */
+interface Phase {
+  end: number;
+  from: number;
+  to: number;
+  /** Momentum at the phase's start and end. */
+  mFrom: number;
+  mTo: number;
+}
+
+function checkMomenta(o: Record<string, unknown>): [number, number] {
+  const base = o.baseMomentum === undefined ? 0.85 : checkNumber(o.baseMomentum, 'baseMomentum', 0, 1, 'number in [0, 1)');
+  const max = o.maxMomentum === undefined ? 0.95 : checkNumber(o.maxMomentum, 'maxMomentum', 0, 1, 'number in [0, 1)');
+  if (max >= 1) fail('range', 'number in [0, 1)', 'maxMomentum', describe(max));
+  if (base > max) fail('range', `a number at most maxMomentum (${max})`, 'baseMomentum', describe(base));
+  return [base, max];
+}
+
+/**
+ * torch.optim.lr_scheduler.OneCycleLR; step() once per batch. With cycleMomentum (the default) it
+ * sets the optimizer's momentum (or Adam's beta1) every step as well, as torch does.
+ */
 export class OneCycleLR extends LRScheduler {
   readonly maxLr: number;
   readonly totalSteps: number;
+  readonly pctStart: number;
   readonly annealStrategy: 'cos' | 'linear';
-  private readonly phases: { end: number; from: number; to: number }[];
+  readonly divFactor: number;
+  readonly finalDivFactor: number;
+  readonly threePhase: boolean;
+  readonly cycleMomentum: boolean;
+  readonly baseMomentum: number;
+  readonly maxMomentum: number;
+  private readonly phases: Phase[];
 
   constructor(optimizer: Optimizer, options: OneCycleLROptions) {
     const o = checkOpts(options, ONE_CYCLE_KEYS, 'OneCycleLR');
@@ -157,6 +194,7 @@ export class OneCycleLR extends LRScheduler {
     this.totalSteps = checkInt(o.totalSteps, 'totalSteps', 2);
     const pct = o.pctStart === undefined ? 0.3 : checkNumber(o.pctStart, 'pctStart', 0, 1);
     if (pct <= 0 || pct >= 1) fail('range', 'number in (0, 1)', 'pctStart', describe(pct));
+    this.pctStart = pct;
     const strat = o.annealStrategy ?? 'cos';
     if (strat !== 'cos' && strat !== 'linear') fail('range', "'cos' or 'linear'", 'annealStrategy', describe(strat));
     this.annealStrategy = strat;
@@ -164,36 +202,60 @@ export class OneCycleLR extends LRScheduler {
     const finalDiv = o.finalDivFactor === undefined ? 1e4 : checkNumber(o.finalDivFactor, 'finalDivFactor', 0);
     if (!(div > 0)) fail('range', 'number > 0', 'divFactor', describe(div));
     if (!(finalDiv > 0)) fail('range', 'number > 0', 'finalDivFactor', describe(finalDiv));
+    this.divFactor = div;
+    this.finalDivFactor = finalDiv;
     const three = o.threePhase === undefined ? false : checkBool(o.threePhase, 'threePhase');
+    this.threePhase = three;
+    this.cycleMomentum = o.cycleMomentum === undefined ? true : checkBool(o.cycleMomentum, 'cycleMomentum');
+    [this.baseMomentum, this.maxMomentum] = checkMomenta(o);
+    if (this.cycleMomentum && optimizer.momentum === undefined) {
+      fail('range', 'an optimizer with a momentum or beta1 (or cycleMomentum: false)', 'optimizer', `a ${optimizer.constructor.name}`);
+    }
     const initial = this.maxLr / div, min = initial / finalDiv, T = this.totalSteps;
+    const lo = this.baseMomentum, hi = this.maxMomentum;
     this.phases = three
       ? [
-          { end: pct * T - 1, from: initial, to: this.maxLr },
-          { end: 2 * pct * T - 2, from: this.maxLr, to: initial },
-          { end: T - 1, from: initial, to: min },
+          { end: pct * T - 1, from: initial, to: this.maxLr, mFrom: hi, mTo: lo },
+          { end: 2 * pct * T - 2, from: this.maxLr, to: initial, mFrom: lo, mTo: hi },
+          { end: T - 1, from: initial, to: min, mFrom: hi, mTo: hi },
         ]
       : [
-          { end: pct * T - 1, from: initial, to: this.maxLr },
-          { end: T - 1, from: this.maxLr, to: min },
+          { end: pct * T - 1, from: initial, to: this.maxLr, mFrom: hi, mTo: lo },
+          { end: T - 1, from: this.maxLr, to: min, mFrom: lo, mTo: hi },
         ];
     this.start();
   }
 
-  protected lrOf(epoch: number): number {
+  private anneal(from: number, to: number, pct: number): number {
+    return this.annealStrategy === 'cos' ? to + ((from - to) / 2) * (Math.cos(Math.PI * pct) + 1) : (to - from) * pct + from;
+  }
+
+  /** The phase of `epoch` and the fraction of it done. */
+  private locate(epoch: number): [Phase, number] {
     if (epoch > this.totalSteps) {
       fail('range', `at most totalSteps (${this.totalSteps}) steps`, 'OneCycleLR.step()', `step ${epoch}`);
     }
     let start = 0;
     for (let i = 0; i < this.phases.length; i++) {
       const ph = this.phases[i];
-      if (epoch <= ph.end || i === this.phases.length - 1) {
-        const pct = (epoch - start) / (ph.end - start);
-        return this.annealStrategy === 'cos'
-          ? ph.to + ((ph.from - ph.to) / 2) * (Math.cos(Math.PI * pct) + 1)
-          : (ph.to - ph.from) * pct + ph.from;
-      }
+      if (epoch <= ph.end || i === this.phases.length - 1) return [ph, (epoch - start) / (ph.end - start)];
       start = ph.end;
     }
-    return this.phases[this.phases.length - 1].to;
+    throw new Error('unreachable');
+  }
+
+  protected lrOf(epoch: number): number {
+    const [ph, pct] = this.locate(epoch);
+    return this.anneal(ph.from, ph.to, pct);
+  }
+
+  /** The momentum (or beta1) of step `epoch`, an integer >= 0 (closed form). */
+  momentumAt(epoch: number): number {
+    const [ph, pct] = this.locate(checkInt(epoch, 'epoch', 0));
+    return this.anneal(ph.mFrom, ph.mTo, pct);
+  }
+
+  protected override applyOthers(epoch: number): void {
+    if (this.cycleMomentum) this.optimizer.momentum = this.momentumAt(epoch);
   }
 }

@@ -75,6 +75,13 @@ export class RMSProp extends Optimizer {
     if (h.centered) this.gradAvg = this.gradAvg.map((b, i) => b ?? new Float32Array(this.params[i].data.length));
   }
 
+  protected override momentumTerm(): number {
+    return this.h.momentum;
+  }
+  protected override setMomentumTerm(v: number): void {
+    this.apply(this.parse({ ...this.h, momentum: v }, 'RMSProp'));
+  }
+
   protected hyper(): Record<string, number | boolean> {
     const { centered, ...rest } = this.h;
     return centered ? { ...rest, centered } : rest;

@@ -37,13 +37,18 @@ export abstract class LRScheduler {
   protected start(): void {
     this.lastLr = this.lrAt(0);
     this.optimizer.lr = this.lastLr;
+    this.applyOthers(0);
   }
+
+  /** What a schedule sets besides the lr at `epoch` (OneCycleLR: the momentum); none by default. */
+  protected applyOthers(_epoch: number): void {}
 
   /** Advances one epoch and sets the optimizer's lr. */
   step(): void {
     this.lastEpoch++;
     this.lastLr = this.lrAt(this.lastEpoch);
     this.optimizer.lr = this.lastLr;
+    this.applyOthers(this.lastEpoch);
   }
 
   /** The lr this schedule set last. */
@@ -61,6 +66,7 @@ export abstract class LRScheduler {
     this.lastEpoch = checkInt(sd.lastEpoch, 'stateDict.lastEpoch', 0);
     this.lastLr = this.lrAt(this.lastEpoch);
     this.optimizer.lr = this.lastLr;
+    this.applyOthers(this.lastEpoch);
   }
 }
 
@@ -204,6 +210,13 @@ export class SequentialLR extends LRScheduler {
   protected lrOf(epoch: number): number {
     const [idx, local] = this.locate(epoch);
     return this.schedulers[idx].lrAt(local);
+  }
+
+  /** The running schedule's other settings (a OneCycleLR's momentum) at its own epoch. */
+  protected override applyOthers(epoch: number): void {
+    if (!this.schedulers) return; // during super's construction
+    const [idx, local] = this.locate(epoch);
+    (this.schedulers[idx] as unknown as { applyOthers(e: number): void }).applyOthers(local);
   }
 
   override step(): void {

@@ -62,6 +62,13 @@ export class SGD extends Optimizer {
     this.h = h;
   }
 
+  protected override momentumTerm(): number {
+    return this.h.momentum;
+  }
+  protected override setMomentumTerm(v: number): void {
+    this.apply(this.parse({ ...this.h, momentum: v }, 'SGD'));
+  }
+
   protected hyper(): Record<string, number | boolean> {
     return { ...this.h };
   }

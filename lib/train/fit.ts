@@ -180,6 +180,7 @@ export async function fit(model: Sequential, x: TensorLike | DataSource, yOrOpti
   const options = maybeOptions as FitOptions;
   if (options !== null && typeof options === 'object' && checkBool(options.offThread ?? false, 'offThread')) return fitOffThread(model, x as TensorLike, y, options);
   const c = parseFitOptions(options);
+  if (c.shuffleBuffer > 0) fail('range', 'an iterable source for shuffleBuffer (arrays are shuffled by a full seeded permutation)', 'shuffleBuffer', describe(c.shuffleBuffer));
   const p = prepare(model, x as TensorLike, y, c);
   const step = createTrainStep({ model, loss: c.loss, optimizer: c.optimizer, accuracy: c.accuracy });
   const batcher = new Batcher(p.all);

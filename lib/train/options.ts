@@ -8,7 +8,7 @@ import type { Callback, FitOptions, LossFn, Metric, OptimizerLike, ProgressStrea
 
 export const FIT_KEYS = [
   'epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'loss', 'optimizer', 'metrics',
-  'callbacks', 'seed', 'dropLast', 'verbose', 'output', 'resume', 'offThread', 'scheduler', 'schedulerStep',
+  'callbacks', 'seed', 'dropLast', 'verbose', 'output', 'resume', 'offThread', 'scheduler', 'schedulerStep', 'shuffleBuffer',
 ] as const;
 
 /** fit's options with their defaults; batchSize stays optional (its default needs the data). */
@@ -29,6 +29,8 @@ export interface FitConfig {
   output: ProgressStream;
   /** A saved trainer state to continue from (checked against the data in fit). */
   resume: unknown;
+  /** Items an iterable source is shuffled through (0: none). */
+  shuffleBuffer: number;
 }
 
 function checkMetrics(v: unknown): Metric[] {
@@ -101,9 +103,12 @@ export function parseFitOptions(options: FitOptions): FitConfig {
     optimizer: opt,
     metrics,
     accuracy: metrics.includes('accuracy'),
-    callbacks: [...callbacks, ...schedulerCallback(options.scheduler, options.schedulerStep, opt)],
+    // the schedule steps before the callbacks see the epoch (or batch) end, as a PyTorch loop steps it
+    // before it logs or saves: a checkpoint written then holds the schedule of the next epoch
+    callbacks: [...schedulerCallback(options.scheduler, options.schedulerStep, opt), ...callbacks],
     output,
     resume: options.resume,
+    shuffleBuffer: checkInt(given(options.shuffleBuffer, 0), 'shuffleBuffer', 0),
   };
 }
 

@@ -1,15 +1,23 @@
 /**
- * fit over a Dataset or an iterable of batches (lib/data/dataset.ts): the same step (NaN guard
+ * fit over a Dataset or an iterable of batches or samples (lib/data/): the same step (NaN guard
  * included), callbacks, progress, metrics and schedules as for arrays. The next batch is asked for
  * before the current step runs, so an asynchronous source (file reads) works while the step
  * computes. Every batch is checked (shape, labels) before its step; a source that throws rejects
  * fit with its error, and the model keeps the weights of the last step that completed.
+ *
+ * A Dataset (random access) is run exactly as arrays are: the same seeded permutation, the same
+ * validationSplit (the last fraction of one seeded shuffle of the indices), the same trainer state
+ * for an exact resume. An iterable has no sample order of its own to split: it takes validationData,
+ * shuffles with a seeded shuffleBuffer, and its trainer state (an empty sample order) continues the
+ * epoch count and that buffer's generator.
  */
 import type { Sequential } from '../model';
 import { Generator } from '../random';
 import { sameShape, sizeOf, type Tensor } from '../tensor';
 import { checkInt, checkLabels, describe, fail, formatShape } from '../validate';
 import { ArrayDataset, isDataset, stackSamples, type Batch, type DataSource, type Dataset } from '../data/dataset';
+import { iterableBatches, type Fetch } from '../data/iterate';
+import { applyResume, trainerState } from '../io/resume';
 import { countCorrect, range } from './data';
 import { nextTick } from './evaluate';
 import { parseFitOptions, type FitConfig } from './options';
@@ -17,25 +25,24 @@ import { Progress } from './progress';
 import { createTrainStep, type TrainStep } from './step';
 import type { FitOptions, History, Logs } from './types';
 
-type Fetch = () => Promise<Batch | null>;
-
-/** A fetcher per epoch: batches of a seeded permutation of a Dataset, or the iterable's items. */
-function epochBatches(src: DataSource, c: FitConfig, rng: Generator, batchSize: number, rowShape: readonly number[], order?: Int32Array): { next: Fetch; steps: number } {
+/** A fetcher per epoch: batches of a seeded permutation of a Dataset's indices, or the iterable's items. */
+function epochBatches(src: DataSource, c: FitConfig, rng: Generator, batchSize: number, rowShape: readonly number[], order: Int32Array | undefined, where: string): { next: Fetch; steps: number } {
   if (isDataset(src)) {
     // one permutation reshuffled in place every epoch, as fit does for arrays (same seed, same order)
     const idx = order ?? range(src.length);
-    if (idx.length !== src.length) fail('range', `a dataset of a fixed length (${idx.length})`, 'dataset.length', describe(src.length));
     if (c.shuffle) rng.shuffle(idx);
-    const steps = c.dropLast ? Math.floor(src.length / batchSize) : Math.ceil(src.length / batchSize);
+    const n = idx.length;
+    const steps = c.dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
     let s = 0;
-    return { steps, next: async () => (s < steps ? fetchIndices(src, idx.subarray(s * batchSize, Math.min(++s * batchSize, src.length)), rowShape) : null) };
+    return { steps, next: async () => (s < steps ? fetchIndices(src, idx.subarray(s * batchSize, Math.min(++s * batchSize, n)), rowShape) : null) };
   }
-  const it = (typeof src === 'function' ? src() : src) as AsyncIterable<Batch> | Iterable<Batch>;
-  const iter = Symbol.asyncIterator in it ? (it as AsyncIterable<Batch>)[Symbol.asyncIterator]() : (it as Iterable<Batch>)[Symbol.iterator]();
-  return { steps: 0, next: async () => {
-    const r = await iter.next();
-    return r.done ? null : r.value;
-  } };
+  const shuffleBuffer = c.shuffle ? c.shuffleBuffer : 0;
+  return { steps: 0, next: iterableBatches(src, { batchSize, dropLast: c.dropLast, rowShape, shuffleBuffer, rng, where }) };
+}
+
+/** The rows `idx` of a dataset, as a dataset of their own (a validation split). */
+function subset(ds: Dataset, idx: Int32Array, rowShape: readonly number[]): Dataset {
+  return { length: idx.length, batch: (rows: Int32Array) => fetchIndices(ds, Int32Array.from(rows, (r) => idx[r]), rowShape) };
 }
 
 async function fetchIndices(ds: Dataset, idx: Int32Array, rowShape: readonly number[]): Promise<Batch> {
@@ -70,7 +77,7 @@ async function evaluateSource(model: Sequential, src: DataSource, c: FitConfig, 
   model.eval();
   let lossSum = 0, correct = 0, seen = 0, s = 0;
   try {
-    const { next } = epochBatches(src, { ...c, shuffle: false, dropLast: false }, new Generator(0), batchSize, model.inputShape!);
+    const { next } = epochBatches(src, { ...c, shuffle: false, dropLast: false }, new Generator(0), batchSize, model.inputShape!, undefined, 'validation');
     for (let b = await next(); b; b = await next()) {
       const { x, y } = checkBatch(b, model, Number.MAX_SAFE_INTEGER, `validation batch ${s++}`);
       const out = model.forward(x);
@@ -89,7 +96,9 @@ async function evaluateSource(model: Sequential, src: DataSource, c: FitConfig, 
 interface Run {
   step: TrainStep;
   rng: Generator;
+  /** A dataset's training indices (its length when the run began), or undefined for an iterable. */
   order: Int32Array | undefined;
+  length: number;
   batchSize: number;
   progress: Progress;
   globalStep: number;
@@ -97,7 +106,8 @@ interface Run {
 
 async function runEpoch(model: Sequential, src: DataSource, c: FitConfig, run: Run, epoch: number): Promise<Logs> {
   const { step, batchSize, progress } = run;
-  const { next, steps } = epochBatches(src, c, run.rng, batchSize, model.inputShape!, run.order);
+  if (isDataset(src) && src.length !== run.length) fail('range', `a dataset of a fixed length (${run.length})`, 'dataset.length', describe(src.length));
+  const { next, steps } = epochBatches(src, c, run.rng, batchSize, model.inputShape!, run.order, `epoch ${epoch + 1}`);
   let lossSum = 0, correct = 0, seen = 0, s = 0;
   let pending = next();
   for (;;) {
@@ -127,35 +137,86 @@ async function runEpoch(model: Sequential, src: DataSource, c: FitConfig, run: R
   return logs;
 }
 
-/** fit(model, source, options): trains from a Dataset or an iterable of batches. */
-export async function fitSource(model: Sequential, src: DataSource, options: FitOptions): Promise<History> {
-  const c = parseFitOptions(options);
-  if (!model.built) fail('range', 'a built model (give inputShape) to train from a dataset', 'model', 'an unbuilt Sequential');
-  if (c.split > 0) fail('range', 'validationData (a dataset) instead of validationSplit with a streamed source', 'validationSplit', describe(c.split));
-  if (c.resume !== undefined) fail('range', 'no resume with a streamed source', 'resume', describe(c.resume));
-  const batchSize = checkInt(c.batchSize ?? 32, 'batchSize', 1);
-  model.train();
-  checkTrainingBatch(model, batchSize);
+/** What a streamed fit runs over: the training order, the validation source, where a resume starts. */
+interface SourcePlan {
+  order: Int32Array | undefined;
+  val: DataSource | null;
+  splitIdx: Int32Array | null;
+  epochsBefore: number;
+}
+
+/**
+ * A Dataset's training indices and validation rows as fit takes them from arrays (one seeded
+ * shuffle, the last fraction held out; a resume state continues its order); an iterable's
+ * validation source. Everything is checked before anything changes.
+ */
+function planSource(model: Sequential, src: DataSource, c: FitConfig, rng: Generator): SourcePlan {
   let val: DataSource | null = null;
   if (c.validationData) {
     const [vx, vy] = c.validationData as [unknown, unknown];
     val = vy === undefined && isDataSourceLike(vx) ? (vx as DataSource) : new ArrayDataset(vx as Tensor, vy as Int32Array | Tensor);
   }
+  if (!isDataset(src)) {
+    if (c.split > 0) fail('range', 'validationData (a dataset, an iterable or [x, y]) with an iterable source: validationSplit needs a Dataset (length with get or batch)', 'validationSplit', describe(c.split));
+    let epochsBefore = 0;
+    if (c.resume !== undefined) {
+      // an iterable's state is its epoch count and shuffle generator (no sample order of its own)
+      const held = (c.resume as { trainIndex?: unknown } | null)?.trainIndex;
+      if (held instanceof Int32Array && held.length > 0) fail('range', 'a state saved by a fit over an iterable (a Dataset\'s state continues that Dataset)', 'resume', `the sample order of ${held.length} samples`);
+      epochsBefore = applyResume(c.resume, rng, c.seed, 0, false).epochs;
+    }
+    return { order: undefined, val, splitIdx: null, epochsBefore };
+  }
+  if (c.shuffleBuffer > 0) fail('range', 'an iterable source for shuffleBuffer (a Dataset is shuffled by a full seeded permutation)', 'shuffleBuffer', describe(c.shuffleBuffer));
+  const n = checkInt(src.length, 'dataset.length', 1);
+  let order = range(n);
+  let splitIdx: Int32Array | null = null;
+  const split = !c.validationData && c.split > 0;
+  if (split) {
+    rng.shuffle(order);
+    const nVal = Math.floor(n * c.split);
+    if (nVal < 1 || nVal >= n) fail('range', `a split leaving at least one sample on each side of ${n}`, 'validationSplit', describe(c.split));
+    splitIdx = order.slice(n - nVal);
+    order = order.slice(0, n - nVal);
+  }
+  let epochsBefore = 0;
+  if (c.resume !== undefined) {
+    const r = applyResume(c.resume, rng, c.seed, n, split);
+    order = r.trainIndex;
+    if (split) splitIdx = r.valIndex;
+    epochsBefore = r.epochs;
+  }
+  if (splitIdx) val = subset(src, splitIdx, model.inputShape!);
+  return { order, val, splitIdx, epochsBefore };
+}
+
+/** fit(model, source, options): trains from a Dataset or an iterable of batches or samples. */
+export async function fitSource(model: Sequential, src: DataSource, options: FitOptions): Promise<History> {
+  const c = parseFitOptions(options);
+  if (!model.built) fail('range', 'a built model (give inputShape) to train from a dataset', 'model', 'an unbuilt Sequential');
   const rng = new Generator(c.seed);
+  const plan = planSource(model, src, c, rng);
+  const nTrain = plan.order ? plan.order.length : Infinity;
+  const batchSize = checkInt(c.batchSize ?? Math.min(32, nTrain), 'batchSize', 1);
+  model.train();
+  checkTrainingBatch(model, batchSize);
   const step = createTrainStep({ model, loss: c.loss, optimizer: c.optimizer, accuracy: c.accuracy });
   const history = { epoch: [], history: { loss: [] } } as unknown as History;
-  const steps = isDataset(src) ? (c.dropLast ? Math.floor(src.length / batchSize) : Math.ceil(src.length / batchSize)) : 0;
+  const steps = plan.order ? (c.dropLast ? Math.floor(nTrain / batchSize) : Math.ceil(nTrain / batchSize)) : 0;
   const progress = new Progress(c.output, c.verbose, c.epochs, steps);
-  const run: Run = { step, rng, order: isDataset(src) ? range(src.length) : undefined, batchSize, progress, globalStep: 0 };
-  for (const cb of c.callbacks) await cb.onTrainBegin?.({ model, optimizer: c.optimizer, trainerState: () => fail('range', 'an array-backed fit for a trainer state', 'trainerState', 'a streamed source') });
+  const run: Run = { step, rng, order: plan.order, length: isDataset(src) ? src.length : 0, batchSize, progress, globalStep: 0 };
+  let epochsDone = 0;
+  const stateNow = () => trainerState(plan.epochsBefore + epochsDone, c.seed, rng, plan.order ?? new Int32Array(0), plan.splitIdx);
+  for (const cb of c.callbacks) await cb.onTrainBegin?.({ model, optimizer: c.optimizer, trainerState: stateNow });
   let lastLogs: Logs | null = null;
   for (let epoch = 0; epoch < c.epochs; epoch++) {
     for (const cb of c.callbacks) await cb.onEpochBegin?.(epoch);
     model.train();
     progress.epochBegin();
     const logs = await runEpoch(model, src, c, run, epoch);
-    if (val) {
-      const v = await evaluateSource(model, val, c, batchSize);
+    epochsDone++;
+    if (plan.val) {
+      const v = await evaluateSource(model, plan.val, c, batchSize);
       logs.valLoss = v.loss;
       if (v.accuracy !== undefined) logs.valAccuracy = v.accuracy;
     }
@@ -167,6 +228,7 @@ export async function fitSource(model: Sequential, src: DataSource, options: Fit
     if (c.callbacks.some((cb) => cb.stopTraining)) break;
   }
   model.train();
+  history.trainerState = stateNow();
   for (const cb of c.callbacks) await cb.onTrainEnd?.(lastLogs);
   return history;
 }

@@ -70,7 +70,8 @@ export interface FitOptions {
   /**
    * A learning-rate schedule of the optimizer, stepped by fit after each epoch (default) or each
    * batch (schedulerStep: 'batch', e.g. OneCycleLR). ReduceLROnPlateau is stepped each epoch with
-   * its monitored log (default valLoss, or loss when there is no validation data).
+   * its monitored log (default valLoss, or loss when there is no validation data). It steps before
+   * the callbacks' onEpochEnd / onBatchEnd, so a ModelCheckpoint saves the schedule of what comes next.
    */
   scheduler?: SchedulerLike;
   /** When fit steps the scheduler: 'epoch' (default) or 'batch'. */
@@ -81,7 +82,10 @@ export interface FitOptions {
   batchSize?: number;
   /** Reshuffle the training data every epoch (seeded). Default true. */
   shuffle?: boolean;
-  /** Fraction in [0, 1) held out for validation, taken after one seeded shuffle. Default 0. */
+  /**
+   * Fraction in [0, 1) held out for validation, taken after one seeded shuffle (arrays and a
+   * Dataset; an iterable source takes validationData instead). Default 0.
+   */
   validationSplit?: number;
   /** Explicit validation data [x, y] (takes precedence over validationSplit). */
   validationData?: [unknown, Targets] | import('../data/dataset').DataSource;
@@ -92,6 +96,12 @@ export interface FitOptions {
   /** Metrics besides the loss. Default: none. */
   metrics?: Metric[];
   callbacks?: Callback[];
+  /**
+   * For an iterable source: shuffle its items (samples, or the batches it yields) through a buffer
+   * of this many, seeded by `seed` (tf.data's shuffle(bufferSize)); 0 for the source's order.
+   * Not for arrays or a Dataset, which fit shuffles by a full permutation. Default 0.
+   */
+  shuffleBuffer?: number;
   /** Seed of the shuffling generator. Default 0. */
   seed?: number;
   /** Skip the last incomplete batch of each epoch. Default false. */
@@ -102,7 +112,8 @@ export interface FitOptions {
   output?: ProgressStream;
   /**
    * Continue a run where it stopped: the saved shuffling generator and sample order (same data,
-   * same seed), from `history.trainerState` or `loadCheckpoint(path).trainer`.
+   * same seed), from `history.trainerState` or `loadCheckpoint(path).trainer`. Arrays and a Dataset
+   * continue their sample order; an iterable source its epoch count and shuffleBuffer generator.
    */
   resume?: TrainerState;
   /**

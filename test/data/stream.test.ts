@@ -85,6 +85,8 @@ describe('fit over a dataset', () => {
     const labels: Batch = { x: good(2).x, y: Int32Array.from([0, 1, 2, 0, 1, 0, 1, 0]) };
     await expect(fit(m3, [good(0), labels], opts(m3, { epochs: 1 }))).rejects.toThrow(RangeError);
     await expect(fit(m3, [], opts(m3, { epochs: 1 }))).rejects.toThrow(/at least one batch per epoch/);
-    await expect(fit(m3, ds, opts(m3, { validationSplit: 0.2 }))).rejects.toThrow(/instead of validationSplit/);
+    await expect(fit(m3, [good(0)], opts(m3, { validationSplit: 0.2 }))).rejects.toThrow(
+      /^Expected validationData \(a dataset, an iterable or \[x, y\]\) with an iterable source: validationSplit needs a Dataset \(length with get or batch\) for validationSplit but received 0\.2/,
+    );
   });
 });

@@ -18,7 +18,7 @@ describe('size products are checked in the glue', () => {
     expect(results.map((x) => x.name)).toEqual([
       'batchNormInference', 'batchNormForward', 'batchNormBackward', 'groupNormForward', 'groupNormBackward',
       'normReference.batchNormForward', 'normReference.groupNormBackward',
-      'gemm', 'softmaxCrossEntropy', 'maxoutForward', 'biasAdd', 'conv2dForward', 'im2col', 'maxPool2dForward', 'avgPool2dBackward', 'tensorStats',
+      'gemm', 'softmaxCrossEntropy', 'maxoutForward', 'biasAdd', 'conv2dForward', 'im2col', 'maxPool2dForward', 'avgPool2dBackward', 'tensorStats', 'globalAvgPoolForward',
     ]);
     for (const x of results) {
       expect(x.threw, x.name).toBe('RangeError');

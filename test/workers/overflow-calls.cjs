@@ -27,6 +27,7 @@ const calls = {
   maxPool2dForward: () => addon.maxPool2dForward(F(16), I(16), F(16), pool({ n: 2 ** 31 - 1, c: 2 ** 31 - 1, h: 2 ** 31 - 1, outH: 2 ** 31 - 1 })),
   avgPool2dBackward: () => addon.avgPool2dBackward(F(16), F(16), pool({ n: 2 ** 31 - 1, c: 2 ** 31 - 1, h: 2 ** 31 - 1, outH: 2 ** 31 - 1 })),
   tensorStats: () => addon.tensorStats(new Float64Array(8), null, null, F(16), 2 ** 31 - 1, 2 ** 31 - 1, 2 ** 31 - 1, 0, 1, 0),
+  globalAvgPoolForward: () => addon.globalAvgPoolForward(F(16), F(16), 2 ** 31 - 1, 2 ** 31 - 1, 2 ** 31 - 1),
 };
 for (const [name, call] of Object.entries(calls)) {
   let out;

@@ -127,6 +127,11 @@ function nci(a: Args, i: number): [number, number, number, number] {
   const n = size(a, i, 'n'), c = size(a, i + 1, 'c'), inner = size(a, i + 2, 'inner');
   return [n, c, inner, n * c * inner];
 }
+/** n, c, hw at i, i+1, i+2 (global pooling): [n·c, n·c·hw]. */
+function planesHw(a: Args, i: number): [number, number] {
+  const n = size(a, i, 'n'), c = size(a, i + 1, 'c'), hw = size(a, i + 2, 'hw');
+  return [n * c, count(n, c, hw, 'n x c x hw')];
+}
 function groups(a: Args, i: number, c: number): number {
   const g = size(a, i, 'groups');
   if (c % g !== 0) rangeError(`a divisor of c = ${c}`, 'groups', describeGlue(a[i]));
@@ -286,6 +291,14 @@ export const CHECKS: Record<string, (a: Args) => void> = {
   avgPool2dBackward(a) {
     const p = poolParams(a, 2);
     f32(a, 0, 'dx', p.nc * p.hw); f32(a, 1, 'dy', p.out);
+  },
+  globalAvgPoolForward(a) {
+    const [planes, total] = planesHw(a, 2);
+    f32(a, 0, 'y', planes); f32(a, 1, 'x', total);
+  },
+  globalAvgPoolBackward(a) {
+    const [planes, total] = planesHw(a, 2);
+    f32(a, 0, 'dx', total); f32(a, 1, 'dy', planes);
   },
   batchNormForward(a) {
     const [n, c, inner, total] = nci(a, 7);

@@ -17,6 +17,7 @@ export { VERSION as version } from './version';
 
 // ---- tensors, randomness, parameters
 export { tensor, toTensor, sizeOf } from './tensor';
+export { StateError } from './validate';
 export type { Tensor, TensorLike, NestedArray } from './tensor';
 export { Generator } from './random';
 export type { ParamArena, ParamView } from './params';

@@ -15,7 +15,7 @@ import { probabilityCe, weightedClassCe } from './loss_ce';
 import type { Backend, BackendName, LabelArray } from './backend/types';
 import { checkBackend, getBackend } from './backend/index';
 import { checkFiniteData, sameShape, toTensor, type NestedArray, type Tensor } from './tensor';
-import { checkLabels, checkNumber, checkOptions, describe, fail, formatShape } from './validate';
+import { checkLabels, checkNumber, checkOptions, describe, fail, formatShape, StateError } from './validate';
 
 /** Class indices: one integer in [0, C) per row. */
 export type Labels = Int32Array | Uint8Array | number[];
@@ -42,7 +42,7 @@ function input2d(x: unknown, who: string): Tensor {
 }
 
 function noForward(who: string): never {
-  throw new Error(`Expected a forward() call before ${who}.backward() but received none`);
+  throw new StateError(`Expected a forward() call before ${who}.backward() but received none`);
 }
 
 /** A gradient buffer that is reallocated only when the size changes. */

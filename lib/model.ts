@@ -12,7 +12,7 @@ import type { ParamArena, ParamView } from './params';
 import { Tensor, checkFiniteData, sameShape, sizeOf, toTensor, type TensorLike } from './tensor';
 import { loadWeights } from './io/checkpoint';
 import { fusedForward, FoldBuffers } from './fuse';
-import { checkBool, checkInt, checkOptions, describe, fail, formatShape } from './validate';
+import { checkBool, checkInt, checkOptions, describe, fail, formatShape, StateError } from './validate';
 
 /** Layers whose backward only reshapes or masks the gradient: they may precede the first trainable layer. */
 const SHAPE_ONLY = new Set(['Flatten', 'Dropout']);
@@ -250,7 +250,7 @@ export class Sequential {
 
   /** Parameters and gradients: one arena each, with named views (for optimizers). */
   parameters(): ParamArena {
-    if (!this.arena) throw new Error('Sequential: not built yet; give inputShape, call build(inputShape) or run forward on a batch first');
+    if (!this.arena) throw new StateError('Sequential: not built yet; give inputShape, call build(inputShape) or run forward on a batch first');
     return this.arena;
   }
 
@@ -264,7 +264,7 @@ export class Sequential {
 
   /** A table of layers, output shapes and parameter counts. */
   summary(): string {
-    if (!this.built) throw new Error('Sequential: not built yet; summary() needs the input shape (build(inputShape) first)');
+    if (!this.built) throw new StateError('Sequential: not built yet; summary() needs the input shape (build(inputShape) first)');
     const rows: string[][] = [['#', 'layer', 'output shape', 'params']];
     const add = (l: Layer, key: string, depth: number) => {
       rows.push([key, `${'  '.repeat(depth)}${l.className} (${l.name})`, formatShape(['N' as unknown as number, ...l.outputShape!]), String(l.parameterCount())]);
@@ -288,7 +288,7 @@ export class Sequential {
 
   /** Parameters and buffers under PyTorch's keys (`0.weight`, `1.running_mean`, ...), copied. */
   stateDict(): StateDict {
-    if (!this.built) throw new Error('Sequential: not built yet; stateDict() needs the input shape');
+    if (!this.built) throw new StateError('Sequential: not built yet; stateDict() needs the input shape');
     const sd: StateDict = {};
     this.layers.forEach((l, i) => {
       for (const t of [...l.parameters(), ...l.buffers()]) sd[`${i}.${t.name}`] = { shape: [...t.shape], data: Float32Array.from(t.data) };
@@ -303,7 +303,7 @@ export class Sequential {
   loadStateDict(sd: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>, options: { strict?: boolean } = {}): void {
     checkOptions(options, ['strict'], 'loadStateDict');
     const strict = options.strict === undefined ? true : checkBool(options.strict, 'strict');
-    if (!this.built) throw new Error('Sequential: not built yet; build(inputShape) before loadStateDict()');
+    if (!this.built) throw new StateError('Sequential: not built yet; build(inputShape) before loadStateDict()');
     if (!sd || typeof sd !== 'object') fail('type', 'state dict object', 'stateDict', describe(sd));
     const targets = new Map<string, { shape: readonly number[]; data: Float32Array }>();
     this.layers.forEach((l, i) => {

@@ -3,7 +3,20 @@
  *   Expected <what> for <name> but received <value>
  * TypeError for the wrong kind of thing, RangeError for a wrong size, shape or value.
  * Shapes are printed whole, e.g. `shape [32, 3, 28, 28]`.
+ * Calls made in the wrong order or on an object in the wrong state (a model not built yet, a
+ * closed pool, a model already training) throw StateError instead.
  */
+
+/**
+ * A call that is valid in itself but not now: the object it is made on is in the wrong state
+ * (not built, not fitted, closed, busy). The message says what to do first.
+ */
+export class StateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StateError';
+  }
+}
 
 export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;

@@ -86,6 +86,53 @@ describe('the NaN guard with the stock losses and BatchNorm', () => {
     expect(state(m, opt).params).toEqual(before.params);
     expect(state(m, opt).buffers).toEqual(before.buffers);
   });
+
+  it('an update that writes an infinity in the middle of an epoch is undone at that step', async () => {
+    const { x, y } = data(40, 8);
+    const m = model();
+    class Faulty extends SGD {
+      override step(): void {
+        super.step();
+        if (this.steps === 3) this.params[0].data[5] = Infinity; // a finite loss would not show it yet
+      }
+    }
+    const opt = new Faulty(m.parameters(), { lr: 0.05, momentum: 0.9 });
+    const states = [state(m, opt)];
+    const err = await fit(m, x, y, {
+      epochs: 2, batchSize: 10, loss: new CrossEntropyLoss(), optimizer: opt, verbose: 0, shuffle: false,
+      callbacks: [{ onBatchEnd: () => void states.push(state(m, opt)) }],
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(NonFiniteLossError);
+    expect(err.message).toMatch(/^Training stopped: a parameter became NaN or infinite at epoch 1, step 3 \(global step 3\)/);
+    expect([err.epoch, err.step]).toEqual([0, 2]);
+    expect(states.length).toBe(3); // the third step never reached onBatchEnd
+    expect(state(m, opt)).toEqual(states[2]); // before the faulty update: weights, BatchNorm statistics, momentum, step count
+    expect(opt.steps).toBe(2);
+  });
+
+  it('a step whose backward throws is undone to its start (the forward already moved the statistics)', async () => {
+    const { x, y } = data(40, 9);
+    const m = model();
+    const opt = new SGD(m.parameters(), { lr: 0.1, momentum: 0.9 });
+    const ce = new CrossEntropyLoss();
+    let calls = 0;
+    const flaky = {
+      forward: (out: any, t: any) => ce.forward(out, t),
+      backward: () => {
+        if (++calls === 2) throw new RangeError('Expected a gradient for backward but received none');
+        return ce.backward();
+      },
+    };
+    const states = [state(m, opt)];
+    const err = await fit(m, x, y, {
+      epochs: 1, batchSize: 10, loss: flaky, optimizer: opt, verbose: 0, shuffle: false,
+      callbacks: [{ onBatchEnd: () => void states.push(state(m, opt)) }],
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(RangeError);
+    expect(states.length).toBe(2);
+    expect(state(m, opt)).toEqual(states[1]);
+    expect(state(m, opt).buffers).not.toEqual(states[0].buffers); // the first step did move them
+  });
 });
 
 describe('targets the loss cannot take are refused before any state changes', () => {

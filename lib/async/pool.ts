@@ -16,7 +16,7 @@
  */
 import { Sequential } from '../model';
 import { Tensor, sizeOf, toTensor } from '../tensor';
-import { checkInt, checkNumber, checkOptions, describe, fail, formatShape } from '../validate';
+import { checkInt, checkNumber, checkOptions, describe, fail, formatShape, StateError } from '../validate';
 import { getBackend } from '../backend/index';
 import { loadModel } from '../io/checkpoint';
 import { Channel } from './host';
@@ -172,7 +172,7 @@ export class InferencePool {
    * this returns, so it may be reused at once.
    */
   predict(x: unknown): Promise<Tensor> {
-    if (this.closed) return Promise.reject(new Error('minibatch: the inference pool is closed'));
+    if (this.closed) return Promise.reject(new StateError('minibatch: the inference pool is closed'));
     let data: Float32Array;
     let n: number;
     try {

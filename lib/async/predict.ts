@@ -12,7 +12,7 @@
  */
 import { Sequential } from '../model';
 import { Tensor, sizeOf, toTensor } from '../tensor';
-import { checkInt, checkOptions, describe, fail, formatShape } from '../validate';
+import { checkInt, checkOptions, describe, fail, formatShape, StateError } from '../validate';
 import { getBackend } from '../backend/index';
 import { Channel } from './host';
 import { modelSpec } from './spec';
@@ -65,7 +65,7 @@ export async function predictAsync(model: Sequential, x: unknown, options: { bat
   if (xt.shape.length < 1 || formatShape(xt.shape.slice(1)) !== formatShape(model.inputShape!)) {
     fail('range', `samples of shape ${formatShape(model.inputShape!)}`, 'x', `tensor of shape ${formatShape(xt.shape)}`);
   }
-  if (isBusy(model)) throw new Error('minibatch: predictAsync on a model that is being trained off the main thread; predict from a copy (snapshot(model)) or after fit resolves');
+  if (isBusy(model)) throw new StateError('minibatch: predictAsync on a model that is being trained off the main thread; predict from a copy (snapshot(model)) or after fit resolves');
   const n = xt.shape[0];
   const outSize = sizeOf(model.outputShape!);
   if (n === 0) return { data: new Float32Array(0), shape: [0, ...model.outputShape!] };
@@ -76,7 +76,7 @@ export async function predictAsync(model: Sequential, x: unknown, options: { bat
   const rid = await replicaOf(model, c);
   const r = await c.request<{ out: Float32Array }>({ type: 'predict', rid, x: data, n, outSize, batchSize });
   if (before && edges(xt.data).some((v, i) => !Object.is(v, before[i]))) {
-    throw new Error('minibatch: the input of predictAsync was modified before the call resolved; its result is unreliable (copy the input, or wait for the promise)');
+    throw new StateError('minibatch: the input of predictAsync was modified before the call resolved; its result is unreliable (copy the input, or wait for the promise)');
   }
   return { data: r.out, shape: [n, ...model.outputShape!] };
 }

@@ -4,7 +4,7 @@
  * between two steps.
  */
 import type { Sequential, StateDict } from '../model';
-import { describe, fail } from '../validate';
+import { describe, fail, StateError } from '../validate';
 
 /** What snapshot() needs of a worker's channel (host.ts's Channel; kept structural so the
  * published declarations do not reach worker_threads' types). */
@@ -16,7 +16,7 @@ const busy = new WeakSet<Sequential>();
 const channels = new WeakMap<Sequential, TrainingChannel>();
 
 export function markBusy(model: Sequential): void {
-  if (busy.has(model)) throw new Error('minibatch: this model is already being trained off the main thread; await that fit first');
+  if (busy.has(model)) throw new StateError('minibatch: this model is already being trained off the main thread; await that fit first');
   busy.add(model);
 }
 export function unmarkBusy(model: Sequential): void {

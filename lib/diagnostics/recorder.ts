@@ -14,7 +14,7 @@
 import type { Backend } from '../backend/types';
 import { Sequential } from '../model';
 import type { Callback } from '../train';
-import { checkInt, checkNumber, checkOptions, describe, fail } from '../validate';
+import { checkInt, checkNumber, checkOptions, describe, fail, StateError } from '../validate';
 
 export interface StatsRecorderOptions {
   /** Record every this many steps (the first step is always recorded). Default 50. */
@@ -141,7 +141,7 @@ export class StatsRecorder implements Callback {
   step(loss?: number): boolean {
     if (loss !== undefined && typeof loss !== 'number') fail('type', 'number or undefined', 'loss', describe(loss));
     if (!this.ready) {
-      if (!this.model.built) throw new Error('StatsRecorder: the model is not built yet; call step() after a forward and backward pass');
+      if (!this.model.built) throw new StateError('StatsRecorder: the model is not built yet; call step() after a forward and backward pass');
       this.setup();
     }
     const s = this.stepCount++;
@@ -220,7 +220,7 @@ export class StatsRecorder implements Callback {
     this.model.layers.forEach((layer, i) => {
       const y = layer.lastOutput();
       const slot = this.slots[i];
-      if (!y) throw new Error(`StatsRecorder: layer ${i} (${layer.className} '${layer.name}') has no output yet; call step() after a forward pass`);
+      if (!y) throw new StateError(`StatsRecorder: layer ${i} (${layer.className} '${layer.name}') has no output yet; call step() after a forward pass`);
       rec.layers.push(this.layerStats(b, y.data, y.shape, layer.className, slot));
     });
     for (const v of this.views) {

@@ -6,7 +6,7 @@
  */
 import type { Callback, Logs, TrainContext } from '../train';
 import { LRScheduler, Optimizer } from '../optim';
-import { checkInt, checkOptions, describe, fail } from '../validate';
+import { checkInt, checkOptions, describe, fail, StateError } from '../validate';
 import { checkPath } from './atomic';
 import { saveModel } from './checkpoint';
 
@@ -68,7 +68,7 @@ export class ModelCheckpoint implements Callback {
 
   onEpochEnd(_epoch: number, logs: Logs): void {
     const ctx = this.ctx;
-    if (!ctx) throw new Error('ModelCheckpoint: onTrainBegin was not called; pass it in fit({ callbacks: [...] })');
+    if (!ctx) throw new StateError('ModelCheckpoint: onTrainBegin was not called; pass it in fit({ callbacks: [...] })');
     const state = ctx.trainerState();
     if (state.epochs % this.every !== 0) return;
     if (this.monitor !== null) {

@@ -18,7 +18,7 @@ import { fromConfig as initializerFromConfig } from '../init';
 import type { Initializer, InitContext } from '../init';
 import type { ParamArena, ParamView } from '../params';
 import { Tensor, sizeOf, toTensor, sameShape, type TensorLike } from '../tensor';
-import { checkBool, checkInt, describe, fail, formatShape } from '../validate';
+import { checkBool, checkInt, describe, fail, formatShape, StateError } from '../validate';
 
 export interface LayerArgs {
   /** Name used in messages and summaries. Default: the class name with a running number. */
@@ -164,7 +164,7 @@ export abstract class Layer {
 
   /** Backward pass: dy has the shape of the last output. Accumulates parameter gradients, returns dx. */
   backward(gradOutput: TensorLike): Tensor {
-    if (!this.lastOut) throw new Error(`${this.label()}: backward() called before forward(); run forward on a batch first`);
+    if (!this.lastOut) throw new StateError(`${this.label()}: backward() called before forward(); run forward on a batch first`);
     const dy = toTensor(gradOutput, `gradient of ${this.label()}`);
     if (!sameShape(dy.shape, this.lastOut.shape)) {
       fail('range', `gradient of shape ${formatShape(this.lastOut.shape)} (the last output's)`, this.label(), `tensor of shape ${formatShape(dy.shape)}`);
@@ -212,7 +212,7 @@ export abstract class Layer {
   /** This layer's own arena (when used standalone), for an optimizer. */
   paramArena(): ParamArena {
     if (!this.arena && this.built && !this.bound) this.packArena(); // built for a container that never bound it
-    if (!this.arena) throw new Error(`${this.label()}: not built yet; call build(inputShape) or forward first`);
+    if (!this.arena) throw new StateError(`${this.label()}: not built yet; call build(inputShape) or forward first`);
     return this.arena;
   }
 

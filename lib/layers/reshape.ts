@@ -4,7 +4,7 @@
 import { Layer, LayerArgs } from './layer';
 import { Generator } from '../random';
 import type { Tensor } from '../tensor';
-import { checkNumber, checkOptions, describe, fail } from '../validate';
+import { checkNumber, checkOptions, describe, fail, StateError } from '../validate';
 
 /** [N, d1, d2, ...] → [N, d1·d2·...]. The output shares the input's data. */
 export class Flatten extends Layer {
@@ -85,7 +85,7 @@ export class Dropout extends Layer {
     return this.rng ? this.rng.getState() : null;
   }
   setGeneratorState(state: unknown): void {
-    if (!this.rng) throw new Error(`${this.label()}: not built yet; build before restoring its generator`);
+    if (!this.rng) throw new StateError(`${this.label()}: not built yet; build before restoring its generator`);
     this.rng.setState(state);
   }
 

@@ -1,6 +1,6 @@
 /** What the preprocessing transforms share: row views, column statistics, JSON checks. */
 import { checkFiniteData, sizeOf, toTensor, type NestedArray, type Tensor } from '../tensor';
-import { checkInt, describe, fail, formatShape } from '../validate';
+import { checkInt, describe, fail, formatShape, StateError } from '../validate';
 
 /** What every transform accepts: a Tensor [N, D] / [N, C, H, W], or nested number arrays. */
 export type DataInput = Tensor | NestedArray;
@@ -31,7 +31,7 @@ export function toFittedRows(x: unknown, name: string, featureShape: readonly nu
 }
 
 export function notFitted(who: string, method: string): never {
-  throw new Error(`Expected a fitted ${who} for ${who}.${method}() but received an unfitted one (call fit() first)`);
+  throw new StateError(`Expected a fitted ${who} for ${who}.${method}() but received an unfitted one (call fit() first)`);
 }
 
 /** Per-column mean and population variance, in double precision (two passes). */

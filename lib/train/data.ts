@@ -8,6 +8,8 @@ import type { Sequential } from '../model';
 import { Tensor, sameShape, sizeOf, toTensor, checkFiniteData } from '../tensor';
 import { describe, fail, formatShape, isDetached } from '../validate';
 import type { LossFn } from './types';
+import type { Backend } from '../backend/types';
+import { getBackend } from '../backend/index';
 
 export interface Dataset {
   x: Float32Array;
@@ -23,7 +25,24 @@ function isLabelArray(y: unknown): boolean {
   return y instanceof Int32Array || y instanceof Uint8Array || (Array.isArray(y) && (y.length === 0 || typeof y[0] === 'number'));
 }
 
-function checkFiniteRows(x: Float32Array, rowSize: number, name: string): void {
+/**
+ * Whether every value of a is finite: one pass of the backend's paramStats (Σ a² in double, which
+ * no float32 value can overflow), SIMD in the native backend.
+ */
+export function allFinite(backend: Backend, a: Float32Array, scratch = new Float64Array(3)): boolean {
+  // chunks of 2^30 values: the kernel's sizes are int32
+  for (let from = 0; from < a.length; from += CHUNK) {
+    const part = from === 0 && a.length <= CHUNK ? a : a.subarray(from, Math.min(a.length, from + CHUNK));
+    backend.paramStats(scratch, part, null, null, part.length);
+    if (!Number.isFinite(scratch[0])) return false;
+  }
+  return true;
+}
+const CHUNK = 2 ** 30;
+
+/** Fails naming the first non-finite value's row and index (the fast pass first, the scan only then). */
+function checkFiniteRows(backend: Backend, x: Float32Array, rowSize: number, name: string): void {
+  if (allFinite(backend, x)) return;
   for (let i = 0; i < x.length; i++) {
     if (!Number.isFinite(x[i])) {
       fail('range', 'finite values', `${name} (row ${Math.floor(i / rowSize)}, index ${i % rowSize})`, describe(x[i]));
@@ -58,14 +77,15 @@ export function toDataset(xIn: unknown, yIn: unknown, name: string, model: Seque
   const n = x.shape[0];
   const rowShape = x.shape.slice(1);
   const rowSize = sizeOf(rowShape);
-  checkFiniteRows(x.data, rowSize, `${prefix}x`);
+  const backend = model.backend ?? getBackend();
+  checkFiniteRows(backend, x.data, rowSize, `${prefix}x`);
   const yName = `${prefix}y`;
   if (isLabelArray(yIn)) {
     return { x: x.data, rowShape, rowSize, n, labels: toLabels(yIn, yName, n, model), targets: null, targetShape: [] };
   }
   const t = toTensor(yIn, yName);
   if (t.shape[0] !== n) fail('range', `${n} rows (one per row of x)`, yName, `tensor of shape ${formatShape(t.shape)}`);
-  checkFiniteData(t, yName);
+  if (!allFinite(backend, t.data)) checkFiniteData(t, yName);
   return { x: x.data, rowShape, rowSize, n, labels: null, targets: t.data, targetShape: t.shape.slice(1) };
 }
 

@@ -10,13 +10,14 @@
 import { Sequential } from '../model';
 import { Generator } from '../random';
 import { sameShape, toTensor, type TensorLike } from '../tensor';
-import { checkBool, checkInt, describe, fail, formatShape } from '../validate';
+import { checkBool, checkInt, describe, fail, formatShape, StateError } from '../validate';
 import { fitOffThread } from '../async/fit';
+import { isBusy } from '../async/state';
 import { Batcher, checkTargets, range, toDataset, type Dataset } from './data';
 import { checkModel, evaluateRows, nextTick } from './evaluate';
 import { given, parseFitOptions, type FitConfig } from './options';
 import { Progress } from './progress';
-import { createTrainStep, type TrainStep } from './step';
+import { makeTrainStep, type GuardBuffers, type TrainStep } from './step';
 import type { FitOptions, History, Logs, Targets } from './types';
 import { applyResume, trainerState } from '../io/resume';
 import { isDataSource, type DataSource } from '../data/dataset';
@@ -133,17 +134,20 @@ async function runEpoch(model: Sequential, c: FitConfig, p: Plan, step: TrainSte
   let lossSum = 0;
   let seen = 0;
   let correct = 0;
+  // the callbacks that have batch hooks, found once; a hook's promise is awaited, nothing else is
+  const begin = c.callbacks.filter((cb) => cb.onBatchBegin);
+  const end = c.callbacks.filter((cb) => cb.onBatchEnd);
   for (let s = 0; s < p.stepsPerEpoch; s++) {
     const from = s * p.batchSize;
     const to = Math.min(from + p.batchSize, nTrain);
     const m = to - from;
-    for (const cb of c.callbacks) await cb.onBatchBegin?.(s, { size: m });
+    for (const cb of begin) await cb.onBatchBegin!(s, { size: m });
     const { x: bx, y: by } = batcher.batch(p.trainIdx, from, to);
     const r = step(bx, by, { epoch, step: s, globalStep: firstStep + s });
     lossSum += r.loss * m;
     correct += r.correct;
     seen += m;
-    for (const cb of c.callbacks) await cb.onBatchEnd?.(s, { loss: r.loss, size: m });
+    for (const cb of end) await cb.onBatchEnd!(s, { loss: r.loss, size: m });
     progress.batch(s + 1, lossSum / seen, c.accuracy ? correct / seen : undefined, seen);
     await nextTick();
   }
@@ -172,17 +176,44 @@ export async function fit(model: Sequential, x: TensorLike, y: Targets, options:
 export async function fit(model: Sequential, source: DataSource, options: FitOptions): Promise<History>;
 export async function fit(model: Sequential, x: TensorLike | DataSource, yOrOptions: Targets | FitOptions, maybeOptions?: FitOptions): Promise<History> {
   checkModel(model);
+  if (training.has(model) || isBusy(model)) {
+    throw new StateError('fit: this model is already being trained by a fit that has not resolved yet; await that fit first');
+  }
   if (maybeOptions === undefined && isOptions(yOrOptions)) {
     if (!isDataSource(x) && !(Array.isArray(x) && x.length === 0)) fail('type', 'a Dataset (length, batch or get) or an iterable of batches', 'source', describe(x));
-    return fitSource(model, x as DataSource, yOrOptions as FitOptions);
+    return exclusive(model, () => fitSource(model, x as DataSource, yOrOptions as FitOptions));
   }
   const y = yOrOptions as Targets;
   const options = maybeOptions as FitOptions;
   if (options !== null && typeof options === 'object' && checkBool(options.offThread ?? false, 'offThread')) return fitOffThread(model, x as TensorLike, y, options);
+  return exclusive(model, () => fitArrays(model, x as TensorLike, y, options));
+}
+
+/** Models a fit on the main thread is training (off-thread ones are in ../async/state). */
+const training = new WeakSet<Sequential>();
+/**
+ * The guard's arrays of each model's last fit, reused by the next (one fit per model at a time).
+ * Held weakly: fits that follow one another reuse them, and a garbage collection in between frees
+ * them (they are a copy of the weights and of the optimizer state, not worth keeping for long).
+ */
+const guards = new WeakMap<Sequential, WeakRef<GuardBuffers>>();
+
+async function exclusive<T>(model: Sequential, run: () => Promise<T>): Promise<T> {
+  training.add(model);
+  try {
+    return await run();
+  } finally {
+    training.delete(model);
+  }
+}
+
+/** fit(model, x, y, options) on the main thread. */
+async function fitArrays(model: Sequential, x: TensorLike, y: Targets, options: FitOptions): Promise<History> {
   const c = parseFitOptions(options);
   if (c.shuffleBuffer > 0) fail('range', 'an iterable source for shuffleBuffer (arrays are shuffled by a full seeded permutation)', 'shuffleBuffer', describe(c.shuffleBuffer));
-  const p = prepare(model, x as TensorLike, y, c);
-  const step = createTrainStep({ model, loss: c.loss, optimizer: c.optimizer, accuracy: c.accuracy });
+  const p = prepare(model, x, y, c);
+  const step = makeTrainStep({ model, loss: c.loss, optimizer: c.optimizer, accuracy: c.accuracy }, guards.get(model)?.deref() ?? null);
+  guards.set(model, new WeakRef(step.guardBuffers()));
   const batcher = new Batcher(p.all);
   const history = newHistory(c, p.valDs !== null);
   const progress = new Progress(c.output, c.verbose, c.epochs, p.stepsPerEpoch);

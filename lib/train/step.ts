@@ -1,27 +1,36 @@
 /**
  * One training step, shared by fit's in-thread loop and any other runner (a worker that owns its
- * own model copy uses the same function): zero the gradients, forward, loss, backward, update.
+ * own model copy uses the same function): forward, loss, zero the gradients, backward, update.
  *
  *   const step = createTrainStep({ model, loss, optimizer, accuracy: true });
  *   const { loss, correct } = step(xBatch, yBatch, { epoch, step: s, globalStep });
  *   ...
  *   step.verify({ epoch, step: s, globalStep });   // after the last step of an epoch
  *
- * The NaN/Inf guard. Before each step the state that step can change is copied (bulk copies into
- * two preallocated slots, no allocation): the parameters, every layer buffer (BatchNorm running
- * statistics, num_batches_tracked) and, for a stock Optimizer, its buffers and step count. A step
- * whose outputs or loss are not finite is the first sign of an update that diverged — the previous
- * step's — so the guard puts everything back to where it was before that previous step (the state
- * that last produced a finite loss and a finite update) and throws NonFiniteLossError naming the
- * epoch and step. The outputs are checked before the loss sees them, so the stock losses' own
- * "finite values" errors never pre-empt the guard. A step that throws (a custom loss refusing its
- * target, say) is undone to its start before the error propagates. verify() checks the parameters
- * once, for the last update of an epoch, which no following forward would catch.
+ * The NaN/Inf guard, and what it promises. Only the optimizer's update changes the weights and the
+ * optimizer state; forward changes only the layer buffers (BatchNorm running statistics,
+ * num_batches_tracked), which are small. So a step copies its buffers before forward (into one of
+ * two small preallocated sets), checks the outputs and the loss, and only then — once the step is
+ * known to go ahead — copies the weights and the optimizer state (one bulk copy each, into one
+ * preallocated slot) after backward, just before the update reads them. After the update one
+ * native pass over the weights (the backend's paramStats: a sum of squares in double, finite
+ * exactly when every weight is) checks that the update itself wrote finite values. Hence:
+ * - non-finite outputs or loss at step g: the update of step g - 1 made the model diverge (weights
+ *   too large to be useful, though finite); the weights, buffers and optimizer state go back to
+ *   before step g - 1 (to before step g when g is the first step of this run);
+ * - a non-finite weight written by the update of step g: back to before step g;
+ * - a step that throws (a custom loss refusing its target, say): back to its start;
+ * each then throws (NonFiniteLossError naming the epoch and the step, or the error itself). The
+ * outputs are checked before the loss sees them, so the stock losses' own "finite values" errors
+ * never pre-empt the guard. verify() checks the weights once more (a callback may have changed
+ * them between steps) and rolls back to before the last step if they are not finite. A custom
+ * optimizer (not an Optimizer) gets its weights restored but not its own state.
  */
 import type { Sequential } from '../model';
 import { Optimizer, type OptimizerSnapshot } from '../optim/optimizer';
 import type { Tensor } from '../tensor';
-import { countCorrect } from './data';
+import { getBackend } from '../backend/index';
+import { allFinite, countCorrect } from './data';
 import type { LossFn, OptimizerLike } from './types';
 
 /** Error thrown by the NaN/Inf guard; the model keeps the weights of the last good step. */
@@ -61,47 +70,74 @@ export interface TrainStep {
   verify(at: StepPosition): void;
 }
 
-/** Everything a step can change, copied into preallocated arrays. */
-interface Slot {
+/**
+ * The arrays the guard copies into. A runner that trains the same model again (fit, call after
+ * call) hands them back in, so they are allocated once, not once per run.
+ */
+export interface GuardBuffers {
   params: Float32Array;
-  buffers: Float32Array[];
   opt: OptimizerSnapshot | undefined;
-  taken: boolean;
+  optimizer: Optimizer | null;
+  start: Float32Array[];
+  prev: Float32Array[];
 }
 
-function allFinite(a: Float32Array): boolean {
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
-  return true;
+function sameSizes(a: Float32Array[], b: Float32Array[]): boolean {
+  return a.length === b.length && a.every((x, i) => x.length === b[i].length);
 }
 
+/**
+ * The guard's copies: the layer buffers at the start of the current step and of the last step
+ * that went ahead, and the weights and optimizer state before that step's update. They live in
+ * one GuardBuffers object, kept current, which a later run over the same model can take over.
+ */
 class Rollback {
-  private readonly slots: [Slot, Slot];
-  private readonly buffers: Float32Array[];
-  constructor(private model: Sequential, private opt: Optimizer | null) {
-    this.buffers = model.layers.flatMap((l) => l.buffers().map((b) => b.data));
-    const slot = (): Slot => ({
-      params: new Float32Array(model.parameters().data.length),
-      buffers: this.buffers.map((b) => new Float32Array(b.length)),
-      opt: undefined,
-      taken: false,
-    });
-    this.slots = [slot(), slot()];
+  private readonly live: Float32Array[];
+  readonly b: GuardBuffers;
+  /** Whether a step has gone ahead (params, opt and prev hold the state before its update). */
+  private committed = false;
+  constructor(private model: Sequential, optimizer: Optimizer | null, reuse: GuardBuffers | null) {
+    this.live = model.layers.flatMap((l) => l.buffers().map((b) => b.data));
+    const n = model.parameters().data.length;
+    const fits = reuse !== null && reuse.params.length === n && sameSizes(reuse.start, this.live) && sameSizes(reuse.prev, this.live);
+    this.b = {
+      params: fits ? reuse.params : new Float32Array(n),
+      // a snapshot is only reused by the optimizer that took it (captureState resizes what differs)
+      opt: fits && reuse.optimizer === optimizer ? reuse.opt : undefined,
+      optimizer,
+      start: fits ? reuse.start : this.live.map((b) => new Float32Array(b.length)),
+      prev: fits ? reuse.prev : this.live.map((b) => new Float32Array(b.length)),
+    };
   }
-  /** Copies the current state into the slot of global step g. */
-  capture(g: number): void {
-    const s = this.slots[g % 2];
-    s.params.set(this.model.parameters().data);
-    for (let i = 0; i < this.buffers.length; i++) s.buffers[i].set(this.buffers[i]);
-    if (this.opt) s.opt = this.opt.captureState(s.opt);
-    s.taken = true;
+  /** Before forward: the buffers forward is about to change. */
+  begin(): void {
+    const start = this.b.start;
+    for (let i = 0; i < this.live.length; i++) start[i].set(this.live[i]);
   }
-  /** Puts back the state captured before global step g (the slot of g - 1 when it was taken, else g's). */
-  restore(g: number, previous: boolean): void {
-    let s = this.slots[g % 2];
-    if (previous && g > 0 && this.slots[(g - 1) % 2].taken) s = this.slots[(g - 1) % 2];
-    this.model.parameters().data.set(s.params);
-    for (let i = 0; i < this.buffers.length; i++) this.buffers[i].set(s.buffers[i]);
-    if (this.opt && s.opt) this.opt.restoreState(s.opt);
+  /** The step goes ahead: copy the weights and the optimizer state before its update. */
+  commit(): void {
+    const b = this.b;
+    b.params.set(this.model.parameters().data);
+    if (b.optimizer) b.opt = b.optimizer.captureState(b.opt);
+    const t = b.prev;
+    b.prev = b.start;
+    b.start = t;
+    this.committed = true;
+  }
+  /** Back to the start of the current step (nothing but the buffers has changed yet). */
+  undoStart(): void {
+    this.put(this.b.start);
+  }
+  /** Back to before the last step that went ahead (or to the current start when none has). */
+  undoLast(): void {
+    if (!this.committed) return this.undoStart();
+    const b = this.b;
+    this.model.parameters().data.set(b.params);
+    if (b.optimizer && b.opt) b.optimizer.restoreState(b.opt);
+    this.put(b.prev);
+  }
+  private put(from: Float32Array[]): void {
+    for (let i = 0; i < this.live.length; i++) this.live[i].set(from[i]);
   }
 }
 
@@ -114,43 +150,77 @@ function stopped(what: string, at: StepPosition): NonFiniteLossError {
   );
 }
 
+/** Forward and loss, checked; the guard's buffers are back at the step's start if either fails. */
+function forwardLoss(o: TrainStepOptions, rollback: Rollback, finite: (a: Float32Array) => boolean, x: Tensor, y: Int32Array | Tensor, at: StepPosition) {
+  let l: number;
+  let out: Tensor;
+  try {
+    out = o.model.forward(x, { checkFinite: false }); // the runner checked the data
+    if (!finite(out.data)) {
+      rollback.undoLast();
+      throw stopped('the model output became NaN or infinite', at);
+    }
+    l = o.loss.forward(out, y);
+  } catch (e) {
+    if (!(e instanceof NonFiniteLossError)) rollback.undoStart();
+    throw e;
+  }
+  if (!Number.isFinite(l)) {
+    rollback.undoLast();
+    throw stopped(`the loss became ${l}`, at);
+  }
+  return { out, l };
+}
+
 /** Makes the step function for a built model (see the header for the guard's contract). */
 export function createTrainStep(o: TrainStepOptions): TrainStep {
+  return makeTrainStep(o, null);
+}
+
+/**
+ * createTrainStep with the guard's arrays of an earlier run over the same model (or null). The
+ * caller makes sure no other step over the model is in use meanwhile: fit trains a model in one
+ * run at a time. step.guardBuffers() is the object the step keeps current, for the next run.
+ */
+export function makeTrainStep(o: TrainStepOptions, reuse: GuardBuffers | null): TrainStep & { guardBuffers(): GuardBuffers } {
   const { model, loss, optimizer } = o;
   const accuracy = o.accuracy ?? false;
   const arena = model.parameters();
-  const rollback = new Rollback(model, optimizer instanceof Optimizer ? optimizer : null);
+  const backend = arena.backend ?? model.backend ?? getBackend();
+  const scratch = new Float64Array(3);
+  const finite = (a: Float32Array) => allFinite(backend, a, scratch);
+  const rollback = new Rollback(model, optimizer instanceof Optimizer ? optimizer : null, reuse);
 
   const step = ((x: Tensor, y: Int32Array | Tensor, at: StepPosition): StepResult => {
-    const g = at.globalStep;
-    rollback.capture(g);
-    let l: number;
-    let out: Tensor;
+    rollback.begin();
+    const { out, l } = forwardLoss(o, rollback, finite, x, y, at);
+    const correct = accuracy ? countCorrect(out, y as Int32Array) : 0;
     try {
-      out = model.forward(x, { checkFinite: false }); // fit checked the data once
-      if (!allFinite(out.data)) {
-        rollback.restore(g, true);
-        throw stopped('the model output became NaN or infinite', at);
-      }
-      l = loss.forward(out, y);
+      model.zeroGrad();
+      model.backward(loss.backward());
     } catch (e) {
-      if (!(e instanceof NonFiniteLossError)) rollback.restore(g, false);
+      rollback.undoStart();
       throw e;
     }
-    if (!Number.isFinite(l)) {
-      rollback.restore(g, true);
-      throw stopped(`the loss became ${l}`, at);
+    // copied right before the update, which reads the same arrays next (they stay in cache)
+    rollback.commit();
+    try {
+      optimizer.step();
+    } catch (e) {
+      rollback.undoLast(); // the state before this step's update: its start
+      throw e;
     }
-    const correct = accuracy ? countCorrect(out, y as Int32Array) : 0;
-    model.zeroGrad();
-    model.backward(loss.backward());
-    optimizer.step();
+    if (!finite(arena.data)) {
+      rollback.undoLast();
+      throw stopped('a parameter became NaN or infinite', at);
+    }
     return { loss: l, correct };
-  }) as TrainStep;
+  }) as TrainStep & { guardBuffers(): GuardBuffers };
+  step.guardBuffers = () => rollback.b;
 
   step.verify = (at: StepPosition): void => {
-    if (allFinite(arena.data)) return;
-    rollback.restore(at.globalStep, false);
+    if (finite(arena.data)) return;
+    rollback.undoLast();
     throw stopped('a parameter became NaN or infinite', at);
   };
   return step;

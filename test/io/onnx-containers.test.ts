@@ -10,14 +10,14 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as protobuf from 'protobufjs';
 import {
-  Sequential, Layer, Linear, ReLU, Conv2d, MaxPool2d, AvgPool2d, Flatten, BatchNorm2d, BatchNorm1d, Identity, Softmax,
+  Sequential, Linear, ReLU, Conv2d, MaxPool2d, AvgPool2d, Flatten, BatchNorm2d, BatchNorm1d, Identity, Softmax,
   GlobalAvgPool2d, AdaptiveAvgPool2d, Residual, Concat, tensor, exportOnnx, encodeOnnx,
 } from '../../lib/index';
 import type { Tensor } from '../../lib/index';
 import { ONNX_SCHEMA } from '../../lib/io/onnx/schema';
 import { resnet } from '../../examples/resnet';
 import { randn } from '../helpers';
-import { loadOrt, hasOnnxChecker, tmpDir, randomizeBuffers, runOrt, expectOrtMatches, expectCheckerAccepts } from './onnx-helpers';
+import { loadOrt, hasOnnxChecker, tmpDir, randomizeBuffers, runOrt, expectOrtMatches, expectCheckerAccepts, Odd } from './onnx-helpers';
 
 const ort = loadOrt('test/io/onnx-containers.test.ts');
 const hasOnnx = hasOnnxChecker('test/io/onnx-containers.test.ts');
@@ -126,18 +126,6 @@ describe('exportOnnx of containers and residual-model layers, run by ONNX Runtim
   });
 
   it('errors name the layer at fault by its container path; nothing is written', () => {
-    class Odd extends Layer {
-      readonly className = 'Odd';
-      protected buildImpl(s: number[]): number[] {
-        return s;
-      }
-      protected forwardImpl(t: Tensor): Tensor {
-        return t;
-      }
-      protected backwardImpl(t: Tensor): Tensor {
-        return t;
-      }
-    }
     class MyReLU extends ReLU {}
     const m = new Sequential([
       new ReLU(),

@@ -7,8 +7,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { createRequire } from 'module';
-import { tensor, exportOnnx } from '../../lib/index';
-import type { Layer, Sequential, Tensor } from '../../lib/index';
+import { tensor, exportOnnx, Layer } from '../../lib/index';
+import type { Sequential, Tensor } from '../../lib/index';
 import { randn } from '../helpers';
 
 type Ort = typeof import('onnxruntime-node');
@@ -89,4 +89,18 @@ export function expectCheckerAccepts(files: string[]): void {
   const r = spawnSync(PY, ['-c', code, ...files], { encoding: 'utf8', timeout: 60_000 });
   expect(r.status, r.stderr).toBe(0);
   expect(r.stdout.trim()).toBe(`ok ${files.length}`);
+}
+
+/** A user layer ONNX export does not know (it passes its input through). */
+export class Odd extends Layer {
+  readonly className = 'Odd';
+  protected buildImpl(s: number[]): number[] {
+    return s;
+  }
+  protected forwardImpl(t: Tensor): Tensor {
+    return t;
+  }
+  protected backwardImpl(t: Tensor): Tensor {
+    return t;
+  }
 }

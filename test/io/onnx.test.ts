@@ -4,12 +4,12 @@
 import { describe, it, expect } from 'vitest';
 import * as path from 'path';
 import {
-  Sequential, Layer, Linear, ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Maxout, Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout,
+  Sequential, Linear, ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Maxout, Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout,
   BatchNorm1d, BatchNorm2d, LayerNorm, InstanceNorm2d, GroupNorm, tensor, exportOnnx, encodeOnnx,
 } from '../../lib/index';
 import type { Tensor } from '../../lib/index';
 import { randn } from '../helpers';
-import { loadOrt, hasOnnxChecker, tmpDir, randomizeBuffers, runOrt, expectOrtMatches, expectCheckerAccepts } from './onnx-helpers';
+import { loadOrt, hasOnnxChecker, tmpDir, randomizeBuffers, runOrt, expectOrtMatches, expectCheckerAccepts, Odd } from './onnx-helpers';
 
 const ort = loadOrt('test/io/onnx.test.ts');
 const hasOnnx = hasOnnxChecker('test/io/onnx.test.ts');
@@ -67,18 +67,6 @@ describe('exportOnnx, run by ONNX Runtime', () => {
 
   it('clear errors: unbuilt model, unknown layer, bad options', () => {
     expect(() => encodeOnnx(new Sequential([new ReLU()]))).toThrow('Expected a built model (give inputShape, call build(inputShape) or train it first) for model but received a model that is not built');
-    class Odd extends Layer {
-      readonly className = 'Odd';
-      protected buildImpl(s: number[]): number[] {
-        return s;
-      }
-      protected forwardImpl(t: Tensor): Tensor {
-        return t;
-      }
-      protected backwardImpl(t: Tensor): Tensor {
-        return t;
-      }
-    }
     const m = new Sequential([new ReLU(), new Odd({ name: 'odd' })], { inputShape: [2] });
     expect(() => encodeOnnx(m)).toThrow(/^Expected layers ONNX export knows \(Linear, .*\) for model but received layers\[1\] Odd 'odd'$/);
     expect(() => encodeOnnx(new Sequential([new ReLU()], { inputShape: [2] }), { opset: 13 })).toThrow('Expected integer between 17 and 21 for opset but received 13 of type number');

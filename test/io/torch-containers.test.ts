@@ -15,23 +15,11 @@ import {
 } from '../../lib/index';
 import { basicBlock } from '../../examples/resnet';
 import { randn } from '../helpers';
+import { PY, maxRel, missingTorch } from './torch-helpers';
 
 const fixtures = path.join(__dirname, '..', 'fixtures');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'minibatch-torch-containers-'));
-const PY = '/usr/bin/python3';
-const probe = spawnSync(PY, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
-const missing = probe.status === 0 ? null : /numpy/.test(probe.stderr) ? 'numpy' : 'torch';
-if (missing) console.warn(`test/io/torch-containers.test.ts: skipping the Python side: ${PY} has no ${missing} (Debian: apt-get install python3-torch)`);
-
-function maxRel(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < ref.length; i++) {
-    d = Math.max(d, Math.abs(ours[i] - ref[i]));
-    m = Math.max(m, Math.abs(ref[i]));
-  }
-  return d / m;
-}
+const missing = missingTorch('test/io/torch-containers.test.ts');
 
 describe('PyTorch wrote it (containers)', () => {
   const expected = decodeSafetensors(fs.readFileSync(path.join(fixtures, 'torch_containers_expect.safetensors'))).tensors;

@@ -197,6 +197,43 @@ function poolParams(a: Args, i: number): Pool {
   checkCount(n * c * h * w, geom);
   return { nc: n * c, hw: h * w, out: n * c * oh * ow };
 }
+/** The glue's checked product of sizes (an element count): at most 2^32, each step checked before it multiplies. */
+function mul(name: string, dims: number[]): number {
+  let acc = 1;
+  for (const d of dims) {
+    if (d < 0 || (d !== 0 && acc > Math.floor(4294967296 / d))) rangeError('at most 2^32 elements', name, dims.join(' x '));
+    acc *= d;
+  }
+  if (acc > 4294967296) rangeError('at most 2^32 elements', name, dims.join(' x '));
+  return acc;
+}
+function f64(a: Args, i: number, name: string, min: number, optional: boolean): boolean {
+  const v = a[i];
+  if (optional && (v === null || v === undefined)) return false;
+  if (!(v instanceof Float64Array)) typeError(optional ? 'Float64Array or null' : 'Float64Array', name, v);
+  if (isDetached(v as Float64Array)) rangeError('an attached Float64Array', name, 'a detached buffer');
+  if ((v as Float64Array).length < min) rangeError(`Float64Array of length >= ${min}`, name, describeGlue(v));
+  return true;
+}
+/** Slots of tensorStats' out (native/kernels/stats.h). */
+const STAT_SLOTS = 8;
+
+type Grouped = { cOut: number; xs: number; ys: number; ws: number };
+function groupedParams(a: Args, i: number): Grouped {
+  const o = paramsObject(a, i, 'GroupedConv2dParams');
+  const [n, cIn, h, w, cOut, kH, kW, sH, sW] = ['n', 'cIn', 'h', 'w', 'cOut', 'kH', 'kW', 'strideH', 'strideW'].map((k) => prop(o, k, 1));
+  const [pH, pW] = ['padH', 'padW'].map((k) => prop(o, k, 0));
+  const [dH, dW] = ['dilationH', 'dilationW'].map((k) => prop(o, k, 1));
+  const [oh, ow] = ['outH', 'outW'].map((k) => prop(o, k, 0));
+  const g = prop(o, 'groups', 1);
+  if (cIn % g !== 0 || cOut % g !== 0) rangeError(`groups that divide cIn ${cIn} and cOut ${cOut}`, 'groups', String(g));
+  const geom = `input [${n}, ${cIn}, ${h}, ${w}] and weight [${cOut}, ${cIn / g}, ${kH}, ${kW}] with stride ${pair(sH, sW)}, padding ${pair(pH, pW)}, dilation ${pair(dH, dW)}`;
+  const eh = outSize(h, kH, sH, pH, dH), ew = outSize(w, kW, sW, pW, dW);
+  if (eh <= 0 || ew <= 0) rangeError('a non-empty convolution output', 'p', geom);
+  if (oh !== eh) rangeError(`outH ${eh} (${geom})`, 'outH', String(oh));
+  if (ow !== ew) rangeError(`outW ${ew} (${geom})`, 'outW', String(ow));
+  return { cOut, xs: mul('x', [n, cIn, h, w]), ys: mul('y', [n, cOut, oh, ow]), ws: mul('w', [cOut, cIn / g, kH, kW]) };
+}
 // The js kernels need what conv2dWorkspaceSize reports (0 for a 1x1 convolution that skips im2col).
 const ws = (_p: Conv, a: Args, i: number): number => conv2dWorkspaceSize(a[i] as Conv2dParams);
 
@@ -292,6 +329,15 @@ export const CHECKS: Record<string, (a: Args) => void> = {
     const p = poolParams(a, 2);
     f32(a, 0, 'dx', p.nc * p.hw); f32(a, 1, 'dy', p.out);
   },
+  groupedConv2dForward(a) {
+    const p = groupedParams(a, 4);
+    f32(a, 0, 'y', p.ys); f32(a, 1, 'x', p.xs); f32(a, 2, 'w', p.ws); f32Opt(a, 3, 'bias', p.cOut);
+  },
+  groupedConv2dBackward(a) {
+    const p = groupedParams(a, 6);
+    f32Opt(a, 0, 'dx', p.xs); f32(a, 1, 'dw', p.ws); f32Opt(a, 2, 'db', p.cOut);
+    f32(a, 3, 'x', p.xs); f32(a, 4, 'w', p.ws); f32(a, 5, 'dy', p.ys);
+  },
   globalAvgPoolForward(a) {
     const [planes, total] = planesHw(a, 2);
     f32(a, 0, 'y', planes); f32(a, 1, 'x', total);
@@ -363,6 +409,23 @@ export const CHECKS: Record<string, (a: Args) => void> = {
     positive(a, 7, 'eps'); nonneg(a, 8, 'weightDecay');
     const momentum = nonneg(a, 9, 'momentum');
     f32(a, 3, 'momentumBuf', momentum > 0 ? n : 0);
+  },
+  tensorStats(a) {
+    arity(a, 10, 'tensorStats');
+    const outer = size(a, 4, 'outer', 0), units = size(a, 5, 'units', 1), inner = size(a, 6, 'inner', 1);
+    const lo = num(a, 7, 'lo'), hi = num(a, 8, 'hi');
+    const bins = size(a, 9, 'bins', 0);
+    if (bins > 0 && !(hi > lo)) rangeError(`hi > lo = ${describeGlue(a[7])}`, 'hi', describeGlue(a[8]));
+    const n = mul('outer x units x inner', [outer, units, inner]);
+    f64(a, 0, 'out', STAT_SLOTS, false);
+    if (!f64(a, 1, 'hist', bins, true) && bins > 0) typeError('Float64Array when bins > 0', 'hist', a[1]);
+    if (a[2] !== null && a[2] !== undefined) i32(a, 2, 'unitNonzero', units);
+    f32(a, 3, 'x', n);
+  },
+  paramStats(a) {
+    arity(a, 5, 'paramStats');
+    const n = size(a, 4, 'n', 0);
+    f64(a, 0, 'out', 3, false); f32(a, 1, 'w', n); f32Opt(a, 2, 'prev', n); f32Opt(a, 3, 'g', n);
   },
 };
 

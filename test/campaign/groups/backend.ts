@@ -4,6 +4,8 @@ import { mb, F } from '../fixtures';
 // Both raw backends: short, detached and wrong-kind buffers, bad sizes and params objects.
 const conv = { n: 1, cIn: 1, h: 4, w: 4, cOut: 1, kH: 3, kW: 3, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, outH: 2, outW: 2 };
 const pool = { n: 1, c: 1, h: 4, w: 4, kH: 2, kW: 2, strideH: 2, strideW: 2, padH: 0, padW: 0, outH: 2, outW: 2 };
+const grouped = { ...conv, cIn: 2, cOut: 4, groups: 2 };
+const D = (n: number) => new Float64Array(n);
 type Raw = Record<string, (...a: unknown[]) => unknown>;
 const calls: [string, (b: Raw) => unknown, 'TypeError' | 'RangeError', string][] = [
   ['gemm with a short c', (b) => b.gemm(false, false, 2, 2, 2, 1, F(4), F(4), 0, F(3)), 'RangeError', 'for c'],
@@ -31,6 +33,21 @@ const calls: [string, (b: Raw) => unknown, 'TypeError' | 'RangeError', string][]
   ['rmspropStep with alpha 2', (b) => b.rmspropStep(F(4), F(4), F(4), F(4), 4, 0.1, 2, 1e-8, 0, 0), 'RangeError', 'for alpha'],
   ['biasAdd with a short bias', (b) => b.biasAdd(F(8), F(1), 2, 4, 1), 'RangeError', 'for bias'],
   ['maxoutForward with a short z', (b) => b.maxoutForward(F(4), new Int32Array(4), F(4), 2, 2, 2), 'RangeError', 'for z'],
+  ['groupedConv2dForward with groups 3 of 2 input channels', (b) => b.groupedConv2dForward(F(16), F(32), F(36), null, { ...grouped, groups: 3 }), 'RangeError', 'for groups'],
+  ['groupedConv2dForward with a short w', (b) => b.groupedConv2dForward(F(16), F(32), F(35), null, grouped), 'RangeError', 'for w'],
+  ['groupedConv2dForward with a wrong outW', (b) => b.groupedConv2dForward(F(16), F(32), F(36), null, { ...grouped, outW: 4 }), 'RangeError', 'for outW'],
+  ['groupedConv2dForward without groups', (b) => b.groupedConv2dForward(F(16), F(32), F(36), null, conv), 'TypeError', 'for groups'],
+  ['groupedConv2dBackward with a short dy', (b) => b.groupedConv2dBackward(null, F(36), null, F(32), F(36), F(15), grouped), 'RangeError', 'for dy'],
+  ['groupedConv2dBackward with an Int32Array dw', (b) => b.groupedConv2dBackward(null, new Int32Array(36), null, F(32), F(36), F(16), grouped), 'TypeError', 'for dw'],
+  ['groupedConv2dBackward with sizes past 2^32 elements', (b) => b.groupedConv2dBackward(null, F(36), null, F(32), F(36), F(16), { ...grouped, n: 2 ** 30, cIn: 64, cOut: 64, groups: 64 }), 'RangeError', 'for x'],
+  ['tensorStats with 9 arguments', (b) => b.tensorStats(D(8), null, null, F(4), 1, 4, 1, 0, 1), 'TypeError', 'for tensorStats'],
+  ['tensorStats with a short out', (b) => b.tensorStats(D(7), null, null, F(4), 1, 4, 1, 0, 1, 0), 'RangeError', 'for out'],
+  ['tensorStats with bins but no hist', (b) => b.tensorStats(D(8), null, null, F(4), 1, 4, 1, 0, 1, 4), 'TypeError', 'for hist'],
+  ['tensorStats with hi not above lo', (b) => b.tensorStats(D(8), D(4), null, F(4), 1, 4, 1, 1, 1, 4), 'RangeError', 'for hi'],
+  ['tensorStats with a short unitNonzero', (b) => b.tensorStats(D(8), null, new Int32Array(3), F(4), 1, 4, 1, 0, 1, 0), 'RangeError', 'for unitNonzero'],
+  ['tensorStats with a Float32Array out', (b) => b.tensorStats(F(8), null, null, F(4), 1, 4, 1, 0, 1, 0), 'TypeError', 'for out'],
+  ['paramStats with a short prev', (b) => b.paramStats(D(3), F(4), F(3), null, 4), 'RangeError', 'for prev'],
+  ['paramStats with n -1', (b) => b.paramStats(D(3), F(4), null, null, -1), 'RangeError', 'for n'],
 ];
 
 const raw = (name: 'js' | 'native'): Raw => (name === 'js' ? mb.testing.jsBackend() : mb.testing.nativeBackend()) as unknown as Raw;

@@ -2,6 +2,8 @@
 // same run (the native copyBuffer over the same threads). Bandwidth counts the bytes each kernel must
 // move: forward reads x and writes y and the Int32 argmax; backward reads dy and argmax and writes
 // dx; the copy reads and writes the input's size. Results are checked against the js kernel first.
+// AvgPool2d (2×2 / 2 and 3×3 / 1 padding 1): the vector kernels against the scalar window loops
+// (poolReference) and the same copy, forward and backward, results checked against each other first.
 // Global average pooling: its own kernel against the average-pooling kernel over one whole-plane
 // window (the path the layers took before), forward and backward.
 import * as os from 'os';
@@ -41,12 +43,16 @@ export async function run(): Promise<string> {
       rows.push([name, t, fmt(fwd), fmt(bwF), `${((100 * bwF) / bwCopy).toFixed(0)}%`, fmt(bwd), fmt(bwB), `${((100 * bwB) / bwCopy).toFixed(0)}%`, fmt(cp), fmt(bwCopy)]);
     }
   }
+  const avgRows = avgPoolRows(nat, addon);
   const globalRows = globalPool(nat);
   nat.setNumThreads(saved);
   return [
     table('MaxPool2d 2×2 stride 2 (SIMD ' + nat.capabilities().simd + ') against memcpy of the input', [
       'input', 'threads', 'fwd ms', 'fwd GB/s', 'of copy', 'bwd ms', 'bwd GB/s', 'of copy', 'copy ms', 'copy GB/s',
     ], rows),
+    table('AvgPool2d: vector kernels against the scalar window loops (ms, median; of copy = bandwidth as a share of memcpy)', [
+      'input', 'window', 'threads', 'fwd ms', 'fwd scalar ms', 'fwd of copy', 'bwd ms', 'bwd scalar ms', 'bwd of copy',
+    ], avgRows),
     '',
     table('Global average pooling (SIMD ' + nat.capabilities().simd + '): its kernel against avgPool2d over one whole-plane window', [
       'input', 'threads', 'fwd ms', 'avgPool fwd ms', 'bwd ms', 'avgPool bwd ms',
@@ -54,6 +60,36 @@ export async function run(): Promise<string> {
     '',
     `- load average at the end: ${os.loadavg().map((v) => v.toFixed(1)).join(' / ')} on ${os.cpus().length} CPUs.`,
   ].join('\n');
+}
+
+function avgPoolRows(nat: ReturnType<typeof nativeBackend>, addon: ReturnType<typeof nativeAddon>): (string | number)[][] {
+  const rows: (string | number)[][] = [];
+  const windows: [string, number, number, number][] = [['2×2 / 2', 2, 2, 0], ['3×3 / 1 pad 1', 3, 1, 1]];
+  for (const [name, n, c, h, w] of SHAPES) {
+    for (const [wname, k, s, pad] of windows) {
+      const oh = Math.floor((h + 2 * pad - k) / s) + 1, ow = Math.floor((w + 2 * pad - k) / s) + 1;
+      const p: Pool2dParams = { n, c, h, w, kH: k, kW: k, strideH: s, strideW: s, padH: pad, padW: pad, outH: oh, outW: ow };
+      const nin = n * c * h * w, nout = n * c * oh * ow;
+      const x = new Float32Array(nin).map((_, i) => Math.sin(i * 0.37)), dy = new Float32Array(nout).fill(0.5);
+      const y = new Float32Array(nout), yr = new Float32Array(nout), dx = new Float32Array(nin), copy = new Float32Array(nin);
+      nat.avgPool2dForward(y, x, p);
+      addon.poolReference.avgPool2dForward(yr, x, p);
+      let d = 0;
+      for (let i = 0; i < nout; i++) d = Math.max(d, Math.abs(y[i] - yr[i]));
+      if (!(d <= 1e-5)) throw new Error(`pool bench: avg pooling differs from the scalar loops by ${d} for ${name} ${wname}`);
+      for (const t of [1, 2]) {
+        nat.setNumThreads(t);
+        const fwd = time(() => nat.avgPool2dForward(y, x, p)).ms;
+        const fwdRef = time(() => addon.poolReference.avgPool2dForward(yr, x, p), { repeats: 3 }).ms;
+        const bwd = time(() => nat.avgPool2dBackward(dx, dy, p)).ms;
+        const bwdRef = time(() => addon.poolReference.avgPool2dBackward(dx, dy, p), { repeats: 3 }).ms;
+        const cp = time(() => addon.copyBuffer(copy, x, nin)).ms;
+        const share = (bytes: number, ms: number) => `${((100 * bytes * cp) / (8 * nin * ms)).toFixed(0)}%`;
+        rows.push([name, wname, t, fmt(fwd), fmt(fwdRef), share(4 * (nin + nout), fwd), fmt(bwd), fmt(bwdRef), share(4 * (nin + nout), bwd)]);
+      }
+    }
+  }
+  return rows;
 }
 
 const GLOBAL_SHAPES: [string, number, number, number, number][] = [

@@ -1,14 +1,16 @@
 /**
  * Fused inference for a Sequential in eval mode: a Conv2d followed by a BatchNorm2d that uses its
- * running statistics, and by a ReLU, runs as ONE convolution pass instead of three passes over the
- * activations. The BatchNorm is folded into the convolution (as ONNX Runtime and PyTorch's
+ * running statistics, by a ReLU and by a MaxPool2d(2, 2), runs as ONE convolution pass instead of
+ * four passes over the activations. The BatchNorm is folded into the convolution (as ONNX Runtime and PyTorch's
  * fuse_conv_bn_eval do):
  *
  *   a[c]     = γ[c] / √(running_var[c] + eps)          (γ = 1 without affine)
  *   w'[c, :] = w[c, :] · a[c]
  *   b'[c]    = (b[c] − running_mean[c]) · a[c] + β[c]   (b = 0 without bias, β = 0 without affine)
  *
- * and the ReLU is applied by the convolution's output pass. The folded weights are recomputed on
+ * and the ReLU and the 2×2 max pooling (kernel 2, stride 2, no padding, floor mode; on a convolution
+ * with column stride 1) are applied by the convolution's output pass, which then never writes the
+ * unpooled activations. The folded weights are recomputed on
  * every call (cOut · cIn · kH · kW multiplies, small beside the convolution), so a changed weight or
  * running statistic is always seen. Results equal the unfused pass to float32 rounding.
  *
@@ -20,13 +22,15 @@ import { Layer } from './layers/layer';
 import { Conv2d } from './layers/conv';
 import { BatchNorm2d } from './layers/norm';
 import { ReLU } from './layers/activation';
+import { MaxPool2d } from './layers/pool';
 import type { Tensor } from './tensor';
 
-/** One fused step: a convolution, the BatchNorm folded into it (or none), whether a ReLU follows. */
+/** One fused step: a convolution, the BatchNorm folded into it (or none), whether a ReLU and a 2×2 max pooling follow. */
 interface Step {
   conv: Conv2d;
   bn: BatchNorm2d | null;
   relu: boolean;
+  pool: boolean;
   /** Layers the step covers. */
   width: number;
 }
@@ -54,7 +58,17 @@ function stepAt(layers: readonly Layer[], i: number): Step | null {
   }
   const relu = isStock(layers[j], ReLU, 'ReLU');
   if (relu) j++;
-  return bn || relu ? { conv: c, bn, relu, width: j - i } : null;
+  const pool = isPool2x2(layers[j], c);
+  if (pool) j++;
+  return bn || relu || pool ? { conv: c, bn, relu, pool, width: j - i } : null;
+}
+
+/** Whether l is a stock MaxPool2d(2, 2) (no padding, floor mode) the convolution's pass can apply. */
+function isPool2x2(l: Layer | undefined, conv: Conv2d): boolean {
+  if (!isStock(l, MaxPool2d, 'MaxPool2d')) return false;
+  const m = l as MaxPool2d;
+  const two = (v: readonly number[]) => v[0] === 2 && v[1] === 2;
+  return two(m.kernelSize) && two(m.stride) && m.padding[0] === 0 && m.padding[1] === 0 && !m.ceilMode && conv.stride[1] === 1;
 }
 
 /** w' and b' of a convolution with its BatchNorm folded in (see the header), into reused buffers. */
@@ -91,9 +105,9 @@ export function fusedForward(layers: readonly Layer[], x: Tensor, buffers: FoldB
       x = layers[i++].forward(x);
       continue;
     }
-    const { conv, bn, relu } = step;
+    const { conv, bn, relu, pool } = step;
     const f = bn ? fold(conv, bn, buffers) : null;
-    x = conv.forwardFused(x, f ? f.w : conv.param('weight').data, f ? f.b : conv.hasBias ? conv.param('bias').data : null, relu);
+    x = conv.forwardFused(x, f ? f.w : conv.param('weight').data, f ? f.b : conv.hasBias ? conv.param('bias').data : null, relu, pool);
     i += step.width;
     fused = true;
   }

@@ -10,6 +10,7 @@
  */
 import { jsBackend, nativeBackend } from './backend/index';
 import { loadAddon, type NativeAddon } from './backend/native';
+import type { Conv2dParams } from './backend/types';
 
 export { jsBackend, nativeBackend };
 
@@ -21,12 +22,20 @@ export interface NativeTestHooks {
   gemmRef(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array): void;
   /** The scalar references of the norm kernels, behind the same argument checks. */
   normReference: Record<'batchNormForward' | 'batchNormBackward' | 'groupNormForward' | 'groupNormBackward', (...args: any[]) => void>;
+  /** The scalar references of the average pooling kernels (plain window loops), behind the same argument checks. */
+  poolReference: Record<'avgPool2dForward' | 'avgPool2dBackward', (...args: any[]) => void>;
   /** The scalar references of the statistics kernels, behind the same argument checks. */
   statsReference: Record<'tensorStats' | 'paramStats', (...args: any[]) => void>;
   /** memcpy in static chunks over the threads: the bandwidth baseline of the benchmarks. */
   copyBuffer(dst: Float32Array, src: Float32Array, n: number): void;
   /** The FMA ceiling of the SIMD level in use, GFLOPS over `threads` threads, measured for about `ms` ms. */
   fmaPeak(threads: number, ms: number): number;
+  /** The direct convolution forward whatever the shape rules say (strideW 1): SIMD tiles, or the scalar reference tile when `ref`. */
+  conv2dDirect(y: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, p: Conv2dParams, relu: boolean, ref: boolean): void;
+  /** The pooled direct forward (Conv → ReLU → MaxPool2d(2, 2), y [n, cOut, ⌊outH/2⌋, ⌊outW/2⌋]): SIMD tiles, or the reference tile when `ref`. */
+  conv2dDirectPool(y: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, p: Conv2dParams, relu: boolean, ref: boolean): void;
+  /** The direct input gradient (overwrites dx) whatever the shape rules say (stride 1, padding <= dilation·(kernel − 1)). */
+  conv2dDirectDx(dx: Float32Array, w: Float32Array, dy: Float32Array, p: Conv2dParams): void;
 }
 
 let addon: NativeAddon | null = null;

@@ -1,6 +1,6 @@
-// Fused eval-mode inference (lib/fuse.ts): Conv2d → BatchNorm2d → ReLU as one convolution pass equals
-// the layer-by-layer pass, on both backends; backward after a fused forward; the relu flag of the
-// conv2dForward kernel.
+// Fused eval-mode inference (lib/fuse.ts): Conv2d → BatchNorm2d → ReLU → MaxPool2d(2, 2) as one
+// convolution pass equals the layer-by-layer pass, on both backends; backward after a fused forward;
+// the relu and pool flags of the conv2dForward kernel.
 import { describe, it, expect } from 'vitest';
 import { backends, expectClose, randn } from './helpers';
 import { Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Flatten, Linear, tensor } from '../lib/index';
@@ -42,6 +42,15 @@ for (const [bname, backend] of backends) {
       ['two blocks with pooling', () => [
         new Conv2d({ inChannels: 3, outChannels: 6, kernelSize: 3, padding: 1, stride: 2 }), new BatchNorm2d({ numFeatures: 6 }), new ReLU(), new MaxPool2d({ kernelSize: 2 }),
         new Conv2d({ inChannels: 6, outChannels: 7, kernelSize: 2, padding: 1 }), new BatchNorm2d({ numFeatures: 7 }), new ReLU(),
+      ]],
+      ['the MNIST blocks: conv, batchnorm, relu, 2×2 max pooling fused (odd output: floor)', () => [
+        new Conv2d({ inChannels: 3, outChannels: 16, kernelSize: 3, padding: 1 }), new BatchNorm2d({ numFeatures: 16 }), new ReLU(), new MaxPool2d({ kernelSize: 2 }),
+        new Conv2d({ inChannels: 16, outChannels: 9, kernelSize: 2, padding: 1 }), new BatchNorm2d({ numFeatures: 9 }), new ReLU(), new MaxPool2d({ kernelSize: 2 }),
+        new Flatten(), new Linear({ inFeatures: 9 * 3 * 3, outFeatures: 3 }),
+      ]],
+      ['conv straight into max pooling; a 3×3 pooling stays apart', () => [
+        new Conv2d({ inChannels: 3, outChannels: 4, kernelSize: 3 }), new MaxPool2d({ kernelSize: 2 }),
+        new Conv2d({ inChannels: 4, outChannels: 5, kernelSize: 1 }), new ReLU(), new MaxPool2d({ kernelSize: 3, stride: 1 }),
       ]],
     ];
     for (const [title, layers] of cases) {
@@ -99,6 +108,24 @@ for (const [bname, backend] of backends) {
       m.forward(x);
       expect(bn.buffers()[2].data[0]).toBe(1);
       expect(bn.lastOutput()).not.toBeNull();
+    });
+
+    it('conv2dForward with pool equals max pooling 2×2 of its relu output; strideW 1 and a 2×2 output are required', () => {
+      const p = { n: 2, cIn: 3, h: 7, w: 9, cOut: 5, kH: 3, kW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, outH: 7, outW: 9 };
+      const x = randn(2 * 3 * 63, 4), w = randn(5 * 27, 5), b = randn(5, 6);
+      const ws = new Float32Array(backend.conv2dWorkspaceSize(p));
+      const full = new Float32Array(2 * 5 * 63), got = new Float32Array(2 * 5 * 12);
+      backend.conv2dForward(full, x, w, b, ws, p, true);
+      backend.conv2dForward(got, x, w, b, ws, p, true, true);
+      const pp = { n: 2, c: 5, h: 7, w: 9, kH: 2, kW: 2, strideH: 2, strideW: 2, padH: 0, padW: 0, outH: 3, outW: 4 };
+      const want = new Float32Array(2 * 5 * 12);
+      backend.maxPool2dForward(want, new Int32Array(want.length), full, pp);
+      expectClose(got, want, 1e-6, 1e-6, 'pooled');
+      expect(() => backend.conv2dForward(got, x, w, b, ws, { ...p, strideW: 2, padW: 0, outW: 4 }, true, true))
+        .toThrow('Expected strideW 1 with pool for p but received 2');
+      expect(() => backend.conv2dForward(got, x, w, b, ws, { ...p, h: 1, kH: 1, padH: 0, outH: 1 }, true, true))
+        .toThrow('Expected an output of at least 2 x 2 with pool for p but received [1, 9]');
+      expect(() => backend.conv2dForward(got, x, w, b, ws, p, true, 1 as any)).toThrow(TypeError);
     });
 
     it('conv2dForward with relu equals conv2dForward then max(0, ·); relu must be a boolean', () => {

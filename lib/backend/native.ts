@@ -120,7 +120,10 @@ export function loadAddon(dir: string | undefined = process.env.MINIBATCH_ADDON 
 }
 
 /** Addon exports that are not kernels of the contract (reached through lib/testing.ts). */
-const TEST_HOOKS = new Set(['nativeInfo', 'gemmRef', 'normReference', 'statsReference', 'globalPoolReference', 'copyBuffer', 'fmaPeak']);
+const TEST_HOOKS = new Set([
+  'nativeInfo', 'gemmRef', 'normReference', 'poolReference', 'statsReference', 'globalPoolReference', 'copyBuffer', 'fmaPeak',
+  'conv2dDirect', 'conv2dDirectPool', 'conv2dDirectDx',
+]);
 
 /** The Backend over the addon: its kernels under the contract's names, nothing else. */
 export function createNativeBackend(addon: NativeAddon = loadAddon()): Backend {
@@ -129,8 +132,10 @@ export function createNativeBackend(addon: NativeAddon = loadAddon()): Backend {
   for (const key of Object.keys(addon)) if (!TEST_HOOKS.has(key)) b[key] = addon[key];
   b.name = 'native';
   b.setNumThreads = (n: number): void => {
+    // Layers re-ask their workspace sizes after a change; setting the count it already has is free.
+    const before = addon.getNumThreads();
     addon.setNumThreads(n);
-    threadsChanged();
+    if (addon.getNumThreads() !== before) threadsChanged();
   };
   b.capabilities = (): Capabilities => {
     const info = addon.nativeInfo();

@@ -5,7 +5,7 @@
  */
 let changes = 0;
 
-/** Bumped by every setNumThreads of the native backend. */
+/** Bumped by every setNumThreads of the native backend that changes the count. */
 export function threadsChanged(): void {
   changes++;
 }

@@ -155,10 +155,12 @@ export interface Backend {
   /**
    * y [n, cOut, outH, outW] = conv(x [n, cIn, h, w], w [cOut, cIn, kH, kW]) + bias [cOut] (bias may be null);
    * relu (default false) applies max(y, 0) in the same pass (NaN stays NaN), for fused inference.
+   * pool (default false; strideW 1, outH and outW >= 2) writes MaxPool2d(2, 2) of that result instead,
+   * y [n, cOut, ⌊outH/2⌋, ⌊outW/2⌋] (a NaN wins its window), for fused inference.
    */
   conv2dForward(
     y: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null,
-    workspace: Float32Array, p: Conv2dParams, relu?: boolean,
+    workspace: Float32Array, p: Conv2dParams, relu?: boolean, pool?: boolean,
   ): void;
   /**
    * dx (overwritten; null to skip), dw += dY·colsᵀ summed over the batch, db += sums of dy (null to skip).

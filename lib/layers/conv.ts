@@ -202,14 +202,16 @@ export class Conv2d extends Layer {
 
   /**
    * Inference forward with the given weight and bias in place of the layer's own (a BatchNorm folded
-   * in, lib/fuse.ts) and max(·, 0) fused into the output pass when relu is set. The input is checked
+   * in, lib/fuse.ts), max(·, 0) fused into the output pass when relu is set, and a MaxPool2d(2, 2)
+   * after it when pool is set (output [n, cOut, ⌊outH/2⌋, ⌊outW/2⌋]). The input is checked
    * as forward() checks it; the output buffer is its own, and nothing is cached for backward().
    */
-  forwardFused(input: unknown, w: Float32Array, bias: Float32Array | null, relu: boolean): Tensor {
+  forwardFused(input: unknown, w: Float32Array, bias: Float32Array | null, relu: boolean, pool = false): Tensor {
     const x = this.checkInput(input);
     const p = this.params(x.shape[0]);
-    const y = this.out('fused', [p.n, p.cOut, p.outH, p.outW]);
-    this.backend.conv2dForward(y.data, x.data, w, bias, this.workspace(p), p, relu);
+    const shape = pool ? [p.n, p.cOut, Math.floor(p.outH / 2), Math.floor(p.outW / 2)] : [p.n, p.cOut, p.outH, p.outW];
+    const y = this.out(pool ? 'fusedPool' : 'fused', shape);
+    this.backend.conv2dForward(y.data, x.data, w, bias, this.workspace(p), p, relu, pool);
     return y;
   }
 

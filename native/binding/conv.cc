@@ -3,8 +3,10 @@
 // Conv2dParams arrive as plain objects; every field is read with prop_size, outH/outW
 // must equal PyTorch's formula, and every buffer length is checked against sizes computed from them.
 #include <string>
+#include <vector>
 
 #include "../kernels/conv.h"
+#include "../kernels/conv_direct.h"
 #include "../kernels/cpu.h"
 #include "common.h"
 #include "families.h"
@@ -66,13 +68,18 @@ Napi::Value Col2im(const Napi::CallbackInfo& info) {
 
 Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   Conv2dShape p = conv_params(info, 5);
-  float* y = f32(info, 0, "y", mul(info.Env(), "y", {p.n, p.cout, p.oh, p.ow}));
+  const bool pool = info.Length() > 7 && !info[7].IsUndefined() && bool_arg(info, 7, "pool");
+  if (pool && p.sw != 1) range_error(info.Env(), "strideW 1 with pool", "p", std::to_string((long long)p.sw));
+  if (pool && (p.oh < 2 || p.ow < 2))
+    range_error(info.Env(), "an output of at least 2 x 2 with pool", "p", pair(p.oh, p.ow));
+  float* y = pool ? f32(info, 0, "y", mul(info.Env(), "y", {p.n, p.cout, p.oh / 2, p.ow / 2}))
+                  : f32(info, 0, "y", mul(info.Env(), "y", {p.n, p.cout, p.oh, p.ow}));
   const float* x = f32(info, 1, "x", mul(info.Env(), "x", {p.n, p.cin, p.h, p.w}));
   const float* w = f32(info, 2, "w", mul(info.Env(), "w", {p.cout, p.cin, p.kh, p.kw}));
   const float* bias = f32_opt(info, 3, "bias", (size_t)p.cout);
   float* ws = f32(info, 4, "workspace", conv2d_workspace_min(p));
   const bool relu = info.Length() > 6 && !info[6].IsUndefined() && bool_arg(info, 6, "relu");
-  conv2d_forward(y, x, w, bias, ws, f32_len(info, 4), p, relu);
+  conv2d_forward(y, x, w, bias, ws, f32_len(info, 4), p, relu, pool);
   return info.Env().Undefined();
 }
 
@@ -89,11 +96,59 @@ Napi::Value Conv2dBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Test hooks: the direct kernels whatever the shape rules say (column stride 1; the input gradient
+// also stride 1 and padding <= dilation·(kernel − 1)), with a workspace of their own.
+//   conv2dDirect(y, x, w, bias, p, relu, ref): the SIMD tiles, or the scalar reference tile when ref
+//   conv2dDirectDx(dx, w, dy, p)
+Napi::Value Conv2dDirect(const Napi::CallbackInfo& info) {
+  Conv2dShape p = conv_params(info, 4);
+  Napi::Env env = info.Env();
+  if (p.sw != 1) range_error(env, "strideW 1", "p", std::to_string((long long)p.sw));
+  float* y = f32(info, 0, "y", mul(env, "y", {p.n, p.cout, p.oh, p.ow}));
+  const float* x = f32(info, 1, "x", mul(env, "x", {p.n, p.cin, p.h, p.w}));
+  const float* w = f32(info, 2, "w", mul(env, "w", {p.cout, p.cin, p.kh, p.kw}));
+  const float* bias = f32_opt(info, 3, "bias", (size_t)p.cout);
+  const bool relu = bool_arg(info, 5, "relu"), ref = bool_arg(info, 6, "ref");
+  std::vector<float> ws(conv2d_direct_workspace(p, num_threads(), false));
+  (ref ? conv2d_direct_forward_ref : conv2d_direct_forward)(y, x, w, bias, ws.data(), ws.size(), p, relu);
+  return env.Undefined();
+}
+
+// conv2dDirectPool(y, x, w, bias, p, relu, ref): the pooled forward (y [n, cOut, ⌊outH/2⌋, ⌊outW/2⌋]).
+Napi::Value Conv2dDirectPool(const Napi::CallbackInfo& info) {
+  Conv2dShape p = conv_params(info, 4);
+  Napi::Env env = info.Env();
+  if (p.sw != 1 || p.oh < 2 || p.ow < 2) range_error(env, "strideW 1 and an output of at least 2 x 2", "p", pair(p.oh, p.ow));
+  float* y = f32(info, 0, "y", mul(env, "y", {p.n, p.cout, p.oh / 2, p.ow / 2}));
+  const float* x = f32(info, 1, "x", mul(env, "x", {p.n, p.cin, p.h, p.w}));
+  const float* w = f32(info, 2, "w", mul(env, "w", {p.cout, p.cin, p.kh, p.kw}));
+  const float* bias = f32_opt(info, 3, "bias", (size_t)p.cout);
+  const bool relu = bool_arg(info, 5, "relu"), ref = bool_arg(info, 6, "ref");
+  std::vector<float> ws(conv2d_direct_workspace(p, num_threads(), false));
+  conv2d_direct_forward_pool(y, x, w, bias, ws.data(), ws.size(), p, relu, ref);
+  return env.Undefined();
+}
+
+Napi::Value Conv2dDirectDx(const Napi::CallbackInfo& info) {
+  Conv2dShape p = conv_params(info, 3);
+  Napi::Env env = info.Env();
+  if (p.sh != 1 || p.sw != 1 || p.ph > p.dh * (p.kh - 1) || p.pw > p.dw * (p.kw - 1))
+    range_error(env, "stride 1 and padding <= dilation·(kernel − 1)", "p", pair(p.sh, p.sw) + " " + pair(p.ph, p.pw));
+  float* dx = f32(info, 0, "dx", mul(env, "x", {p.n, p.cin, p.h, p.w}));
+  const float* w = f32(info, 1, "w", mul(env, "w", {p.cout, p.cin, p.kh, p.kw}));
+  const float* dy = f32(info, 2, "dy", mul(env, "y", {p.n, p.cout, p.oh, p.ow}));
+  std::vector<float> ws(conv2d_direct_workspace(p, num_threads(), true));
+  conv2d_direct_dx(dx, w, dy, ws.data(), ws.size(), p);
+  return env.Undefined();
+}
+
 }  // namespace
 
 void InitConv(Napi::Env env, Napi::Object exports) {
   set_exports(env, exports, {{"conv2dWorkspaceSize", Conv2dWorkspaceSize}, {"im2col", Im2col}, {"col2im", Col2im},
-      {"conv2dForward", Conv2dForward}, {"conv2dBackward", Conv2dBackward}});
+      {"conv2dForward", Conv2dForward}, {"conv2dBackward", Conv2dBackward}, {"conv2dDirect", Conv2dDirect},
+      {"conv2dDirectPool", Conv2dDirectPool},
+      {"conv2dDirectDx", Conv2dDirectDx}});
 }
 
 }  // namespace mb::glue

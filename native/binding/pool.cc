@@ -77,19 +77,21 @@ Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+template <bool Ref>
 Napi::Value AvgPool2dForward(const Napi::CallbackInfo& info) {
   Pool2dShape p = pool_params(info, 2);
   float* y = f32(info, 0, "y", mul(info.Env(), "y", {p.n, p.c, p.oh, p.ow}));
   const float* x = f32(info, 1, "x", mul(info.Env(), "x", {p.n, p.c, p.h, p.w}));
-  avg_pool2d_forward(y, x, p);
+  (Ref ? avg_pool2d_forward_ref : avg_pool2d_forward)(y, x, p);
   return info.Env().Undefined();
 }
 
+template <bool Ref>
 Napi::Value AvgPool2dBackward(const Napi::CallbackInfo& info) {
   Pool2dShape p = pool_params(info, 2);
   float* dx = f32(info, 0, "dx", mul(info.Env(), "x", {p.n, p.c, p.h, p.w}));
   const float* dy = f32(info, 1, "dy", mul(info.Env(), "y", {p.n, p.c, p.oh, p.ow}));
-  avg_pool2d_backward(dx, dy, p);
+  (Ref ? avg_pool2d_backward_ref : avg_pool2d_backward)(dx, dy, p);
   return info.Env().Undefined();
 }
 
@@ -97,7 +99,11 @@ Napi::Value AvgPool2dBackward(const Napi::CallbackInfo& info) {
 
 void InitPool(Napi::Env env, Napi::Object exports) {
   set_exports(env, exports, {{"maxPool2dForward", MaxPool2dForward}, {"maxPool2dBackward", MaxPool2dBackward},
-      {"avgPool2dForward", AvgPool2dForward}, {"avgPool2dBackward", AvgPool2dBackward}});
+      {"avgPool2dForward", AvgPool2dForward<false>}, {"avgPool2dBackward", AvgPool2dBackward<false>}});
+  // The scalar references behind the same checks, for tests: poolReference.avgPool2dForward(...), etc.
+  Napi::Object ref = Napi::Object::New(env);
+  set_exports(env, ref, {{"avgPool2dForward", AvgPool2dForward<true>}, {"avgPool2dBackward", AvgPool2dBackward<true>}});
+  exports.Set("poolReference", ref);
 }
 
 }  // namespace mb::glue

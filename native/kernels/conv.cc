@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "conv_direct.h"
 #include "cpu.h"
 #include "gemm.h"
 
@@ -33,8 +34,19 @@ struct Plan {
   int64_t groups;  // dW partial sums (1: accumulate straight into dw)
   bool direct;     // S == 1 and pointwise: the GEMM reads x and dy in place, no cols buffer
   size_t slot;     // floats of one thread's scratch: cols [K, S·P] and a [Co, S·P] output/gradient block
-  size_t partials; // floats of the dW partials: groups · Co · K (0 when groups == 1)
+  bool dwT;        // dW computed transposed, dWᵀ[K, Co] = cols_c · dY_cᵀ, into partials (see dw_transposed)
+  size_t partials; // floats of the dW partials: groups · Co · K (0 when one group sums into dw itself)
 };
+
+// Whether dW wastes less of the GEMM's register tiles computed transposed (M = K, N = Co) than as
+// dW[Co, K] (M = Co, N = K): with the 12 × 32 tile, Co = 32 and K = 144 pad to 36 × 160 one way and
+// 144 × 32 the other.
+bool dw_transposed(const Conv2dShape& p) {
+  const GemmBlocks b = sgemm_blocks(simd_level() == Simd::Avx512);
+  const int64_t K = kdim(p);
+  auto up = [](int64_t v, int64_t r) { return (v + r - 1) / r * r; };
+  return up(K, b.mr) * up(p.cout, b.nr) < up(p.cout, b.mr) * up(K, b.nr);
+}
 
 Plan plan_of(const Conv2dShape& p) {
   Plan pl;
@@ -47,7 +59,8 @@ Plan plan_of(const Conv2dShape& p) {
   pl.groups = std::max<int64_t>(1, std::min<int64_t>({pl.chunks, kMaxGroups, kPartialFloats / std::max<int64_t>(ck, 1)}));
   pl.direct = pl.S == 1 && conv2d_is_pointwise(p);
   pl.slot = pl.direct ? 0 : (size_t)(K + p.cout) * pl.S * P;
-  pl.partials = pl.groups > 1 ? (size_t)pl.groups * ck : 0;
+  pl.dwT = !pl.direct && ck <= kPartialFloats && dw_transposed(p);
+  pl.partials = pl.groups > 1 || pl.dwT ? (size_t)pl.groups * ck : 0;
   return pl;
 }
 
@@ -197,7 +210,7 @@ void forward_chunk(float* y, const float* x, const float* w, const float* bias, 
       bias_out(y + (s0 + j) * ys + co * P, out + co * ld + j * P, bias ? bias[co] : 0.f, P, relu);
 }
 
-// Backward of one chunk: dwacc [Co, K] = beta·dwacc + dY_c · cols_cᵀ, and dx of its samples (if
+// Backward of one chunk: dwacc [Co, K] (pl.dwT: [K, Co]) = beta·dwacc + dY_c · cols_cᵀ (transposed), and dx of its samples (if
 // wanted). nt: threads for its GEMMs, im2col and col2im.
 void backward_chunk(float* dx, float* dwacc, float beta, const float* x, const float* w, const float* dy,
                     float* slot, int64_t s0, int64_t s, const Plan& pl, const Conv2dShape& p, int nt) {
@@ -212,10 +225,19 @@ void backward_chunk(float* dx, float* dwacc, float beta, const float* x, const f
   float* cols = slot;
   float* g = slot + (size_t)K * pl.S * P;  // dY of the chunk gathered as [Co, s·P]
   im2col_block(cols, x + s0 * xs, s, p, nt);
+  if (pl.dwT && !dx) {  // dWᵀ sample by sample, B packed straight from dy (no gathered copy of it)
+    for (int64_t j = 0; j < s; j++)
+      sgemm(false, true, K, p.cout, P, 1.f, cols + j * P, ld, dy + (s0 + j) * ys, P, j == 0 ? beta : 1.f, dwacc,
+            p.cout, nt);
+    return;
+  }
   for (int64_t j = 0; j < s; j++)
     for (int64_t co = 0; co < p.cout; co++)
       std::memcpy(g + co * ld + j * P, dy + (s0 + j) * ys + co * P, sizeof(float) * P);
-  sgemm(false, true, p.cout, K, ld, 1.f, g, ld, cols, ld, beta, dwacc, K, nt);
+  if (pl.dwT)
+    sgemm(false, true, K, p.cout, ld, 1.f, cols, ld, g, ld, beta, dwacc, p.cout, nt);
+  else
+    sgemm(false, true, p.cout, K, ld, 1.f, g, ld, cols, ld, beta, dwacc, K, nt);
   if (!dx) return;
   sgemm(true, false, K, ld, p.cout, 1.f, w, K, g, ld, 0.f, cols, ld, nt);
   col2im_block(dx + s0 * xs, cols, s, p, nt);
@@ -226,11 +248,12 @@ void backward_chunk(float* dx, float* dwacc, float beta, const float* x, const f
 void backward_group(float* dx, float* dw, float* partials, int64_t gi, const float* x, const float* w,
                     const float* dy, float* slot, const Plan& pl, const Conv2dShape& p, int nt) {
   const int64_t c0 = pl.chunks * gi / pl.groups, c1 = pl.chunks * (gi + 1) / pl.groups;
-  float* acc = pl.groups > 1 ? partials + (size_t)gi * p.cout * kdim(p) : dw;
+  const bool part = pl.partials > 0;
+  float* acc = part ? partials + (size_t)gi * p.cout * kdim(p) : dw;
   for (int64_t c = c0; c < c1; c++) {
     int64_t s0, s;
     chunk_range(pl, p, c, s0, s);
-    backward_chunk(dx, acc, (pl.groups > 1 && c == c0) ? 0.f : 1.f, x, w, dy, slot, s0, s, pl, p, nt);
+    backward_chunk(dx, acc, (part && c == c0) ? 0.f : 1.f, x, w, dy, slot, s0, s, pl, p, nt);
   }
 }
 
@@ -240,21 +263,30 @@ bool conv2d_is_pointwise(const Conv2dShape& p) {
   return p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1 && p.ph == 0 && p.pw == 0;
 }
 
+// The direct kernels' share of the workspace (0 where they do not run).
+static size_t direct_workspace(const Conv2dShape& p, int nthreads) {
+  size_t d = 0;
+  if (p.sw == 1) d = conv2d_direct_workspace(p, nthreads, false);  // the fitting forward, or a pooled one
+  if (conv2d_direct_dx_fits(p)) d = std::max(d, conv2d_direct_workspace(p, nthreads, true));
+  return d;
+}
+
 size_t conv2d_workspace_min(const Conv2dShape& p) {
   const Plan pl = plan_of(p);
-  return pl.partials + pl.slot;
+  return std::max(pl.partials + pl.slot, direct_workspace(p, 1));
 }
 
 double conv2d_workspace_bound(const Conv2dShape& p, int nthreads) {
   const double P = (double)pdim(p), K = (double)kdim(p), co = (double)p.cout;
   const double S = std::max(1.0, std::min((double)p.n, std::ceil((double)kChunkCols / P)));
-  return (double)kMaxGroups * co * K + (double)std::max(1, nthreads) * (K + co) * (S + 1) * P;
+  return std::max((double)kMaxGroups * co * K + (double)std::max(1, nthreads) * (K + co) * (S + 1) * P,
+                  conv2d_direct_workspace_bound(p, nthreads));
 }
 
 size_t conv2d_workspace_size(const Conv2dShape& p, int nthreads) {
   const Plan pl = plan_of(p);
   const int64_t slots = std::max<int64_t>(1, std::min<int64_t>(nthreads, pl.chunks));
-  return pl.partials + (size_t)slots * pl.slot;
+  return std::max(pl.partials + (size_t)slots * pl.slot, direct_workspace(p, nthreads));
 }
 
 void im2col(float* cols, const float* x, const Conv2dShape& p) { im2col_block(cols, x, 1, p, num_threads()); }
@@ -262,7 +294,9 @@ void im2col(float* cols, const float* x, const Conv2dShape& p) { im2col_block(co
 void col2im(float* dx, const float* cols, const Conv2dShape& p) { col2im_block(dx, cols, 1, p, num_threads()); }
 
 void conv2d_forward(float* y, const float* x, const float* w, const float* bias, float* ws, size_t ws_len,
-                    const Conv2dShape& p, bool relu) {
+                    const Conv2dShape& p, bool relu, bool pool) {
+  if (pool) return conv2d_direct_forward_pool(y, x, w, bias, ws, ws_len, p, relu);
+  if (conv2d_direct_forward_fits(p)) return conv2d_direct_forward(y, x, w, bias, ws, ws_len, p, relu);
   const Plan pl = plan_of(p);
   const int nt = num_threads();
   // Threads over chunks (each with its own slot) when there are enough chunks; otherwise chunk by
@@ -286,7 +320,20 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* bias,
   }
 }
 
-// db[co] += Σ_n Σ_p dy[n, co, p]: rows summed in float, samples in double, per channel.
+// Σ r[0 .. n) in float over 16 fixed partial sums (lane l takes i ≡ l mod 16), added pairwise in a
+// fixed order: vectorizable, and the same bits whatever the threads.
+static float row_sum(const float* r, int64_t n) {
+  float acc[16] = {};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int l = 0; l < 16; l++) acc[l] += r[i + l];
+  for (int l = 0; i < n; i++, l++) acc[l] += r[i];
+  for (int w = 8; w >= 1; w /= 2)
+    for (int l = 0; l < w; l++) acc[l] += acc[l + w];
+  return acc[0];
+}
+
+// db[co] += Σ_n Σ_p dy[n, co, p]: rows summed in float (row_sum), samples in double, per channel.
 static void bias_grad(float* db, const float* dy, const Conv2dShape& p, [[maybe_unused]] int nt) {
   const int64_t P = pdim(p), ys = p.cout * P;
 #ifdef _OPENMP
@@ -295,12 +342,27 @@ static void bias_grad(float* db, const float* dy, const Conv2dShape& p, [[maybe_
   for (int64_t co = 0; co < p.cout; co++) {
     double acc = 0;
     for (int64_t s = 0; s < p.n; s++) {
-      const float* r = dy + s * ys + co * P;
-      float sum = 0.f;
-      for (int64_t i = 0; i < P; i++) sum += r[i];
-      acc += sum;
+      acc += row_sum(dy + s * ys + co * P, P);
     }
     db[co] = (float)(db[co] + acc);
+  }
+}
+
+// dw += partial_0 + partial_1 + ... in group order.
+static void sum_partials(float* dw, const float* partials, const Plan& pl, const Conv2dShape& p, [[maybe_unused]] int nt) {
+  const int64_t dwsz = p.cout * kdim(p);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && dwsz * pl.groups > 65536)
+#endif
+  for (int64_t i = 0; i < dwsz; i++) {
+    float acc = dw[i];
+    if (pl.dwT) {  // partials are [K, Co]: element i = co·K + k sits at k·Co + co
+      const int64_t K = kdim(p), j = (i % K) * p.cout + i / K;
+      for (int64_t gi = 0; gi < pl.groups; gi++) acc += partials[gi * dwsz + j];
+    } else {
+      for (int64_t gi = 0; gi < pl.groups; gi++) acc += partials[gi * dwsz + i];
+    }
+    dw[i] = acc;
   }
 }
 
@@ -309,6 +371,10 @@ void conv2d_backward(float* dx, float* dw, float* db, const float* x, const floa
   const Plan pl = plan_of(p);
   const int nt = num_threads();
   if (db) bias_grad(db, dy, p, nt);
+  // dx by the direct kernel after dW (which then skips its dX products and col2im; the workspace
+  // is reused).
+  float* dx_later = dx && conv2d_direct_dx_fits(p) ? dx : nullptr;
+  if (dx_later) dx = nullptr;
   // dW is summed in fixed groups of chunks, each group in chunk order, then the group partials are
   // added to dw in group order: the groups come from the shape alone, so the result is the same
   // whichever thread ran which group (or how many threads the GEMMs used).
@@ -324,16 +390,8 @@ void conv2d_backward(float* dx, float* dw, float* db, const float* x, const floa
     for (int64_t gi = 0; gi < pl.groups; gi++)
       backward_group(dx, dw, partials, gi, x, w, dy, slots + (size_t)thread_id() * pl.slot, pl, p, 1);
   }
-  if (pl.groups < 2) return;
-  const int64_t dwsz = p.cout * kdim(p);
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && dwsz * pl.groups > 65536)
-#endif
-  for (int64_t i = 0; i < dwsz; i++) {
-    float acc = dw[i];
-    for (int64_t gi = 0; gi < pl.groups; gi++) acc += partials[gi * dwsz + i];
-    dw[i] = acc;
-  }
+  if (pl.partials > 0) sum_partials(dw, partials, pl, p, nt);
+  if (dx_later) conv2d_direct_dx(dx_later, w, dy, ws, ws_len, p);
 }
 
 }  // namespace mb

@@ -16,12 +16,16 @@
 //   forward    Y_c[Co, S·P] = W · cols_c[K, S·P], scattered into y (plus bias)
 //   backward   dW          += dY_c[Co, S·P] · cols_cᵀ      (dY_c gathered from dy)
 //              dcols_c      = Wᵀ · dY_c, col2im per sample
+// Unit column stride (not pointwise): the direct kernels of conv_direct.h instead, forward and the
+// stride-1 input gradient, when their rules say they are faster.
 // A 1×1 convolution with stride 1 and no padding whose chunk is one sample skips im2col (the GEMMs
 // read x and dy in place).
 //
 // Threads and determinism: the chunking and the dW reduction come from the shape alone. dW is summed
 // in up to 8 fixed groups of consecutive chunks (each group chunk by chunk, in order, into its own
-// partial; one group: straight into dw), then dw += partial_0 + partial_1 + ... in group order. The
+// partial; one group: straight into dw, unless dW is computed transposed, dWᵀ[K, Co] = cols · dYᵀ,
+// when that pads the GEMM's register tiles less: then always into partials, the last sum transposing),
+// then dw += partial_0 + partial_1 + ... in group order. The
 // GEMMs give the same bits on any thread count, so forward and backward give the same bits on 1, 2
 // or 16 threads. Threads take whole chunks (forward) or groups (backward), each with its own slot of
 // the workspace, when those split evenly over them; otherwise chunks run one after another with the
@@ -63,8 +67,10 @@ void col2im(float* dx, const float* cols, const Conv2dShape& p);
 // y [n, cout, oh, ow] = conv(x [n, cin, h, w], w [cout, cin, kh, kw]) + bias [cout] (bias may be null),
 // then max(y, 0) when relu is set (fused into the pass that writes y, for inference).
 // ws: workspace of ws_len >= conv2d_workspace_min(p) floats.
+// pool: y is [n, cout, ⌊oh/2⌋, ⌊ow/2⌋] and gets MaxPool2d(2, 2) of that result instead (unit column
+// stride only; conv_direct.h).
 void conv2d_forward(float* y, const float* x, const float* w, const float* bias, float* ws, size_t ws_len,
-                    const Conv2dShape& p, bool relu = false);
+                    const Conv2dShape& p, bool relu = false, bool pool = false);
 
 // dx [n, cin, h, w] overwritten (null to skip), dw [cout, cin, kh, kw] +=, db [cout] += (null to skip),
 // from x [n, cin, h, w], w [cout, cin, kh, kw], dy [n, cout, oh, ow].

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "cpu.h"
 
@@ -18,6 +19,13 @@ bool max_pool2x2_backward_plane_avx2(float* dx, const int32_t* am, const float* 
                                      int64_t oh, int64_t ow);
 bool max_pool2x2_backward_plane_avx512(float* dx, const int32_t* am, const float* dy, int64_t h, int64_t w,
                                        int64_t oh, int64_t ow);
+
+// One plane of average pooling (pool_avg_avx2.cc, pool_avg_avx512.cc; see pool_avg_impl.h).
+using AvgPlane = void (*)(float*, const float*, const Pool2dShape&, float*, const float*, const float*);
+void avg_pool_forward_plane_avx2(float*, const float*, const Pool2dShape&, float*, const float*, const float*);
+void avg_pool_forward_plane_avx512(float*, const float*, const Pool2dShape&, float*, const float*, const float*);
+void avg_pool_backward_plane_avx2(float*, const float*, const Pool2dShape&, float*, const float*, const float*);
+void avg_pool_backward_plane_avx512(float*, const float*, const Pool2dShape&, float*, const float*, const float*);
 
 namespace {
 
@@ -162,7 +170,7 @@ bool max_pool2d_backward(float* dx, const int32_t* argmax, const float* dy, cons
   return ok;
 }
 
-void avg_pool2d_forward(float* y, const float* x, const Pool2dShape& p) {
+void avg_pool2d_forward_ref(float* y, const float* x, const Pool2dShape& p) {
   const int64_t planes = p.n * p.c, in = p.h * p.w, out = p.oh * p.ow;
   [[maybe_unused]] const int nt = threads_for(planes * (in + out), kStreamGrain);
 #ifdef _OPENMP
@@ -188,7 +196,7 @@ void avg_pool2d_forward(float* y, const float* x, const Pool2dShape& p) {
   }
 }
 
-void avg_pool2d_backward(float* dx, const float* dy, const Pool2dShape& p) {
+void avg_pool2d_backward_ref(float* dx, const float* dy, const Pool2dShape& p) {
   const int64_t planes = p.n * p.c, in = p.h * p.w, out = p.oh * p.ow;
   [[maybe_unused]] const int nt = threads_for(planes * (in + out), kStreamGrain);
 #ifdef _OPENMP
@@ -212,6 +220,70 @@ void avg_pool2d_backward(float* dx, const float* dy, const Pool2dShape& p) {
       }
     }
   }
+}
+
+namespace {
+
+// The divisor factors of every output row and column: divisor(oh, ow) = fh[oh] · fw[ow].
+void avg_factors(const Pool2dShape& p, std::vector<float>& fh, std::vector<float>& fw) {
+  fh.resize((size_t)p.oh);
+  fw.resize((size_t)p.ow);
+  auto factor = [&p](int64_t o, int64_t s, int64_t pad, int64_t k, int64_t size) {
+    int64_t lo, hi;
+    window(o, s, pad, k, size, lo, hi);
+    if (!p.count_include_pad) return (float)(hi - lo);
+    const int64_t st = o * s - pad;
+    return (float)(std::min<int64_t>(st + k, size + pad) - st);
+  };
+  for (int64_t o = 0; o < p.oh; o++) fh[(size_t)o] = factor(o, p.sh, p.ph, p.kh, p.h);
+  for (int64_t o = 0; o < p.ow; o++) fw[(size_t)o] = factor(o, p.sw, p.pw, p.kw, p.w);
+}
+
+AvgPlane avg_plane(bool backward) {
+#ifdef MB_HAVE_AVX512_TU
+  if (simd_level() == Simd::Avx512) return backward ? avg_pool_backward_plane_avx512 : avg_pool_forward_plane_avx512;
+#endif
+#ifdef MB_HAVE_AVX2_TU
+  if (simd_level() >= Simd::Avx2) return backward ? avg_pool_backward_plane_avx2 : avg_pool_forward_plane_avx2;
+#endif
+  (void)backward;
+  return nullptr;
+}
+
+// Planes over threads, each thread with its own row buffer (allocated once per call).
+void avg_planes(AvgPlane fn, float* out, const float* in, const Pool2dShape& p, bool backward) {
+  std::vector<float> fh, fw;
+  avg_factors(p, fh, fw);
+  const int64_t planes = p.n * p.c, isz = p.h * p.w, osz = p.oh * p.ow;
+  const size_t buf = (size_t)(std::max(p.w + 2 * p.pw, (p.ow - 1) * p.sw + p.kw) + p.ow);
+  [[maybe_unused]] const int nt = threads_for(planes * (isz + osz), kStreamGrain);
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt) if (nt > 1 && planes > 1)
+#endif
+  {
+    std::vector<float> b(buf);
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+    for (int64_t pl = 0; pl < planes; pl++) {
+      if (backward)
+        fn(out + pl * isz, in + pl * osz, p, b.data(), fh.data(), fw.data());
+      else
+        fn(out + pl * osz, in + pl * isz, p, b.data(), fh.data(), fw.data());
+    }
+  }
+}
+
+}  // namespace
+
+void avg_pool2d_forward(float* y, const float* x, const Pool2dShape& p) {
+  if (AvgPlane fn = avg_plane(false)) return avg_planes(fn, y, x, p, false);
+  avg_pool2d_forward_ref(y, x, p);
+}
+
+void avg_pool2d_backward(float* dx, const float* dy, const Pool2dShape& p) {
+  if (AvgPlane fn = avg_plane(true)) return avg_planes(fn, dx, dy, p, true);
+  avg_pool2d_backward_ref(dx, dy, p);
 }
 
 }  // namespace mb

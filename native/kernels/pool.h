@@ -33,5 +33,9 @@ bool max_pool2d_backward(float* dx, const int32_t* argmax, const float* dy, cons
 void avg_pool2d_forward(float* y, const float* x, const Pool2dShape& p);
 // dx [n, c, h, w] (overwritten) = each dy [n, c, oh, ow] / (kh·kw) spread over its window.
 void avg_pool2d_backward(float* dx, const float* dy, const Pool2dShape& p);
+// Average pooling runs separable vector sums on AVX2 and AVX-512 (pool_avg_impl.h); these are the
+// plain window loops, the scalar path and the tests' reference.
+void avg_pool2d_forward_ref(float* y, const float* x, const Pool2dShape& p);
+void avg_pool2d_backward_ref(float* dx, const float* dy, const Pool2dShape& p);
 
 }  // namespace mb

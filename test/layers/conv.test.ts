@@ -292,8 +292,12 @@ describe('Conv2d asks the workspace size once per batch size, backend and thread
     expect(calls).toEqual({ conv2dWorkspaceSize: 1, conv2dForward: 3, conv2dBackward: 3 });
     conv.forward(tensor(randn(3 * 2 * 6 * 6, 22), [3, 2, 6, 6])); // another batch size
     expect(calls.conv2dWorkspaceSize).toBe(2);
-    (counted.setNumThreads as (n: number) => void)(threads); // a thread-count change asks again
+    (counted.setNumThreads as (n: number) => void)(threads); // setting the count it has changes nothing
+    conv.forward(tensor(randn(3 * 2 * 6 * 6, 22), [3, 2, 6, 6]));
+    expect(calls.conv2dWorkspaceSize).toBe(2);
+    (counted.setNumThreads as (n: number) => void)(threads === 1 ? 2 : 1); // a thread-count change asks again
     conv.forward(tensor(randn(3 * 2 * 6 * 6, 22), [3, 2, 6, 6]));
     expect(calls.conv2dWorkspaceSize).toBe(3);
+    (counted.setNumThreads as (n: number) => void)(threads);
   });
 });

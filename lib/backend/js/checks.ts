@@ -161,7 +161,7 @@ function checkCount(c: number, geom: string): void {
   if (c > 4503599627370496) rangeError('a shape with fewer than 2^52 elements', 'p', geom);
 }
 
-type Conv = { n: number; cIn: number; h: number; w: number; cOut: number; kH: number; kW: number; oh: number; ow: number };
+type Conv = { n: number; cIn: number; h: number; w: number; cOut: number; kH: number; kW: number; oh: number; ow: number; sW: number };
 function convParams(a: Args, i: number): Conv {
   const o = paramsObject(a, i, 'Conv2dParams');
   const [n, cIn, h, w, cOut, kH, kW, sH, sW] = ['n', 'cIn', 'h', 'w', 'cOut', 'kH', 'kW', 'strideH', 'strideW'].map((k) => prop(o, k, 1));
@@ -177,7 +177,7 @@ function convParams(a: Args, i: number): Conv {
   checkCount(n * cOut * oh * ow, geom);
   checkCount(cIn * kH * kW * oh * ow * 2, geom);
   checkCount(cOut * cIn * kH * kW * 2, geom);
-  return { n, cIn, h, w, cOut, kH, kW, oh, ow };
+  return { n, cIn, h, w, cOut, kH, kW, oh, ow, sW };
 }
 type Pool = { nc: number; hw: number; out: number };
 function poolParams(a: Args, i: number): Pool {
@@ -299,7 +299,10 @@ export const CHECKS: Record<string, (a: Args) => void> = {
   },
   conv2dForward(a) {
     const p = convParams(a, 5);
-    f32(a, 0, 'y', p.n * p.cOut * p.oh * p.ow); f32(a, 1, 'x', p.n * p.cIn * p.h * p.w);
+    const pool = a.length > 7 && a[7] !== undefined && bool(a, 7, 'pool');
+    if (pool && p.sW !== 1) rangeError('strideW 1 with pool', 'p', String(p.sW));
+    if (pool && (p.oh < 2 || p.ow < 2)) rangeError('an output of at least 2 x 2 with pool', 'p', pair(p.oh, p.ow));
+    f32(a, 0, 'y', pool ? p.n * p.cOut * Math.floor(p.oh / 2) * Math.floor(p.ow / 2) : p.n * p.cOut * p.oh * p.ow); f32(a, 1, 'x', p.n * p.cIn * p.h * p.w);
     f32(a, 2, 'w', p.cOut * p.cIn * p.kH * p.kW); f32Opt(a, 3, 'bias', p.cOut); f32(a, 4, 'workspace', ws(p, a, 5));
   },
   conv2dBackward(a) {

@@ -121,10 +121,25 @@ export function col2im(dx: Float32Array, cols: Float32Array, p: Conv2dParams): v
 
 export function conv2dForward(
   y: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, workspace: Float32Array, p: Conv2dParams,
-  relu = false,
+  relu = false, pool = false,
 ): void {
   const K = p.cIn * p.kH * p.kW, P = p.outH * p.outW, xs = p.cIn * p.h * p.w, ys = p.cOut * P;
   const pointwise = isPointwise(p);
+  if (pool) {
+    // the whole output, then MaxPool2d(2, 2) (floor; a NaN wins) into y
+    const full = new Float32Array(p.n * ys);
+    conv2dForward(full, x, w, bias, workspace, p, relu);
+    const ph = Math.floor(p.outH / 2), pw = Math.floor(p.outW / 2);
+    for (let q = 0; q < p.n * p.cOut; q++)
+      for (let i = 0; i < ph; i++)
+        for (let j = 0; j < pw; j++) {
+          const r0 = (q * p.outH + 2 * i) * p.outW + 2 * j, r1 = r0 + p.outW;
+          let m = full[r0];
+          for (const v of [full[r0 + 1], full[r1], full[r1 + 1]]) if (v > m || v !== v) m = v;
+          y[(q * ph + i) * pw + j] = m;
+        }
+    return;
+  }
   if (relu) {
     conv2dForward(y, x, w, bias, workspace, p);
     for (let i = 0, len = p.n * ys; i < len; i++) if (y[i] < 0) y[i] = 0;

@@ -64,6 +64,13 @@ inline bool is_detached([[maybe_unused]] const Napi::TypedArray& ta) {
 }
 
 // A Float32Array argument with at least min_len elements. Returns its data pointer.
+// At least `want` arguments for `fn`, else a TypeError.
+inline void check_arity(const Napi::CallbackInfo& info, size_t want, const char* fn) {
+  if (info.Length() < want)
+    throw Napi::TypeError::New(info.Env(), std::string("Expected ") + std::to_string(want) + " arguments for " + fn +
+                                               " but received " + std::to_string(info.Length()));
+}
+
 inline float* f32(const Napi::CallbackInfo& info, size_t i, const char* name, size_t min_len) {
   Napi::Value v = info[i];
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)

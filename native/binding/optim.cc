@@ -10,12 +10,6 @@ namespace mb::glue {
 
 namespace {
 
-void check_arity(const Napi::CallbackInfo& info, size_t want, const char* fn) {
-  if (info.Length() < want)
-    throw Napi::TypeError::New(info.Env(), std::string("Expected ") + std::to_string(want) + " arguments for " + fn +
-                                               " but received " + std::to_string(info.Length()));
-}
-
 double nonneg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   const double d = num_arg(info, i, name);
   if (d < 0) range_error(info.Env(), "finite number >= 0", name, describe(info[i]));

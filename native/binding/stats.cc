@@ -12,12 +12,6 @@ namespace mb::glue {
 
 namespace {
 
-void check_arity(const Napi::CallbackInfo& info, size_t want, const char* fn) {
-  if (info.Length() < want)
-    throw Napi::TypeError::New(info.Env(), std::string("Expected ") + std::to_string(want) + " arguments for " + fn +
-                                               " but received " + std::to_string(info.Length()));
-}
-
 double* f64(const Napi::CallbackInfo& info, size_t i, const char* name, size_t min_len, bool optional) {
   Napi::Value v = info[i];
   if (optional && (v.IsNull() || v.IsUndefined())) return nullptr;

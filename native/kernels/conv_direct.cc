@@ -162,14 +162,6 @@ void run_pool_tiles(float* yn, const float* pad, const float* ap, const int64_t*
   }
 }
 
-inline int thread_id() {
-#ifdef _OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
-
 // The whole job: weights packed into the front of ws, then one padded image per thread.
 template <class Weight>
 void run_job(float* y, const float* x, Weight weight, const float* bias, float* ws, size_t ws_len, const Job& j,

@@ -236,6 +236,14 @@ int num_threads() {
 #endif
 }
 
+int thread_id() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
 void set_num_threads([[maybe_unused]] int n) {
 #ifdef _OPENMP
   if (n >= 1) omp_set_num_threads(n);

@@ -38,6 +38,8 @@ double fma_peak_gflops(int nthreads, int ms);
 // Threads used by the kernels' parallel regions (1 without OpenMP). Per calling thread under
 // OpenMP (a worker_thread has its own setting).
 int num_threads();
+// This thread's index in the enclosing parallel region (0 outside one, or without OpenMP).
+int thread_id();
 void set_num_threads(int n);
 bool have_openmp();
 
@@ -45,6 +47,26 @@ bool have_openmp();
 // 1 and num_threads(). Small work runs on the calling thread (a parallel region costs a wake-up of
 // every thread, tens of microseconds on a busy machine).
 int threads_for(int64_t work, int64_t grain);
+// The versions of one kernel by ISA: MB_AVX512(f) / MB_AVX2(f) name f only where its translation
+// unit is built (nullptr otherwise), and pick_simd returns the widest one this CPU runs, else
+// `fallback` (which may itself be nullptr: "no vector form").
+#ifdef MB_HAVE_AVX512_TU
+#define MB_AVX512(f) (f)
+#else
+#define MB_AVX512(f) nullptr
+#endif
+#ifdef MB_HAVE_AVX2_TU
+#define MB_AVX2(f) (f)
+#else
+#define MB_AVX2(f) nullptr
+#endif
+template <class F>
+inline F pick_simd(F avx512, F avx2, F fallback) {
+  if (avx512 != nullptr && simd_level() == Simd::Avx512) return avx512;
+  if (avx2 != nullptr && simd_level() >= Simd::Avx2) return avx2;
+  return fallback;
+}
+
 // Grain for streaming kernels (pooling, elementwise): floats one thread should at least read.
 constexpr int64_t kStreamGrain = 32768;
 

@@ -27,25 +27,8 @@ void fill_scalar(float* dx, float g, int64_t hw) {
 using PlaneFn = float (*)(const float*, int64_t);
 using FillFn = void (*)(float*, float, int64_t);
 
-PlaneFn plane_fn() {
-#ifdef MB_HAVE_AVX512_TU
-  if (simd_level() == Simd::Avx512) return global_avg_plane_avx512;
-#endif
-#ifdef MB_HAVE_AVX2_TU
-  if (simd_level() >= Simd::Avx2) return global_avg_plane_avx2;
-#endif
-  return plane_scalar;
-}
-
-FillFn fill_fn() {
-#ifdef MB_HAVE_AVX512_TU
-  if (simd_level() == Simd::Avx512) return global_avg_fill_avx512;
-#endif
-#ifdef MB_HAVE_AVX2_TU
-  if (simd_level() >= Simd::Avx2) return global_avg_fill_avx2;
-#endif
-  return fill_scalar;
-}
+PlaneFn plane_fn() { return pick_simd<PlaneFn>(MB_AVX512(global_avg_plane_avx512), MB_AVX2(global_avg_plane_avx2), plane_scalar); }
+FillFn fill_fn() { return pick_simd<FillFn>(MB_AVX512(global_avg_fill_avx512), MB_AVX2(global_avg_fill_avx2), fill_scalar); }
 
 void forward_with(PlaneFn plane, float* y, const float* x, int64_t planes, int64_t hw) {
   [[maybe_unused]] const int nt = threads_for(planes * hw, kStreamGrain);

@@ -38,23 +38,9 @@ inline bool is_2x2_s2(const Pool2dShape& p) {
 // The SIMD plane kernels for 2×2 stride 2, or null on the scalar path.
 using PlaneFwd = void (*)(float*, int32_t*, const float*, int64_t, int64_t, int64_t, int64_t);
 using PlaneBwd = bool (*)(float*, const int32_t*, const float*, int64_t, int64_t, int64_t, int64_t);
-PlaneFwd plane_fwd_2x2() {
-#ifdef MB_HAVE_AVX512_TU
-  if (simd_level() == Simd::Avx512) return max_pool2x2_plane_avx512;
-#endif
-#ifdef MB_HAVE_AVX2_TU
-  if (simd_level() >= Simd::Avx2) return max_pool2x2_plane_avx2;
-#endif
-  return nullptr;
-}
+PlaneFwd plane_fwd_2x2() { return pick_simd<PlaneFwd>(MB_AVX512(max_pool2x2_plane_avx512), MB_AVX2(max_pool2x2_plane_avx2), nullptr); }
 PlaneBwd plane_bwd_2x2() {
-#ifdef MB_HAVE_AVX512_TU
-  if (simd_level() == Simd::Avx512) return max_pool2x2_backward_plane_avx512;
-#endif
-#ifdef MB_HAVE_AVX2_TU
-  if (simd_level() >= Simd::Avx2) return max_pool2x2_backward_plane_avx2;
-#endif
-  return nullptr;
+  return pick_simd<PlaneBwd>(MB_AVX512(max_pool2x2_backward_plane_avx512), MB_AVX2(max_pool2x2_backward_plane_avx2), nullptr);
 }
 
 // The divisor of window (oh, ow) of average pooling (see Pool2dShape::count_include_pad).
@@ -240,14 +226,8 @@ void avg_factors(const Pool2dShape& p, std::vector<float>& fh, std::vector<float
 }
 
 AvgPlane avg_plane(bool backward) {
-#ifdef MB_HAVE_AVX512_TU
-  if (simd_level() == Simd::Avx512) return backward ? avg_pool_backward_plane_avx512 : avg_pool_forward_plane_avx512;
-#endif
-#ifdef MB_HAVE_AVX2_TU
-  if (simd_level() >= Simd::Avx2) return backward ? avg_pool_backward_plane_avx2 : avg_pool_forward_plane_avx2;
-#endif
-  (void)backward;
-  return nullptr;
+  if (backward) return pick_simd<AvgPlane>(MB_AVX512(avg_pool_backward_plane_avx512), MB_AVX2(avg_pool_backward_plane_avx2), nullptr);
+  return pick_simd<AvgPlane>(MB_AVX512(avg_pool_forward_plane_avx512), MB_AVX2(avg_pool_forward_plane_avx2), nullptr);
 }
 
 // Planes over threads, each thread with its own row buffer (allocated once per call).

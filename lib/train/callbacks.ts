@@ -3,7 +3,8 @@
  */
 import { Sequential } from '../model';
 import { checkBool, checkInt, checkNumber, checkOptions, describe, fail } from '../validate';
-import type { Callback, Logs } from './types';
+import type { Callback, History, Logs } from './types';
+import type { Progress } from './progress';
 
 export interface EarlyStoppingOptions {
   /** Logged quantity to watch. Default 'valLoss' (falls back to 'loss' without validation). */
@@ -85,4 +86,17 @@ export class EarlyStopping implements Callback {
   onTrainEnd(): void {
     if (this.restore && this.bestState) this.arrays().forEach((a, i) => a.set(this.bestState![i]));
   }
+}
+
+/**
+ * The end of an epoch, the same for arrays and streams: the logs go into the history, the progress
+ * line and every onEpochEnd; returns whether a callback asks to stop.
+ */
+export async function endEpoch(history: History, epoch: number, logs: Logs, progress: Progress, callbacks: Callback[]): Promise<boolean> {
+  history.epoch.push(epoch);
+  const h = history.history as Record<string, number[]>;
+  for (const [k, v] of Object.entries(logs)) if (v !== undefined) (h[k] ??= []).push(v);
+  progress.epochEnd(epoch, logs);
+  for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
+  return callbacks.some((cb) => cb.stopTraining);
 }

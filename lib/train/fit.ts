@@ -13,6 +13,7 @@ import { sameShape, toTensor, type TensorLike } from '../tensor';
 import { checkBool, checkInt, describe, fail, formatShape, StateError } from '../validate';
 import { fitOffThread } from '../async/fit';
 import { isBusy } from '../async/state';
+import { endEpoch } from './callbacks';
 import { Batcher, checkTargets, range, toDataset, type Dataset } from './data';
 import { checkModel, evaluateRows, nextTick } from './evaluate';
 import { given, parseFitOptions, type FitConfig } from './options';
@@ -119,15 +120,6 @@ function newHistory(c: FitConfig, withValidation: boolean): History {
   return history;
 }
 
-function record(history: History, epoch: number, logs: Logs): void {
-  const h = history.history;
-  history.epoch.push(epoch);
-  h.loss.push(logs.loss);
-  if (logs.accuracy !== undefined) h.accuracy!.push(logs.accuracy);
-  if (logs.valLoss !== undefined) h.valLoss!.push(logs.valLoss);
-  if (logs.valAccuracy !== undefined) h.valAccuracy!.push(logs.valAccuracy);
-}
-
 /** One epoch of steps; returns its logs (validation included). */
 async function runEpoch(model: Sequential, c: FitConfig, p: Plan, step: TrainStep, batcher: Batcher, progress: Progress, epoch: number, firstStep: number): Promise<Logs> {
   const nTrain = p.trainIdx.length;
@@ -229,11 +221,8 @@ async function fitArrays(model: Sequential, x: TensorLike, y: Targets, options: 
     progress.epochBegin();
     const logs = await runEpoch(model, c, p, step, batcher, progress, epoch, epoch * p.stepsPerEpoch);
     epochsDone++;
-    record(history, epoch, logs);
-    progress.epochEnd(epoch, logs);
     lastLogs = logs;
-    for (const cb of c.callbacks) await cb.onEpochEnd?.(epoch, logs);
-    if (c.callbacks.some((cb) => cb.stopTraining)) break;
+    if (await endEpoch(history, epoch, logs, progress, c.callbacks)) break;
   }
   model.train();
   history.trainerState = stateNow();

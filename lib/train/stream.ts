@@ -18,6 +18,7 @@ import { checkInt, checkLabels, describe, fail, formatShape } from '../validate'
 import { ArrayDataset, isDataset, stackSamples, type Batch, type DataSource, type Dataset } from '../data/dataset';
 import { iterableBatches, type Fetch } from '../data/iterate';
 import { applyResume, trainerState } from '../io/resume';
+import { endEpoch } from './callbacks';
 import { countCorrect, range } from './data';
 import { nextTick } from './evaluate';
 import { parseFitOptions, type FitConfig } from './options';
@@ -220,12 +221,8 @@ export async function fitSource(model: Sequential, src: DataSource, options: Fit
       logs.valLoss = v.loss;
       if (v.accuracy !== undefined) logs.valAccuracy = v.accuracy;
     }
-    history.epoch.push(epoch);
-    for (const [k, v] of Object.entries(logs)) ((history.history as Record<string, number[]>)[k] ??= []).push(v!);
-    progress.epochEnd(epoch, logs);
     lastLogs = logs;
-    for (const cb of c.callbacks) await cb.onEpochEnd?.(epoch, logs);
-    if (c.callbacks.some((cb) => cb.stopTraining)) break;
+    if (await endEpoch(history, epoch, logs, progress, c.callbacks)) break;
   }
   model.train();
   history.trainerState = stateNow();

@@ -3,6 +3,7 @@
  * Int32 labels, split by a seeded shuffle into train and test sets (8,000 / 2,000 by default).
  */
 import { Generator } from '../lib/random';
+import { ChannelNormalizer, tensor, type Tensor } from '../lib/index';
 
 export interface MnistSplit {
   xTrain: Float32Array;
@@ -35,4 +36,14 @@ export function loadMnist({ nTrain = 8000, seed = 1234 } = {}): MnistSplit {
   const tr = pack(0, nTrain);
   const te = pack(nTrain, n);
   return { xTrain: tr.x, yTrain: tr.y, xTest: te.x, yTest: te.y, nTrain, nTest };
+}
+
+/** The split as [N, 1, 28, 28] tensors standardized with the training set's statistics (one channel: mean and std over N, H, W). */
+export function standardizedMnist(opts: { nTrain?: number; seed?: number } = {}): { data: MnistSplit; norm: ChannelNormalizer; xTrain: Tensor; xTest: Tensor } {
+  const data = loadMnist(opts);
+  const norm = new ChannelNormalizer();
+  const train = tensor(data.xTrain, [data.nTrain, 1, 28, 28]);
+  const xTrain = norm.fit(train).transform(train);
+  const xTest = norm.transform(tensor(data.xTest, [data.nTest, 1, 28, 28]));
+  return { data, norm, xTrain, xTest };
 }

@@ -17,11 +17,11 @@
 import { parseArgs } from 'util';
 import {
   Sequential, Conv2d, BatchNorm2d, BatchNorm1d, ReLU, MaxPool2d, Flatten, Linear, CrossEntropyLoss, Adam,
-  CosineAnnealingLR, fit, evaluate, setBackend, setNumThreads, capabilities, ChannelNormalizer, activationStats,
-  formatStats, tensor, StatsRecorder, report, saveRun, saveModel,
+  CosineAnnealingLR, fit, evaluate, setBackend, setNumThreads, capabilities, activationStats,
+  formatStats, StatsRecorder, report, saveRun, saveModel,
 } from '../lib/index';
 import * as path from 'path';
-import { loadMnist } from './mnist-data';
+import { standardizedMnist } from './mnist-data';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -49,11 +49,7 @@ async function main(): Promise<void> {
   console.log(`minibatch ${caps.version} — backend ${caps.backend}, SIMD ${caps.simd}, ${caps.threads} thread(s)`);
 
   const t0 = Date.now();
-  const data = loadMnist();
-  // standardize with the training set's statistics (one channel: mean and std over N, H, W)
-  const norm = new ChannelNormalizer();
-  const xTrain = norm.fit(tensor(data.xTrain, [data.nTrain, 1, 28, 28])).transform(tensor(data.xTrain, [data.nTrain, 1, 28, 28]));
-  const xTest = norm.transform(tensor(data.xTest, [data.nTest, 1, 28, 28]));
+  const { data, norm, xTrain, xTest } = standardizedMnist();
   console.log(`data: ${data.nTrain} train / ${data.nTest} test digits, standardized (mean ${norm.mean![0].toFixed(3)}, std ${norm.std![0].toFixed(3)})`);
 
   const model =

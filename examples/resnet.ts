@@ -8,10 +8,10 @@
 import { parseArgs } from 'util';
 import {
   Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Linear, Residual, GlobalAvgPool2d, CrossEntropyLoss, Adam,
-  CosineAnnealingLR, fit, evaluate, setBackend, setNumThreads, capabilities, ChannelNormalizer, tensor,
+  CosineAnnealingLR, fit, evaluate, setBackend, setNumThreads, capabilities,
 } from '../lib/index';
 import type { Layer } from '../lib/index';
-import { loadMnist } from './mnist-data';
+import { standardizedMnist } from './mnist-data';
 
 /** conv3×3-BN-ReLU-conv3×3-BN plus the input (or its 1×1 conv + BN projection), then ReLU. */
 export function basicBlock(cin: number, cout: number, stride: number): Layer[] {
@@ -60,10 +60,7 @@ async function main(): Promise<void> {
   console.log(`minibatch ${caps.version} — backend ${caps.backend}, SIMD ${caps.simd}, ${caps.threads} thread(s)`);
 
   const t0 = Date.now();
-  const data = loadMnist();
-  const norm = new ChannelNormalizer();
-  const xTrain = norm.fit(tensor(data.xTrain, [data.nTrain, 1, 28, 28])).transform(tensor(data.xTrain, [data.nTrain, 1, 28, 28]));
-  const xTest = norm.transform(tensor(data.xTest, [data.nTest, 1, 28, 28]));
+  const { data, norm, xTrain, xTest } = standardizedMnist();
   const model = resnet(seed);
   console.log(model.summary());
 

@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import * as fs from 'fs';
 import * as path from 'path';
 import { jsBackend, nativeBackend } from '../lib/testing';
-import type { Backend } from '../lib/backend/types';
+import type { Backend, Conv2dParams } from '../lib/backend/types';
 
 export const js: Backend = jsBackend();
 export const native: Backend = nativeBackend();
@@ -59,4 +59,25 @@ export function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, rtol = 1
 /** Reads a JSON fixture from test/fixtures. */
 export function fixture<T = any>(name: string): T {
   return JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', name), 'utf8')) as T;
+}
+
+/** y = conv(x, w) + b in float64 (then ReLU when asked): the oracle for convolution kernels. */
+export function convReference(x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number> | null, p: Conv2dParams, relu = false): Float64Array {
+  const y = new Float64Array(p.n * p.cOut * p.outH * p.outW);
+  for (let n = 0; n < p.n; n++)
+    for (let co = 0; co < p.cOut; co++)
+      for (let oh = 0; oh < p.outH; oh++)
+        for (let ow = 0; ow < p.outW; ow++) {
+          let s = b ? b[co] : 0;
+          for (let ci = 0; ci < p.cIn; ci++)
+            for (let ki = 0; ki < p.kH; ki++)
+              for (let kj = 0; kj < p.kW; kj++) {
+                const ih = oh * p.strideH - p.padH + ki * p.dilationH;
+                const iw = ow * p.strideW - p.padW + kj * p.dilationW;
+                if (ih < 0 || ih >= p.h || iw < 0 || iw >= p.w) continue;
+                s += x[((n * p.cIn + ci) * p.h + ih) * p.w + iw] * w[((co * p.cIn + ci) * p.kH + ki) * p.kW + kj];
+              }
+          y[((n * p.cOut + co) * p.outH + oh) * p.outW + ow] = relu ? Math.max(s, 0) : s;
+        }
+  return y;
 }

@@ -1,5 +1,5 @@
 import { describe, it, expect, afterEach } from 'vitest';
-import { backends, native, js, randn, expectClose, fixture, maxDiff } from '../helpers';
+import { backends, native, js, randn, expectClose, fixture, maxDiff, convReference } from '../helpers';
 import * as jsconvTyped from '../../lib/backend/js/conv';
 
 // The js kernels are typed Float32Array (the contract) but run in double precision on Float64Array.
@@ -34,26 +34,6 @@ const desc = (p: Conv2dParams) =>
   `n${p.n} ci${p.cIn} ${p.h}x${p.w} co${p.cOut} k${p.kH}x${p.kW} s${p.strideH},${p.strideW} ` +
   `p${p.padH},${p.padW} d${p.dilationH},${p.dilationW}`;
 
-/** Direct convolution in double precision: the oracle for random geometries. */
-function directConv(x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number> | null, p: Conv2dParams): Float64Array {
-  const y = new Float64Array(p.n * p.cOut * p.outH * p.outW);
-  for (let n = 0; n < p.n; n++)
-    for (let co = 0; co < p.cOut; co++)
-      for (let oh = 0; oh < p.outH; oh++)
-        for (let ow = 0; ow < p.outW; ow++) {
-          let s = b ? b[co] : 0;
-          for (let ci = 0; ci < p.cIn; ci++)
-            for (let ki = 0; ki < p.kH; ki++)
-              for (let kj = 0; kj < p.kW; kj++) {
-                const ih = oh * p.strideH - p.padH + ki * p.dilationH;
-                const iw = ow * p.strideW - p.padW + kj * p.dilationW;
-                if (ih < 0 || ih >= p.h || iw < 0 || iw >= p.w) continue;
-                s += x[((n * p.cIn + ci) * p.h + ih) * p.w + iw] * w[((co * p.cIn + ci) * p.kH + ki) * p.kW + kj];
-              }
-          y[((n * p.cOut + co) * p.outH + oh) * p.outW + ow] = s;
-        }
-  return y;
-}
 
 afterEach(() => native.setNumThreads(2));
 
@@ -109,7 +89,7 @@ describe('conv2d on random data', () => {
     it(`native == js == direct: ${desc(p)}`, () => {
       const sz = sizes(p);
       const x = randn(sz.x, 1), w = randn(sz.w, 2), b = randn(p.cOut, 3), dy = randn(sz.y, 4);
-      const ref = directConv(x, w, b, p);
+      const ref = convReference(x, w, b, p);
       const out: Record<string, { y: Float32Array; dx: Float32Array; dw: Float32Array; db: Float32Array }> = {};
       for (const [name, be, threads] of [['js', js, 1], ['native1', native, 1], ['native2', native, 2]] as const) {
         be.setNumThreads(threads);

@@ -5,7 +5,7 @@
 // route the shapes the rules accept through these kernels. The suite reruns this file under
 // MINIBATCH_SIMD=avx2 and =scalar.
 import { describe, it, expect, afterEach } from 'vitest';
-import { native, randn, expectClose } from '../helpers';
+import { native, randn, expectClose, convReference } from '../helpers';
 import { nativeAddon } from '../../lib/testing';
 import type { Conv2dParams } from '../../lib/backend/types';
 
@@ -22,26 +22,6 @@ function geom(
     n, cIn, h, w, cOut, kH: k[0], kW: k[1], strideH: sH, strideW: 1, padH: pad[0], padW: pad[1],
     dilationH: d[0], dilationW: d[1], outH, outW,
   };
-}
-
-/** y = conv(x, w) + b in float64, then ReLU when asked. */
-function oracle(x: Float32Array, w: Float32Array, b: Float32Array | null, p: Conv2dParams, relu: boolean): Float64Array {
-  const y = new Float64Array(p.n * p.cOut * p.outH * p.outW);
-  for (let n = 0; n < p.n; n++)
-    for (let co = 0; co < p.cOut; co++)
-      for (let oh = 0; oh < p.outH; oh++)
-        for (let ow = 0; ow < p.outW; ow++) {
-          let s = b ? b[co] : 0;
-          for (let ci = 0; ci < p.cIn; ci++)
-            for (let ki = 0; ki < p.kH; ki++)
-              for (let kj = 0; kj < p.kW; kj++) {
-                const ih = oh * p.strideH - p.padH + ki * p.dilationH, iw = ow - p.padW + kj * p.dilationW;
-                if (ih < 0 || ih >= p.h || iw < 0 || iw >= p.w) continue;
-                s += x[((n * p.cIn + ci) * p.h + ih) * p.w + iw] * w[((co * p.cIn + ci) * p.kH + ki) * p.kW + kj];
-              }
-          y[((n * p.cOut + co) * p.outH + oh) * p.outW + ow] = relu ? Math.max(s, 0) : s;
-        }
-  return y;
 }
 
 /** dx of y = conv(x, w) (stride 1) in float64: every dy spread back over its window. */
@@ -74,7 +54,7 @@ function forwardCase(p: Conv2dParams, seed: number, relu: boolean, bias: boolean
   const fast = new Float32Array(len).fill(NaN), ref = new Float32Array(len).fill(NaN);
   addon.conv2dDirect(fast, x, w, b, p, relu, false);
   addon.conv2dDirect(ref, x, w, b, p, relu, true);
-  const want = oracle(x, w, b, p, relu);
+  const want = convReference(x, w, b, p, relu);
   const k = p.cIn * p.kH * p.kW;
   expectClose(ref, want, 1e-5, 2e-6 * k, `ref ${desc(p)}`);
   expectClose(fast, ref, 1e-5, 2e-6 * k, `simd ${desc(p)}`);
@@ -131,7 +111,7 @@ function poolCase(p: Conv2dParams, seed: number, relu: boolean, bias: boolean): 
   const fast = new Float32Array(len).fill(NaN), ref = new Float32Array(len).fill(NaN);
   addon.conv2dDirectPool(fast, x, w, b, p, relu, false);
   addon.conv2dDirectPool(ref, x, w, b, p, relu, true);
-  const want = pool2(oracle(x, w, b, p, relu), p.n, p.cOut, p.outH, p.outW);
+  const want = pool2(convReference(x, w, b, p, relu), p.n, p.cOut, p.outH, p.outW);
   const k = p.cIn * p.kH * p.kW;
   expectClose(ref, want, 1e-5, 2e-6 * k, `pooled ref ${desc(p)}`);
   expectClose(fast, ref, 1e-5, 2e-6 * k, `pooled simd ${desc(p)}`);

@@ -56,6 +56,58 @@ function stepper(c: Case, backend: Backend): () => void {
   return () => void step();
 }
 
+/**
+ * The backend with every method call counted (the calls a step makes into the addon: each is one
+ * N-API crossing plus its argument checks).
+ */
+function counting(backend: Backend): { backend: Backend; calls: Map<string, number> } {
+  const calls = new Map<string, number>();
+  const wrapped = new Proxy(backend, {
+    get(t, k, r) {
+      const v = Reflect.get(t, k, r);
+      if (typeof v !== 'function' || typeof k !== 'string') return v;
+      return (...a: unknown[]) => {
+        calls.set(k, (calls.get(k) ?? 0) + 1);
+        return (v as (...x: unknown[]) => unknown).apply(t, a);
+      };
+    },
+  });
+  return { backend: wrapped, calls };
+}
+
+/**
+ * The fixed cost of a step: how many native calls one MLP step makes (counted over 10 steps on a
+ * counting proxy of the backend), what one call of no work costs (a 1-float activation: the crossing,
+ * the argument checks, the dispatch), and that cost times the calls against the measured batch-1 step.
+ */
+function fixedCost(native: Backend, stepMs: Record<string, number | null>): string {
+  const { backend, calls } = counting(native);
+  const c = CASES.find((k) => k.key === 'mlp1')!;
+  const step = stepper(c, backend);
+  calls.clear();
+  for (let i = 0; i < 10; i++) step();
+  const perStep = [...calls.values()].reduce((a, b) => a + b, 0) / 10;
+  const one = new Float32Array(1);
+  const out = new Float32Array(1);
+  const callMs = time(() => {
+    for (let i = 0; i < 1000; i++) native.activation('relu', out, one, 1, 0);
+  }).ms / 1000;
+  const rows: (string | number)[][] = [];
+  for (const t of [1, 2]) {
+    const ms = stepMs[`native${t}`];
+    const fixed = perStep * callMs;
+    rows.push([`${t}t`, fmt(perStep), fmt(callMs * 1000), fmt(fixed * 1000), ms == null ? '—' : fmt(ms * 1000), ms == null ? '—' : `${((100 * fixed) / ms).toFixed(0)}%`]);
+  }
+  const top = [...calls.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmt(v / 10)}`).join(', ');
+  return [
+    table('Fixed cost of an MLP step at batch 1: native calls a step and what one call of no work costs', [
+      'threads', 'native calls / step', 'µs / call (no work)', 'calls × cost, µs', 'batch-1 step µs', 'share of the step',
+    ], rows),
+    '',
+    `- calls a step by method: ${top}.`,
+  ].join('\n');
+}
+
 export async function run(): Promise<string> {
   const native = nativeBackend();
   const saved = native.getNumThreads();
@@ -85,6 +137,8 @@ export async function run(): Promise<string> {
     table('Training step, ms (ratio: PyTorch time / native time, > 1 means native is faster)', [
       'model', 'native 1t', 'PyTorch 1t', 'speed-up 1t', 'native 2t', 'PyTorch 2t', 'speed-up 2t',
     ], rows),
+    '',
+    fixedCost(native, res['mlp1']),
     '',
     torch ? '- PyTorch: Debian\'s /usr/bin/python3 torch, same models, SGD momentum, random data.' : '- torch is not installed for /usr/bin/python3: PyTorch columns skipped.',
     `- load average ${load0.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end, on ${os.cpus().length} CPUs.`,

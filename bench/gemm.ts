@@ -8,7 +8,7 @@ import * as os from 'os';
 import { jsBackend, nativeAddon, nativeBackend } from '../lib/testing';
 import type { Backend } from '../lib/backend/types';
 import { loadTf, pythonHas, runPython } from './peers';
-import { fmt, table, time, timeAsync } from './util';
+import { fmaCeilings, fmt, table, time, timeAsync } from './util';
 
 interface Shape {
   name: string;
@@ -91,15 +91,14 @@ export async function run(): Promise<string> {
   }));
 
   const addon = nativeAddon();
-  const peakNow = () => [1, 2].map((t) => addon.fmaPeak(t, 300) as number);
-  const peak0 = peakNow();
+  const peak0 = fmaCeilings();
   for (const t of [1, 2]) {
     nat.setNumThreads(t);
     for (const { s, a, b, c } of data)
       res[s.name][`native${t}`] = timeSync(() => nat.gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, b, 0, c));
   }
   nat.setNumThreads(savedThreads);
-  const peak1 = peakNow();
+  const peak1 = fmaCeilings();
   const peak = [Math.max(peak0[0], peak1[0]), Math.max(peak0[1], peak1[1])];
   const info = addon.nativeInfo();
 

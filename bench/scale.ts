@@ -92,10 +92,10 @@ function fixedCost(native: Backend, stepMs: Record<string, number | null>): stri
   const callMs = time(() => {
     for (let i = 0; i < 1000; i++) native.activation('relu', out, one, 1, 0);
   }).ms / 1000;
+  const fixed = perStep * callMs;
   const rows: (string | number)[][] = [];
   for (const t of [1, 2]) {
     const ms = stepMs[`native${t}`];
-    const fixed = perStep * callMs;
     rows.push([`${t}t`, fmt(perStep), fmt(callMs * 1000), fmt(fixed * 1000), ms == null ? '—' : fmt(ms * 1000), ms == null ? '—' : `${((100 * fixed) / ms).toFixed(0)}%`]);
   }
   const top = [...calls.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmt(v / 10)}`).join(', ');

@@ -1,5 +1,6 @@
-// Benchmark utilities: median-of-repeats timing and table printing.
+// Benchmark utilities: median-of-repeats timing, table printing and the measured FMA ceiling.
 import { performance } from 'perf_hooks';
+import { nativeAddon } from '../lib/testing';
 
 export interface Timing {
   /** median milliseconds per call */
@@ -68,4 +69,10 @@ export function fmt(x: number): string {
   if (Math.abs(x) >= 100) return x.toFixed(0);
   if (Math.abs(x) >= 10) return x.toFixed(1);
   return x.toFixed(2);
+}
+
+/** The FMA ceiling of the SIMD level in use, measured now: GFLOPS on [1 thread, 2 threads]. */
+export function fmaCeilings(): [number, number] {
+  const addon = nativeAddon();
+  return [addon.fmaPeak(1, 300) as number, addon.fmaPeak(2, 300) as number];
 }

@@ -21,7 +21,7 @@ inline void store_pooled(const DirectTile& t, const __m256 (*acc)[2]) {
   for (int r = 0; r < t.rows; r++) {
     const __m256 v = nanmax(acc[r][0], acc[r][1]);
     __m256 o = nanmax(_mm256_permutevar8x32_ps(v, even), _mm256_permutevar8x32_ps(v, odd));
-    if (t.relu) o = _mm256_blendv_ps(o, zero, _mm256_cmp_ps(o, zero, _CMP_LT_OQ));
+    if (t.relu) o = _mm256_max_ps(zero, o);  // NaN and −0 kept, as below
     _mm256_maskstore_ps(t.yb[0] + r * t.ystride, m, o);
   }
 }

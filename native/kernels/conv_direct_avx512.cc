@@ -10,10 +10,12 @@ namespace mb {
 
 namespace {
 
-// max(a, b) where a NaN in either wins: a where a > b or a is NaN, else b (max pooling's rule).
+// max(a, b) where a NaN in either wins (max pooling's rule) in three instructions: the plain max,
+// then a + b (a NaN) in the lanes where the pair is unordered. (vrangeps cannot do it: it treats a
+// quiet NaN as missing data.) vmaxps returns b unless a > b, so ordered pairs, signed zeros
+// included, give what "a where a > b or a is NaN, else b" gives.
 inline __m512 nanmax(__m512 a, __m512 b) {
-  const __mmask16 take_a = _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ) | _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q);
-  return _mm512_mask_blend_ps(take_a, b, a);
+  return _mm512_mask_add_ps(_mm512_max_ps(a, b), _mm512_cmp_ps_mask(a, b, _CMP_UNORD_Q), a, b);
 }
 
 // The pooled store of a 2-vector tile (see DirectTile): rows 0 and 1, then lanes 2l and 2l + 1.
@@ -25,7 +27,7 @@ inline void store_pooled(const DirectTile& t, const __m512 (*acc)[2]) {
   for (int r = 0; r < t.rows; r++) {
     const __m512 v = nanmax(acc[r][0], acc[r][1]);
     __m512 o = nanmax(_mm512_permutex2var_ps(v, even, v), _mm512_permutex2var_ps(v, odd, v));
-    if (t.relu) o = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(o, zero, _CMP_LT_OQ), o, zero);
+    if (t.relu) o = _mm512_max_ps(zero, o);  // the ReLU below
     _mm512_mask_storeu_ps(t.yb[0] + r * t.ystride, m, o);
   }
 }
@@ -58,8 +60,9 @@ void tile(const DirectTile& t) {
     const __mmask16 m = (__mmask16)((1u << t.lanes[v]) - 1);
     for (int r = 0; r < MR; r++) {
       if (r >= t.rows) break;
-      // ReLU: lanes below zero (an ordered compare: NaN stays NaN) become zero
-      const __m512 o = t.relu ? _mm512_mask_blend_ps(_mm512_cmp_ps_mask(acc[r][v], zero, _CMP_LT_OQ), acc[r][v], zero) : acc[r][v];
+      // ReLU: max(0, x) is "0 where 0 > x, else x" (vmaxps returns its second operand unless the
+      // first is greater): a NaN stays NaN and −0 stays −0, as the scalar reference's x < 0 test
+      const __m512 o = t.relu ? _mm512_max_ps(zero, acc[r][v]) : acc[r][v];
       _mm512_mask_storeu_ps(t.yb[v] + r * t.ystride, m, o);
     }
   }

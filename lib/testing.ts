@@ -36,6 +36,10 @@ export interface NativeTestHooks {
   conv2dDirectPool(y: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, p: Conv2dParams, relu: boolean, ref: boolean): void;
   /** The direct input gradient (overwrites dx) whatever the shape rules say (stride 1, padding <= dilation·(kernel − 1)). */
   conv2dDirectDx(dx: Float32Array, w: Float32Array, dy: Float32Array, p: Conv2dParams): void;
+  /** dw += the direct weight gradient whatever the shape rule says (strideW 1): SIMD tiles, or the scalar reference tile when `ref`. */
+  conv2dDirectDw(dw: Float32Array, x: Float32Array, dy: Float32Array, p: Conv2dParams, ref: boolean): void;
+  /** Whether `conv2dBackward` computes dW with the direct kernel for this geometry (its shape rule). */
+  conv2dDirectDwFits(p: Conv2dParams): boolean;
 }
 
 let addon: NativeAddon | null = null;

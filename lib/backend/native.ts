@@ -122,7 +122,7 @@ export function loadAddon(dir: string | undefined = process.env.MINIBATCH_ADDON 
 /** Addon exports that are not kernels of the contract (reached through lib/testing.ts). */
 const TEST_HOOKS = new Set([
   'nativeInfo', 'gemmRef', 'normReference', 'poolReference', 'statsReference', 'globalPoolReference', 'copyBuffer', 'fmaPeak',
-  'conv2dDirect', 'conv2dDirectPool', 'conv2dDirectDx',
+  'conv2dDirect', 'conv2dDirectPool', 'conv2dDirectDx', 'conv2dDirectDw', 'conv2dDirectDwFits',
 ]);
 
 /** The Backend over the addon: its kernels under the contract's names, nothing else. */

@@ -7,6 +7,7 @@
 
 #include "../kernels/conv.h"
 #include "../kernels/conv_direct.h"
+#include "../kernels/conv_direct_dw.h"
 #include "../kernels/cpu.h"
 #include "common.h"
 #include "families.h"
@@ -100,6 +101,8 @@ Napi::Value Conv2dBackward(const Napi::CallbackInfo& info) {
 // also stride 1 and padding <= dilation·(kernel − 1)), with a workspace of their own.
 //   conv2dDirect(y, x, w, bias, p, relu, ref): the SIMD tiles, or the scalar reference tile when ref
 //   conv2dDirectDx(dx, w, dy, p)
+//   conv2dDirectDw(dw, x, dy, p, ref): dw += the weight gradient, SIMD tiles or the reference tile when ref
+//   conv2dDirectDwFits(p): whether conv2dBackward computes dW with it (conv2d_direct_dw_fits)
 Napi::Value Conv2dDirect(const Napi::CallbackInfo& info) {
   Conv2dShape p = conv_params(info, 4);
   Napi::Env env = info.Env();
@@ -142,13 +145,31 @@ Napi::Value Conv2dDirectDx(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+Napi::Value Conv2dDirectDw(const Napi::CallbackInfo& info) {
+  Conv2dShape p = conv_params(info, 3);
+  Napi::Env env = info.Env();
+  if (p.sw != 1) range_error(env, "strideW 1", "p", std::to_string((long long)p.sw));
+  float* dw = f32(info, 0, "dw", mul(env, "w", {p.cout, p.cin, p.kh, p.kw}));
+  const float* x = f32(info, 1, "x", mul(env, "x", {p.n, p.cin, p.h, p.w}));
+  const float* dy = f32(info, 2, "dy", mul(env, "y", {p.n, p.cout, p.oh, p.ow}));
+  const bool ref = bool_arg(info, 4, "ref");
+  std::vector<float> ws(conv2d_direct_dw_workspace(p, num_threads()));
+  conv2d_direct_dw(dw, x, dy, ws.data(), ws.size(), p, ref);
+  return env.Undefined();
+}
+
+Napi::Value Conv2dDirectDwFits(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), conv2d_direct_dw_fits(conv_params(info, 0)));
+}
+
 }  // namespace
 
 void InitConv(Napi::Env env, Napi::Object exports) {
   set_exports(env, exports, {{"conv2dWorkspaceSize", Conv2dWorkspaceSize}, {"im2col", Im2col}, {"col2im", Col2im},
       {"conv2dForward", Conv2dForward}, {"conv2dBackward", Conv2dBackward}, {"conv2dDirect", Conv2dDirect},
       {"conv2dDirectPool", Conv2dDirectPool},
-      {"conv2dDirectDx", Conv2dDirectDx}});
+      {"conv2dDirectDx", Conv2dDirectDx}, {"conv2dDirectDw", Conv2dDirectDw},
+      {"conv2dDirectDwFits", Conv2dDirectDwFits}});
 }
 
 }  // namespace mb::glue

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "conv_direct.h"
+#include "conv_direct_dw.h"
 #include "cpu.h"
 #include "gemm.h"
 
@@ -260,6 +261,7 @@ static size_t direct_workspace(const Conv2dShape& p, int nthreads) {
   size_t d = 0;
   if (p.sw == 1) d = conv2d_direct_workspace(p, nthreads, false);  // the fitting forward, or a pooled one
   if (conv2d_direct_dx_fits(p)) d = std::max(d, conv2d_direct_workspace(p, nthreads, true));
+  if (conv2d_direct_dw_fits(p)) d = std::max(d, conv2d_direct_dw_workspace(p, nthreads));
   return d;
 }
 
@@ -272,7 +274,7 @@ double conv2d_workspace_bound(const Conv2dShape& p, int nthreads) {
   const double P = (double)pdim(p), K = (double)kdim(p), co = (double)p.cout;
   const double S = std::max(1.0, std::min((double)p.n, std::ceil((double)kChunkCols / P)));
   return std::max((double)kMaxGroups * co * K + (double)std::max(1, nthreads) * (K + co) * (S + 1) * P,
-                  conv2d_direct_workspace_bound(p, nthreads));
+                  std::max(conv2d_direct_workspace_bound(p, nthreads), conv2d_direct_dw_workspace_bound(p, nthreads)));
 }
 
 size_t conv2d_workspace_size(const Conv2dShape& p, int nthreads) {
@@ -363,6 +365,12 @@ void conv2d_backward(float* dx, float* dw, float* db, const float* x, const floa
   const Plan pl = plan_of(p);
   const int nt = num_threads();
   if (db) bias_grad(db, dy, p, nt);
+  // dW by the direct kernel (conv_direct_dw.h) when its rule says so and dx, if wanted, runs direct too.
+  if (conv2d_direct_dw_fits(p) && (!dx || conv2d_direct_dx_fits(p))) {
+    conv2d_direct_dw(dw, x, dy, ws, ws_len, p);
+    if (dx) conv2d_direct_dx(dx, w, dy, ws, ws_len, p);
+    return;
+  }
   // dx by the direct kernel after dW (which then skips its dX products and col2im; the workspace
   // is reused).
   float* dx_later = dx && conv2d_direct_dx_fits(p) ? dx : nullptr;

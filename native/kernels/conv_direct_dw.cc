@@ -1,0 +1,257 @@
+// conv_direct_dw.cc — the direct weight-gradient driver (padding, chunks, groups, tiles, threads),
+// its shape rule, and the scalar reference tile kernel (see conv_direct_dw.h).
+#include "conv_direct_dw.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "cpu.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace mb {
+
+namespace {
+
+// Columns (S·P) a chunk aims for: enough vector steps per tile that its horizontal reductions are
+// a small part of it.
+constexpr int64_t kChunkCols = 1024;
+// At most this many padded floats in one chunk (one thread's slot stays well within L2).
+constexpr int64_t kSlotFloats = int64_t(1) << 16;
+// At most this many group partials, and at most kPartialFloats floats of them in all.
+constexpr int64_t kMaxGroups = 8;
+constexpr int64_t kPartialFloats = int64_t(1) << 21;
+// Multiply-adds one thread should at least get before another is woken.
+constexpr int64_t kGrain = int64_t(1) << 20;
+
+using TileFn = void (*)(const DwTile&);
+struct Geo {
+  int64_t mr, kb;
+  TileFn fn;
+};
+
+Geo geo_of(bool ref) {
+  if (!ref) {
+#ifdef MB_HAVE_AVX512_TU
+    if (simd_level() == Simd::Avx512) return {4, 6, conv_dw_tile_avx512};
+#endif
+#ifdef MB_HAVE_AVX2_TU
+    if (simd_level() >= Simd::Avx2) return {4, 3, conv_dw_tile_avx2};
+#endif
+  }
+  return {4, 3, conv_dw_tile_ref};
+}
+
+// How a call is cut, from the shape alone (never from the thread count, the SIMD level or the
+// workspace).
+struct Plan {
+  int64_t hp, wp;    // one padded plane
+  int64_t xs;        // floats of one padded sample [cin, hp, wp]
+  int64_t S;         // samples per chunk (the last chunk may hold fewer)
+  int64_t chunks;    // ceil(n / S)
+  int64_t groups;    // partial sums (1: the chunks add into dw directly)
+  size_t slot;       // floats of one thread's padded chunk
+  size_t partials;   // groups · Co · K floats, 0 with one group
+};
+
+Plan plan_of(const Conv2dShape& p) {
+  Plan pl;
+  pl.hp = p.h + 2 * p.ph;
+  pl.wp = p.w + 2 * p.pw;
+  pl.xs = p.cin * pl.hp * pl.wp;
+  const int64_t P = p.oh * p.ow, ck = p.cout * p.cin * p.kh * p.kw;
+  const int64_t by_cols = (kChunkCols + P - 1) / std::max<int64_t>(P, 1);
+  const int64_t by_slot = std::max<int64_t>(1, kSlotFloats / std::max<int64_t>(pl.xs, 1));
+  const int64_t want = std::max<int64_t>(1, std::min<int64_t>({p.n, by_cols, by_slot}));
+  pl.chunks = (p.n + want - 1) / want;
+  pl.S = (p.n + pl.chunks - 1) / pl.chunks;  // the same chunk count, chunks as even as it allows
+  pl.chunks = (p.n + pl.S - 1) / pl.S;
+  pl.groups = std::max<int64_t>(1, std::min<int64_t>({pl.chunks, kMaxGroups, kPartialFloats / std::max<int64_t>(ck, 1)}));
+  pl.slot = (size_t)(pl.S * pl.xs);
+  pl.partials = pl.groups > 1 ? (size_t)(pl.groups * ck) : 0;
+  return pl;
+}
+
+// Samples [s0, s0 + s) of x [·, cin, h, w] zero-padded into dst [s, cin, hp, wp].
+void pad_chunk(float* dst, const float* x, int64_t s0, int64_t s, const Plan& pl, const Conv2dShape& p) {
+  const int64_t right = pl.wp - p.pw - p.w, bottom = pl.hp - p.ph - p.h;
+  const float* src = x + s0 * p.cin * p.h * p.w;
+  for (int64_t q = 0; q < s * p.cin; q++) {  // every plane of the chunk
+    float* d = dst + q * pl.hp * pl.wp;
+    std::memset(d, 0, sizeof(float) * p.ph * pl.wp);
+    d += p.ph * pl.wp;
+    for (int64_t r = 0; r < p.h; r++, d += pl.wp, src += p.w) {
+      std::memset(d, 0, sizeof(float) * p.pw);
+      std::memcpy(d + p.pw, src, sizeof(float) * p.w);
+      std::memset(d + p.pw + p.w, 0, sizeof(float) * right);
+    }
+    std::memset(d, 0, sizeof(float) * bottom * pl.wp);
+  }
+}
+
+// Whether `items` independent pieces keep `tb` threads evenly busy (as conv.cc decides it).
+inline bool splits_well(int64_t items, int64_t tb) { return tb >= 2 && (items % tb == 0 || items >= 3 * tb); }
+
+struct Call {
+  const float* x;
+  const float* dy;
+  const Conv2dShape& p;
+  const Plan& pl;
+  const Geo& g;
+  const int64_t* off;  // [K]
+};
+
+// Tiles [t0, t1) of one padded chunk (tile q: channel block q / kblocks, reduction block q % kblocks)
+// into acc [Co, K] (written when accumulate is false, else added).
+void run_tiles(float* acc, bool accumulate, const float* pad, int64_t s0, int64_t s, const Call& c, int64_t t0,
+               int64_t t1) {
+  const Conv2dShape& p = c.p;
+  const int64_t K = p.cin * p.kh * p.kw, P = p.oh * p.ow, kblocks = (K + c.g.kb - 1) / c.g.kb;
+  DwTile t{};
+  t.ldw = K;
+  t.x = pad;
+  t.xs = c.pl.xs;
+  t.dys = p.cout * P;
+  t.rs = p.sh * c.pl.wp;
+  t.oh = p.oh;
+  t.ow = p.ow;
+  t.ns = (int)s;
+  t.accumulate = accumulate;
+  for (int64_t q = t0; q < t1; q++) {
+    const int64_t co = q / kblocks * c.g.mr, k = q % kblocks * c.g.kb;
+    t.rows = (int)std::min(c.g.mr, p.cout - co);
+    t.kb = (int)std::min(c.g.kb, K - k);
+    t.dw = acc + co * K + k;
+    t.dy = c.dy + s0 * t.dys + co * P;
+    t.off = c.off + k;
+    c.g.fn(t);
+  }
+}
+
+int64_t tile_count(const Conv2dShape& p, const Geo& g) {
+  const int64_t K = p.cin * p.kh * p.kw;
+  return (p.cout + g.mr - 1) / g.mr * ((K + g.kb - 1) / g.kb);
+}
+
+// Chunks of group gi, in order, into acc (the group's partial, or dw itself with one group); the
+// tiles of each chunk over `nt` threads.
+void run_group(float* dw, float* partials, int64_t gi, float* slot, const Call& c, int nt) {
+  const Plan& pl = c.pl;
+  const Conv2dShape& p = c.p;
+  const int64_t c0 = pl.chunks * gi / pl.groups, c1 = pl.chunks * (gi + 1) / pl.groups;
+  const bool part = pl.partials > 0;
+  float* acc = part ? partials + (size_t)gi * p.cout * p.cin * p.kh * p.kw : dw;
+  const int64_t tiles = tile_count(p, c.g);
+  for (int64_t ch = c0; ch < c1; ch++) {
+    const int64_t s0 = ch * pl.S, s = std::min(pl.S, p.n - s0);
+    pad_chunk(slot, c.x, s0, s, pl, p);
+    const bool add = !part || ch > c0;
+    const int tn = (int)std::min<int64_t>(nt, tiles);
+    if (tn <= 1) {
+      run_tiles(acc, add, slot, s0, s, c, 0, tiles);
+      continue;
+    }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(tn) schedule(static)
+#endif
+    for (int64_t q = 0; q < tiles; q++) run_tiles(acc, add, slot, s0, s, c, q, q + 1);
+  }
+}
+
+// MINIBATCH_CONV_DIRECT=0 (every direct kernel) or MINIBATCH_CONV_DIRECT_DW=0 (this one) turns the
+// direct weight gradient off, for A/B measurements; read once.
+bool dw_enabled() {
+  static const bool on = [] {
+    const char* a = std::getenv("MINIBATCH_CONV_DIRECT");
+    const char* b = std::getenv("MINIBATCH_CONV_DIRECT_DW");
+    return !(a && a[0] == '0') && !(b && b[0] == '0');
+  }();
+  return on;
+}
+
+}  // namespace
+
+bool conv2d_direct_dw_fits(const Conv2dShape& p) {
+  return dw_enabled() && p.sw == 1 && !conv2d_is_pointwise(p);
+}
+
+size_t conv2d_direct_dw_workspace(const Conv2dShape& p, int nthreads) {
+  const Plan pl = plan_of(p);
+  const int64_t slots = std::max<int64_t>(1, std::min<int64_t>(nthreads, pl.groups));
+  return pl.partials + (size_t)slots * pl.slot;
+}
+
+double conv2d_direct_dw_workspace_bound(const Conv2dShape& p, int nthreads) {
+  const double t = (double)std::max(1, nthreads);
+  const double ck = (double)p.cout * p.cin * p.kh * p.kw;
+  const double xs = (double)p.cin * (p.h + 2.0 * p.ph) * (p.w + 2.0 * p.pw);
+  // S·xs <= max(xs, kSlotFloats + xs) whatever S is
+  return (double)kMaxGroups * ck + t * (xs + (double)kSlotFloats);
+}
+
+void conv2d_direct_dw(float* dw, const float* x, const float* dy, float* ws, size_t ws_len, const Conv2dShape& p,
+                      bool ref) {
+  const Plan pl = plan_of(p);
+  const Geo g = geo_of(ref);
+  std::vector<int64_t> off((size_t)(p.cin * p.kh * p.kw));
+  for (int64_t c = 0, k = 0; c < p.cin; c++)
+    for (int64_t ki = 0; ki < p.kh; ki++)
+      for (int64_t kj = 0; kj < p.kw; kj++) off[(size_t)k++] = c * pl.hp * pl.wp + ki * p.dh * pl.wp + kj * p.dw;
+  const Call c{x, dy, p, pl, g, off.data()};
+  float* partials = ws;
+  float* slots = ws + pl.partials;
+  const int64_t nslots = ws_len >= pl.partials + pl.slot ? (int64_t)((ws_len - pl.partials) / pl.slot) : 0;
+  const int64_t ck = p.cout * p.cin * p.kh * p.kw;
+  const int64_t work = p.oh * p.ow * ck;  // multiply-adds of one sample
+  const int tb = (int)std::min<int64_t>({(int64_t)threads_for(p.n * work, kGrain), pl.groups, nslots});
+  if (splits_well(pl.groups, tb)) {  // whole groups over threads, each with its own slot
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(tb) schedule(dynamic, 1)
+#endif
+    for (int64_t gi = 0; gi < pl.groups; gi++) run_group(dw, partials, gi, slots + (size_t)thread_id() * pl.slot, c, 1);
+  } else {  // groups in order, each chunk's tiles over the threads
+    const int nt = threads_for(pl.S * work, kGrain);
+    for (int64_t gi = 0; gi < pl.groups; gi++) run_group(dw, partials, gi, slots, c, nt);
+  }
+  if (pl.partials == 0) return;
+  // dw += partial_0 + partial_1 + ... in group order
+  const int nt = threads_for(ck * pl.groups, 65536);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#endif
+  for (int64_t i = 0; i < ck; i++) {
+    float a = dw[i];
+    for (int64_t gi = 0; gi < pl.groups; gi++) a += partials[gi * ck + i];
+    dw[i] = a;
+  }
+}
+
+// ------------------------------------------------------------------------- the reference tile
+
+// Each (r, j) pair sums in VL lanes (lane l takes the output columns ≡ l mod VL of every row), the
+// lanes then added pairwise: the same shape of sum as the SIMD tiles.
+void conv_dw_tile_ref(const DwTile& t) {
+  constexpr int VL = 8;
+  const int64_t P = t.oh * t.ow;
+  for (int r = 0; r < t.rows; r++)
+    for (int j = 0; j < t.kb; j++) {
+      float acc[VL] = {};
+      for (int s = 0; s < t.ns; s++)
+        for (int64_t i = 0; i < t.oh; i++) {
+          const float* d = t.dy + s * t.dys + r * P + i * t.ow;
+          const float* xr = t.x + s * t.xs + t.off[j] + i * t.rs;
+          for (int64_t l0 = 0; l0 < t.ow; l0 += VL)
+            for (int64_t l = 0; l < VL && l0 + l < t.ow; l++) acc[l] += d[l0 + l] * xr[l0 + l];
+        }
+      for (int w = VL / 2; w >= 1; w /= 2)
+        for (int l = 0; l < w; l++) acc[l] += acc[l + w];
+      float* o = t.dw + r * t.ldw + j;
+      *o = t.accumulate ? *o + acc[0] : acc[0];
+    }
+}
+
+}  // namespace mb

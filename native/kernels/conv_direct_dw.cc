@@ -48,21 +48,31 @@ Geo geo_of(bool ref) {
 
 // How a call is cut, from the shape alone (never from the thread count, the SIMD level or the
 // workspace).
+//
+// Two layouts of a chunk's images. Row stride 1 ("flat"): each sample is copied as KW planes sets,
+// one per column tap kj, [kw][cin][hp][ow] with
+//   shifted_kj[c, r, ow] = xpad[c, r, ow + kj·dw]
+// so that tap (c, ki, kj) at output pixel p = oh·OW + ow reads shifted_kj[c, ki·dh·OW + p]: the
+// whole output plane is one run of P columns in both dy and the image (no row ends, no masked vector
+// but the last one of a plane). Other row strides: the zero-padded image [cin, hp, wp] of
+// conv_direct.h, read row by row.
 struct Plan {
-  int64_t hp, wp;    // one padded plane
-  int64_t xs;        // floats of one padded sample [cin, hp, wp]
+  bool flat;         // row stride 1: the shifted layout
+  int64_t hp, wp;    // one padded plane (flat: rows hp of ow columns, wp unused)
+  int64_t xs;        // floats of one copied sample
   int64_t S;         // samples per chunk (the last chunk may hold fewer)
   int64_t chunks;    // ceil(n / S)
   int64_t groups;    // partial sums (1: the chunks add into dw directly)
-  size_t slot;       // floats of one thread's padded chunk
+  size_t slot;       // floats of one thread's copied chunk
   size_t partials;   // groups · Co · K floats, 0 with one group
 };
 
 Plan plan_of(const Conv2dShape& p) {
   Plan pl;
+  pl.flat = p.sh == 1;
   pl.hp = p.h + 2 * p.ph;
   pl.wp = p.w + 2 * p.pw;
-  pl.xs = p.cin * pl.hp * pl.wp;
+  pl.xs = pl.flat ? p.kw * p.cin * pl.hp * p.ow : p.cin * pl.hp * pl.wp;
   const int64_t P = p.oh * p.ow, ck = p.cout * p.cin * p.kh * p.kw;
   const int64_t by_cols = (kChunkCols + P - 1) / std::max<int64_t>(P, 1);
   const int64_t by_slot = std::max<int64_t>(1, kSlotFloats / std::max<int64_t>(pl.xs, 1));
@@ -76,21 +86,45 @@ Plan plan_of(const Conv2dShape& p) {
   return pl;
 }
 
-// Samples [s0, s0 + s) of x [·, cin, h, w] zero-padded into dst [s, cin, hp, wp].
-void pad_chunk(float* dst, const float* x, int64_t s0, int64_t s, const Plan& pl, const Conv2dShape& p) {
-  const int64_t right = pl.wp - p.pw - p.w, bottom = pl.hp - p.ph - p.h;
+// Samples [s0, s0 + s) of x [·, cin, h, w] copied into dst in the plan's layout.
+void copy_chunk(float* dst, const float* x, int64_t s0, int64_t s, const Plan& pl, const Conv2dShape& p) {
   const float* src = x + s0 * p.cin * p.h * p.w;
-  for (int64_t q = 0; q < s * p.cin; q++) {  // every plane of the chunk
-    float* d = dst + q * pl.hp * pl.wp;
-    std::memset(d, 0, sizeof(float) * p.ph * pl.wp);
-    d += p.ph * pl.wp;
-    for (int64_t r = 0; r < p.h; r++, d += pl.wp, src += p.w) {
-      std::memset(d, 0, sizeof(float) * p.pw);
-      std::memcpy(d + p.pw, src, sizeof(float) * p.w);
-      std::memset(d + p.pw + p.w, 0, sizeof(float) * right);
+  if (!pl.flat) {  // zero-padded planes [cin, hp, wp]
+    const int64_t right = pl.wp - p.pw - p.w, bottom = pl.hp - p.ph - p.h;
+    for (int64_t q = 0; q < s * p.cin; q++) {  // every plane of the chunk
+      float* d = dst + q * pl.hp * pl.wp;
+      std::memset(d, 0, sizeof(float) * p.ph * pl.wp);
+      d += p.ph * pl.wp;
+      for (int64_t r = 0; r < p.h; r++, d += pl.wp, src += p.w) {
+        std::memset(d, 0, sizeof(float) * p.pw);
+        std::memcpy(d + p.pw, src, sizeof(float) * p.w);
+        std::memset(d + p.pw + p.w, 0, sizeof(float) * right);
+      }
+      std::memset(d, 0, sizeof(float) * bottom * pl.wp);
     }
-    std::memset(d, 0, sizeof(float) * bottom * pl.wp);
+    return;
   }
+  const int64_t plane = pl.hp * p.ow;
+  for (int64_t j = 0; j < s; j++)
+    for (int64_t kj = 0; kj < p.kw; kj++) {
+      // output column ow reads input column ow + sh0, inside [0, w) for ow in [lo, hi)
+      const int64_t sh0 = kj * p.dw - p.pw;
+      const int64_t lo = std::min(p.ow, std::max<int64_t>(0, -sh0)), hi = std::max(lo, std::min(p.ow, p.w - sh0));
+      for (int64_t c = 0; c < p.cin; c++) {
+        float* d = dst + ((j * p.kw + kj) * p.cin + c) * plane;
+        const float* xc = src + (j * p.cin + c) * p.h * p.w;
+        for (int64_t r = 0; r < pl.hp; r++, d += p.ow) {
+          const int64_t ih = r - p.ph;
+          if (ih < 0 || ih >= p.h) {
+            std::memset(d, 0, sizeof(float) * p.ow);
+            continue;
+          }
+          std::memset(d, 0, sizeof(float) * lo);
+          std::memcpy(d + lo, xc + ih * p.w + lo + sh0, sizeof(float) * (hi - lo));
+          std::memset(d + hi, 0, sizeof(float) * (p.ow - hi));
+        }
+      }
+    }
 }
 
 // Whether `items` independent pieces keep `tb` threads evenly busy (as conv.cc decides it).
@@ -116,9 +150,9 @@ void run_tiles(float* acc, bool accumulate, const float* pad, int64_t s0, int64_
   t.x = pad;
   t.xs = c.pl.xs;
   t.dys = p.cout * P;
-  t.rs = p.sh * c.pl.wp;
-  t.oh = p.oh;
-  t.ow = p.ow;
+  t.rs = c.pl.flat ? 0 : p.sh * c.pl.wp;
+  t.oh = c.pl.flat ? 1 : p.oh;  // flat: the plane is one row of P columns
+  t.ow = c.pl.flat ? P : p.ow;
   t.ns = (int)s;
   t.accumulate = accumulate;
   for (int64_t q = t0; q < t1; q++) {
@@ -148,7 +182,7 @@ void run_group(float* dw, float* partials, int64_t gi, float* slot, const Call& 
   const int64_t tiles = tile_count(p, c.g);
   for (int64_t ch = c0; ch < c1; ch++) {
     const int64_t s0 = ch * pl.S, s = std::min(pl.S, p.n - s0);
-    pad_chunk(slot, c.x, s0, s, pl, p);
+    copy_chunk(slot, c.x, s0, s, pl, p);
     const bool add = !part || ch > c0;
     const int tn = (int)std::min<int64_t>(nt, tiles);
     if (tn <= 1) {
@@ -188,7 +222,7 @@ size_t conv2d_direct_dw_workspace(const Conv2dShape& p, int nthreads) {
 double conv2d_direct_dw_workspace_bound(const Conv2dShape& p, int nthreads) {
   const double t = (double)std::max(1, nthreads);
   const double ck = (double)p.cout * p.cin * p.kh * p.kw;
-  const double xs = (double)p.cin * (p.h + 2.0 * p.ph) * (p.w + 2.0 * p.pw);
+  const double xs = (double)p.cin * (p.h + 2.0 * p.ph) * std::max((double)p.w + 2.0 * p.pw, (double)p.kw * p.ow);
   // S·xs <= max(xs, kSlotFloats + xs) whatever S is
   return (double)kMaxGroups * ck + t * (xs + (double)kSlotFloats);
 }
@@ -200,7 +234,9 @@ void conv2d_direct_dw(float* dw, const float* x, const float* dy, float* ws, siz
   std::vector<int64_t> off((size_t)(p.cin * p.kh * p.kw));
   for (int64_t c = 0, k = 0; c < p.cin; c++)
     for (int64_t ki = 0; ki < p.kh; ki++)
-      for (int64_t kj = 0; kj < p.kw; kj++) off[(size_t)k++] = c * pl.hp * pl.wp + ki * p.dh * pl.wp + kj * p.dw;
+      for (int64_t kj = 0; kj < p.kw; kj++)
+        off[(size_t)k++] = pl.flat ? (kj * p.cin + c) * pl.hp * p.ow + ki * p.dh * p.ow
+                                   : c * pl.hp * pl.wp + ki * p.dh * pl.wp + kj * p.dw;
   const Call c{x, dy, p, pl, g, off.data()};
   float* partials = ws;
   float* slots = ws + pl.partials;

@@ -209,8 +209,17 @@ bool dw_enabled() {
 
 }  // namespace
 
+// Where the direct gradient beat im2col + GEMM when measured (A/B in alternating processes, process
+// CPU time, AVX-512 and AVX2, 1 and 2 threads): row stride 1 (the flat layout; read row by row, a row
+// stride of 2 was slower) and a small dW, Co·K <= 8,192 floats — the MNIST convolutions (Co·K 144 and
+// 4,608: 0.2× and 0.7× the GEMM's time), 3→16, 8→16, 24→32 and 3→32 5×5 (0.1× to 0.8×). From about
+// Co·K = 18,000 up (N32 32→64 16×16 and 32×32, 64→64 56×56) the GEMM's register tiles fill and it
+// was as fast or faster, so those keep it.
+constexpr int64_t kMaxDwFloats = 8192;
+
 bool conv2d_direct_dw_fits(const Conv2dShape& p) {
-  return dw_enabled() && p.sw == 1 && !conv2d_is_pointwise(p);
+  return dw_enabled() && p.sw == 1 && p.sh == 1 && !conv2d_is_pointwise(p) &&
+         p.cout * p.cin * p.kh * p.kw <= kMaxDwFloats;
 }
 
 size_t conv2d_direct_dw_workspace(const Conv2dShape& p, int nthreads) {

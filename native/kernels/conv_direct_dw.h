@@ -35,9 +35,9 @@
 
 namespace mb {
 
-// Whether conv2d_backward computes dW direct: unit column stride, not a pointwise product, direct
-// kernels not switched off (MINIBATCH_CONV_DIRECT=0 or MINIBATCH_CONV_DIRECT_DW=0), and a shape where
-// it is measured faster than im2col + GEMM (see the rule in conv_direct_dw.cc).
+// Whether conv2d_backward computes dW direct: stride 1, not a pointwise product, direct kernels not
+// switched off (MINIBATCH_CONV_DIRECT=0 or MINIBATCH_CONV_DIRECT_DW=0), and a dW small enough that
+// it was measured faster than im2col + GEMM (Co·K <= 8,192; see conv_direct_dw.cc).
 bool conv2d_direct_dw_fits(const Conv2dShape& p);
 
 // Floats of workspace conv2d_direct_dw needs with `nthreads` threads (the group partials and one

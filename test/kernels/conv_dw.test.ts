@@ -168,11 +168,18 @@ describe('direct weight gradient: threads and routing', () => {
       }
     }
   });
-  it('the rule: unit column stride and not pointwise, where it is measured faster', () => {
+  it('the rule: stride 1, not pointwise, Co·K <= 8192', () => {
     const fits = (p: Conv2dParams) => addon.conv2dDirectDwFits(p);
     expect(fits(geom(64, 1, 28, 28, 16, [3, 3], [1, 1], [1, 1]))).toBe(true);  // MNIST conv1
     expect(fits(geom(64, 16, 14, 14, 32, [3, 3], [1, 1], [1, 1]))).toBe(true);  // MNIST conv2
-    expect(fits(geom(8, 16, 14, 14, 32, [3, 3], [2, 2], [1, 1]))).toBe(false);  // column stride 2
+    expect(fits(geom(1, 16, 14, 14, 32, [3, 3], [1, 1], [1, 1]))).toBe(true);  // batch 1
+    expect(fits(geom(8, 3, 20, 20, 32, [5, 5], [1, 1], [2, 2]))).toBe(true);
+    expect(fits(geom(2, 32, 8, 8, 32, [2, 4], [1, 1], [1, 1]))).toBe(true);  // Co·K = 8192
+    expect(fits(geom(2, 32, 8, 8, 32, [3, 3], [1, 1], [1, 1]))).toBe(false);  // Co·K = 9216
+    expect(fits(geom(32, 32, 32, 32, 64, [3, 3], [1, 1], [1, 1]))).toBe(false);  // the GEMM's size: it keeps it
+    expect(fits(geom(8, 16, 14, 14, 32, [3, 3], [2, 1], [1, 1]))).toBe(false);  // row stride 2
+    expect(fits(geom(8, 16, 14, 14, 32, [3, 3], [1, 2], [1, 1]))).toBe(false);  // column stride 2
     expect(fits(geom(8, 16, 14, 14, 32, [1, 1]))).toBe(false);  // pointwise: the GEMM reads x and dy in place
+    expect(fits(geom(8, 16, 14, 14, 32, [1, 1], [1, 1], [1, 1]))).toBe(true);  // 1×1 with padding
   });
 });

@@ -17,7 +17,7 @@
 //   backward   dW          += dY_c[Co, S·P] · cols_cᵀ      (dY_c gathered from dy)
 //              dcols_c      = Wᵀ · dY_c, col2im per sample
 // Unit column stride (not pointwise): the direct kernels of conv_direct.h instead, forward and the
-// stride-1 input gradient, when their rules say they are faster.
+// stride-1 input gradient, and dW by conv_direct_dw.h, when their rules say they are faster.
 // A 1×1 convolution with stride 1 and no padding whose chunk is one sample skips im2col (the GEMMs
 // read x and dy in place).
 //

@@ -1,4 +1,4 @@
-// conv_direct_dw.cc — the direct weight-gradient driver (padding, chunks, groups, tiles, threads),
+// conv_direct_dw.cc — the direct weight-gradient driver (copies, chunks, groups, tiles, threads),
 // its shape rule, and the scalar reference tile kernel (see conv_direct_dw.h).
 #include "conv_direct_dw.h"
 
@@ -20,7 +20,7 @@ namespace {
 // Columns (S·P) a chunk aims for: enough vector steps per tile that its horizontal reductions are
 // a small part of it.
 constexpr int64_t kChunkCols = 1024;
-// At most this many padded floats in one chunk (one thread's slot stays well within L2).
+// At most this many copied floats in one chunk (one thread's slot stays well within L2).
 constexpr int64_t kSlotFloats = int64_t(1) << 16;
 // At most this many group partials, and at most kPartialFloats floats of them in all.
 constexpr int64_t kMaxGroups = 8;
@@ -49,7 +49,7 @@ Geo geo_of(bool ref) {
 // How a call is cut, from the shape alone (never from the thread count, the SIMD level or the
 // workspace).
 //
-// Two layouts of a chunk's images. Row stride 1 ("flat"): each sample is copied as KW planes sets,
+// Two layouts of a chunk's images. Row stride 1 ("flat"): each sample is copied as KW plane sets,
 // one per column tap kj, [kw][cin][hp][ow] with
 //   shifted_kj[c, r, ow] = xpad[c, r, ow + kj·dw]
 // so that tap (c, ki, kj) at output pixel p = oh·OW + ow reads shifted_kj[c, ki·dh·OW + p]: the
@@ -139,7 +139,7 @@ struct Call {
   const int64_t* off;  // [K]
 };
 
-// Tiles [t0, t1) of one padded chunk (tile q: channel block q / kblocks, reduction block q % kblocks)
+// Tiles [t0, t1) of one copied chunk (tile q: channel block q / kblocks, reduction block q % kblocks)
 // into acc [Co, K] (written when accumulate is false, else added).
 void run_tiles(float* acc, bool accumulate, const float* pad, int64_t s0, int64_t s, const Call& c, int64_t t0,
                int64_t t1) {

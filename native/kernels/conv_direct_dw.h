@@ -1,6 +1,6 @@
 // conv_direct_dw.h — the weight gradient of a convolution with unit column stride computed direct:
-// no cols buffer, the B operand read straight from a zero-padded copy of each sample, as in the
-// direct forward (conv_direct.h).
+// no cols buffer, the B operand read straight from a copy of each sample (zero-padded, as in the
+// direct forward of conv_direct.h, or as shifted planes), no packing.
 //
 // Legend as in conv.h (K = Ci·KH·KW, P = OH·OW) and conv_direct.h (Hp×Wp one zero-padded input
 // plane, off[k] = c·Hp·Wp + ki·dh·Wp + kj·dw the offset of reduction index k = (c, ki, kj) from the
@@ -10,22 +10,26 @@
 //
 //   dW[co, k] += Σ_n Σ_{oh, ow} dy[n, co, oh, ow] · xpad_n[off[k] + oh·sh·Wp + ow]
 //
-// With a unit column stride, VL consecutive output columns of one output row read VL consecutive
-// floats of the padded image for every k, and VL consecutive floats of dy. A tile is MR output
-// channels × KB reduction indices: MR·KB vector accumulators, one per (co, k) pair, each summing
-// lanes of output columns over the rows of the samples of one chunk; they are reduced horizontally
-// once at the end, so that cost is paid once per chunk and not once per row. Loads per step: MR of
-// dy and KB of the image, for MR·KB multiply-adds. The last vector of a row is masked (dy and image
-// lanes past the row read as zero: a NaN beyond the row contributes nothing, as in the product).
+// With a unit column stride, VL consecutive output columns read VL consecutive floats of the image
+// for every k, and VL consecutive floats of dy. With row stride 1 the chunk's samples are copied as
+// one shifted plane set per column tap (see Plan in conv_direct_dw.cc), which makes a whole output
+// plane one run of P columns in both operands; with other row strides they are zero-padded as in
+// conv_direct.h and read row by row (the test hooks run that layout; the rule keeps those shapes on
+// the GEMM, which was faster). A tile is MR output channels × KB reduction indices: MR·KB vector
+// accumulators, one per (co, k) pair, each summing lanes of output columns over the samples of one
+// chunk; they are reduced horizontally once at the end, so that cost is paid once per chunk and not
+// once per row. Loads per step: MR of dy and KB of the image, for MR·KB multiply-adds. The last
+// vector of a run is masked (lanes past it read as zero in both operands): every product is one of
+// the exact sum, so a NaN or infinity reaches only the dW elements it belongs to.
 //
 // Chunks and determinism, as in conv.h: the batch is cut into chunks of S samples (the shape alone
-// decides S), each chunk padded together into one thread's slot; up to 8 fixed groups of consecutive
+// decides S), each chunk copied together into one thread's slot; up to 8 fixed groups of consecutive
 // chunks each sum into their own partial (the first chunk writes it, the next ones add, in order),
 // then dw += partial_0 + partial_1 + ... in group order (one group: the chunks add into dw
 // directly, in order). Threads take whole groups when the groups split evenly over them, else the
 // chunks run in order with their tiles (disjoint blocks of dW) split over the threads. Every element
 // of dW is thus the same sequence of operations on 1, 2, 3 or 16 threads. The scalar tile is the
-// reference of the SIMD ones (conv2d_direct_dw_ref runs the whole driver with it).
+// reference of the SIMD ones (conv2d_direct_dw with ref set runs the whole driver with it).
 #pragma once
 
 #include <cstddef>

@@ -1,7 +1,7 @@
 // conv_direct_dw_avx2.cc — the direct weight-gradient tile with AVX2 + FMA (compiled with those flags
 // only; called only when simd_level() >= Avx2 and the AVX-512 tile is not used): up to 4 output
 // channels × 3 reduction indices, 12 ymm accumulators over 8 output columns each; per step, the 4 dy
-// vectors streamed past the 3 image vectors (a masked load for the last vector of a row, zero past
+// vectors streamed past the 3 image vectors (a masked load for the last vector of a run, zero past
 // it). Contract: DwTile in conv_direct_dw.h.
 #include <immintrin.h>
 
@@ -49,7 +49,7 @@ MB_INLINE void fma_row(Vec* acc, Vec dv, const Vec* xv, std::integer_sequence<in
 }
 
 // One step at column l: the J image vectors loaded once, each dy vector used against them. Masked
-// (lanes at and past `lanes` zero) only for the last vector of a row: maskload is slower than loadu.
+// (lanes past the run zero) only for the last vector of a run: maskload is slower than loadu.
 template <bool Masked, int R, int J, int... r>
 MB_INLINE void step(Vec* acc, const float* d, int64_t P, const float* const* xr, int64_t l, __m256i m,
                     std::integer_sequence<int, r...>) {

@@ -2,7 +2,7 @@
 // flags only; called only when simd_level() == Avx512): up to 4 output channels × 6 reduction
 // indices, 24 zmm accumulators over 16 output columns each; per step, the 4 dy vectors kept in
 // registers and the 6 image vectors streamed past them (24 + 4 + 1 of the 32 zmm). The last vector
-// of a row is a masked load (zero past the row), which costs what a plain one does.
+// of a run (a row, or a whole plane) is a masked load (zero past it), which costs what a plain one does.
 // Contract: DwTile in conv_direct_dw.h.
 #include <immintrin.h>
 

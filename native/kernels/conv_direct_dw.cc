@@ -113,15 +113,18 @@ void copy_chunk(float* dst, const float* x, int64_t s0, int64_t s, const Plan& p
       for (int64_t c = 0; c < p.cin; c++) {
         float* d = dst + ((j * p.kw + kj) * p.cin + c) * plane;
         const float* xc = src + (j * p.cin + c) * p.h * p.w;
+        // plain loops, not memcpy / memset: the rows are short (tens of floats), and a library call
+        // per piece of a row cost more than the tiles of small layers did
         for (int64_t r = 0; r < pl.hp; r++, d += p.ow) {
           const int64_t ih = r - p.ph;
           if (ih < 0 || ih >= p.h) {
-            std::memset(d, 0, sizeof(float) * p.ow);
+            for (int64_t o = 0; o < p.ow; o++) d[o] = 0.f;
             continue;
           }
-          std::memset(d, 0, sizeof(float) * lo);
-          std::memcpy(d + lo, xc + ih * p.w + lo + sh0, sizeof(float) * (hi - lo));
-          std::memset(d + hi, 0, sizeof(float) * (p.ow - hi));
+          const float* srow = xc + ih * p.w + sh0;  // input of output column o: srow[o]
+          for (int64_t o = 0; o < lo; o++) d[o] = 0.f;
+          for (int64_t o = lo; o < hi; o++) d[o] = srow[o];
+          for (int64_t o = hi; o < p.ow; o++) d[o] = 0.f;
         }
       }
     }

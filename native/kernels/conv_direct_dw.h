@@ -59,8 +59,9 @@ void conv2d_direct_dw(float* dw, const float* x, const float* dy, float* ws, siz
 
 // One tile: rows (<= MR) output channels × kb (<= KB) reduction indices, over ns samples:
 //   dw[r·ldw + j] (+)= Σ_s Σ_{i < oh} Σ_{l < ow} dy[s·dys + r·P + i·ow + l] · x[s·xs + off[j] + i·rs + l]
-// with P = oh·ow; written (accumulate false) or added (accumulate true). x: the chunk's first padded
-// image; dy: dy of its first sample at the tile's first channel.
+// with P = oh·ow; written (accumulate false) or added (accumulate true). x: the chunk's first copied
+// sample; dy: dy of its first sample at the tile's first channel. In the flat layout oh is 1 and ow
+// is P (the whole plane is one run).
 struct DwTile {
   float* dw;
   int64_t ldw;

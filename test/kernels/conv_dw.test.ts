@@ -106,16 +106,19 @@ describe('direct weight gradient: SIMD tiles against the reference tile and floa
     dwCase(geom(37, 2, 6, 6, 4, [3, 3], [2, 1], [1, 1]), 903);
   });
   it('dy and x values past the end of a row never reach dW (NaN beyond the last output column)', () => {
-    // 3×3, no padding: input column w − 1 is read only by kj = 2; a NaN there reaches only those taps.
-    const p = geom(1, 1, 4, 20, 4, [3, 3]);
-    const x = randn(80, 5);
-    x[19] = NaN;  // row 0, last column
-    for (const ref of [false, true]) {
-      const dw = new Float32Array(36);
-      addon.conv2dDirectDw(dw, x, randn(4 * 2 * 18, 6), p, ref);
-      for (let co = 0; co < 4; co++)
-        for (let t = 0; t < 9; t++)
-          expect(Number.isNaN(dw[co * 9 + t]), `ref ${ref} co ${co} tap ${t}`).toBe(t === 2);
+    // 3×3, no padding: input column w − 1 is read only by kj = 2, input row 0 only by ki = 0; a NaN
+    // there reaches only tap (0, 2). Row stride 1 (the shifted planes) and 2 (padded rows).
+    for (const sh of [1, 2]) {
+      const p = geom(1, 1, 5, 20, 4, [3, 3], [sh, 1]);
+      const x = randn(100, 5);
+      x[19] = NaN;  // row 0, last column
+      for (const ref of [false, true]) {
+        const dw = new Float32Array(36);
+        addon.conv2dDirectDw(dw, x, randn(4 * p.outH * p.outW, 6), p, ref);
+        for (let co = 0; co < 4; co++)
+          for (let t = 0; t < 9; t++)
+            expect(Number.isNaN(dw[co * 9 + t]), `sh ${sh} ref ${ref} co ${co} tap ${t}`).toBe(t === 2);
+      }
     }
   });
 });

@@ -42,7 +42,7 @@ void tile(const DirectTile& t) {
     __m256 b[NV];
     for (int v = 0; v < NV; v++) b[v] = _mm256_loadu_ps(xb[v] + o);
     for (int r = 0; r < MR; r++) {
-      const __m256 w = _mm256_broadcast_ss(a + r);
+      const __m256 w = _mm256_set1_ps(a[r]);  // a value load: _mm256_broadcast_ss(a + r) made GCC keep acc in memory
       for (int v = 0; v < NV; v++) acc[r][v] = _mm256_fmadd_ps(w, b[v], acc[r][v]);
     }
   }

@@ -15,6 +15,7 @@
 #include "gemm.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
@@ -323,6 +324,20 @@ void sgemm_dots(int64_t m, int64_t n, int64_t k, float alpha, const float* A, in
 inline int64_t round_up(int64_t x, int64_t r) { return (x + r - 1) / r * r; }
 
 // The packed, blocked, threaded product with micro-kernel uk of geometry G.
+// Packing one float costs about as much as this many multiply-adds in the micro-kernel (packing
+// reads with a stride and writes a panel; measured on AVX-512 cores from the share packing takes of
+// a 1-thread product).
+constexpr double kPackCost = 30;
+
+// One thread's estimated work in a tm × tn grid: its multiply-adds, plus packing its columns of B
+// (k · n/tn floats) and its rows of A (once per NC-wide block of its columns), on the padded sizes.
+inline double grid_cost(int64_t m, int64_t n, int64_t k, int64_t mr, int64_t nr, int64_t nc, int tm, int tn) {
+  const double rows = (double)((m + mr - 1) / mr + tm - 1) / tm * mr;
+  const double cols = (double)((n + nr - 1) / nr + tn - 1) / tn * nr;
+  const double nblocks = std::ceil(cols / (double)nc);
+  return rows * cols * (double)k + kPackCost * ((double)k * cols + rows * (double)k * nblocks);
+}
+
 template <class G>
 void sgemm_packed(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* A,
                   int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int nthreads,
@@ -337,16 +352,21 @@ void sgemm_packed(bool transA, bool transB, int64_t m, int64_t n, int64_t k, flo
   threads = 1;
 #endif
   threads = (int)std::max<int64_t>(1, std::min<int64_t>(threads, mnk / MNK_PER_THREAD));
-  // Grid of tm × tn blocks of C, one per thread: split rows while each block keeps at least two MR
-  // panels, then columns (NR panels). Blocks are independent (each thread packs the B it needs),
-  // so threads never wait for each other inside the product: a thread descheduled on a busy
-  // machine delays only its own block.
+  // Grid of tm × tn blocks of C, one per thread. Blocks are independent (each thread packs the A and
+  // B it needs), so threads never wait for each other inside the product: a thread descheduled on a
+  // busy machine delays only its own block. Each thread packs all of B for its columns, so splitting
+  // rows repeats B's packing on every thread; the grid is the one with the least estimated work on
+  // one thread (grid_cost). Which grid runs never changes a result: every block edge is a multiple
+  // of MR or NR, so each element of C sees the same tiles and the same k slices.
   const int64_t mpan = (m + MR - 1) / MR;
   const int64_t npan = (n + NR - 1) / NR;
-  int tm = threads;
-  while (tm > 1 && (threads % tm != 0 || mpan < 2 * tm)) tm--;
-  int tn = threads / tm;
-  while (tn > 1 && npan < tn) tn--;
+  int tm = 1, tn = 1;
+  double best = -1;
+  for (int a = threads; a >= 1; a--) {  // from the most row blocks: a tie keeps the row split
+    if (threads % a != 0 || mpan < a || npan < threads / a) continue;
+    const double c = grid_cost(m, n, k, MR, NR, NC, a, threads / a);
+    if (best < 0 || c < best) best = c, tm = a, tn = threads / a;
+  }
   threads = tm * tn;
 
   // Scratch for this call, per thread: one packed A block and one packed B block (64-byte aligned).

@@ -207,9 +207,11 @@ describe('gemm native: threads', () => {
   it('1 and 2 threads give identical results (no dependence on timing)', () => {
     const saved = native.getNumThreads();
     try {
+      // the grids 2 threads take: columns split (the first two), rows split (the third)
       for (const [m, n, k] of [
         [512, 384, 300],
         [13, 2000, 700],
+        [1024, 64, 64],
       ] as [number, number, number][])
         for (const [ta, tb] of TRANS) {
           const a = randn(m * k, 21);

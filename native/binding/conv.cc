@@ -25,9 +25,10 @@ Conv2dShape conv_params(const Napi::CallbackInfo& info, size_t i) {
                        {"kH", 1, &p.kh}, {"kW", 1, &p.kw}, {"strideH", 1, &p.sh}, {"strideW", 1, &p.sw},
                        {"padH", 0, &p.ph}, {"padW", 0, &p.pw}, {"dilationH", 1, &p.dh}, {"dilationW", 1, &p.dw},
                        {"outH", 0, &p.oh}, {"outW", 0, &p.ow}});
-  const std::string geom = "input " + quad(p.n, p.cin, p.h, p.w) + " and weight " + quad(p.cout, p.cin, p.kh, p.kw) +
-                           " with stride " + pair(p.sh, p.sw) + ", padding " + pair(p.ph, p.pw) + ", dilation " +
-                           pair(p.dh, p.dw);
+  const auto geom = [&p] {
+    return "input " + quad(p.n, p.cin, p.h, p.w) + " and weight " + quad(p.cout, p.cin, p.kh, p.kw) + " with stride " +
+           pair(p.sh, p.sw) + ", padding " + pair(p.ph, p.pw) + ", dilation " + pair(p.dh, p.dw);
+  };
   const int64_t eh = out_size(p.h, p.kh, p.sh, p.ph, p.dh), ew = out_size(p.w, p.kw, p.sw, p.pw, p.dw);
   check_out_size(env, "convolution", eh, ew, p.oh, p.ow, geom);
   // Every count the kernels index with, the workspace of one im2col buffer per thread included.

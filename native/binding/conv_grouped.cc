@@ -43,13 +43,13 @@ Grouped grouped_params(const Napi::CallbackInfo& info, size_t i) {
   if (p.cin % g.groups != 0 || p.cout % g.groups != 0)
     range_error(env, "groups that divide cIn " + std::to_string(p.cin) + " and cOut " + std::to_string(p.cout), "groups",
                 std::to_string(g.groups));
-  const std::string geom = "input " + quad(p.n, p.cin, p.h, p.w) + " and weight " +
-                           quad(p.cout, p.cin / g.groups, p.kh, p.kw) + " with stride " + pair(p.sh, p.sw) +
-                           ", padding " + pair(p.ph, p.pw) + ", dilation " + pair(p.dh, p.dw);
+  const int64_t groups = g.groups;
+  const auto geom = [&p, groups] {
+    return "input " + quad(p.n, p.cin, p.h, p.w) + " and weight " + quad(p.cout, p.cin / groups, p.kh, p.kw) +
+           " with stride " + pair(p.sh, p.sw) + ", padding " + pair(p.ph, p.pw) + ", dilation " + pair(p.dh, p.dw);
+  };
   const int64_t eh = out_size(p.h, p.kh, p.sh, p.ph, p.dh), ew = out_size(p.w, p.kw, p.sw, p.pw, p.dw);
-  if (eh <= 0 || ew <= 0) range_error(env, "a non-empty convolution output", "p", geom);
-  if (p.oh != eh) range_error(env, "outH " + std::to_string(eh) + " (" + geom + ")", "outH", std::to_string(p.oh));
-  if (p.ow != ew) range_error(env, "outW " + std::to_string(ew) + " (" + geom + ")", "outW", std::to_string(p.ow));
+  check_out_size(env, "convolution", eh, ew, p.oh, p.ow, geom);
   g.xs = mul(env, "x", {p.n, p.cin, p.h, p.w});
   g.ys = mul(env, "y", {p.n, p.cout, p.oh, p.ow});
   g.ws = mul(env, "w", {p.cout, p.cin / g.groups, p.kh, p.kw});

@@ -25,18 +25,18 @@ Labels labels_arg(const Napi::CallbackInfo& info, size_t i, int64_t n, int64_t k
   if (is_detached(ta)) range_error(info.Env(), "an attached Int32Array or Uint8Array", "labels", "a detached buffer");
   if (ta.ElementLength() < (size_t)n)
     range_error(info.Env(), "Int32Array or Uint8Array of length >= " + std::to_string((long long)n), "labels", describe(v));
-  const std::string what = "integer in [0, " + std::to_string((long long)k) + ")";
+  const auto what = [k] { return "integer in [0, " + std::to_string((long long)k) + ")"; };  // built on failure only
   if (t == napi_int32_array) {
     out.i32 = v.As<Napi::Int32Array>().Data();
     for (int64_t r = 0; r < n; r++)
       if (out.i32[r] < 0 || out.i32[r] >= k)
-        throw Napi::RangeError::New(info.Env(), "Expected " + what + " for labels[" + std::to_string((long long)r) +
+        throw Napi::RangeError::New(info.Env(), "Expected " + what() + " for labels[" + std::to_string((long long)r) +
                                                     "] but received " + std::to_string(out.i32[r]));
   } else {
     out.u8 = v.As<Napi::Uint8Array>().Data();
     for (int64_t r = 0; r < n; r++)
       if (out.u8[r] >= k)
-        throw Napi::RangeError::New(info.Env(), "Expected " + what + " for labels[" + std::to_string((long long)r) +
+        throw Napi::RangeError::New(info.Env(), "Expected " + what() + " for labels[" + std::to_string((long long)r) +
                                                     "] but received " + std::to_string(out.u8[r]));
   }
   return out;

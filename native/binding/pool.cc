@@ -42,14 +42,16 @@ Pool2dShape pool_params(const Napi::CallbackInfo& info, size_t i) {
     range_error(env, "padH <= kH / 2 (kH " + std::to_string(p.kh) + ")", "padH", std::to_string(p.ph));
   if (p.pw > p.kw / 2)
     range_error(env, "padW <= kW / 2 (kW " + std::to_string(p.kw) + ")", "padW", std::to_string(p.pw));
-  const std::string geom = "input " + quad(p.n, p.c, p.h, p.w) + " with window " + pair(p.kh, p.kw) + ", stride " +
-                           pair(p.sh, p.sw) + ", padding " + pair(p.ph, p.pw);
+  const auto geom = [&p] {
+    return "input " + quad(p.n, p.c, p.h, p.w) + " with window " + pair(p.kh, p.kw) + ", stride " + pair(p.sh, p.sw) +
+           ", padding " + pair(p.ph, p.pw);
+  };
   p.count_include_pad = opt_bool(env, o, "countIncludePad", true);
   const bool ceil = opt_bool(env, o, "ceilMode", false);
   const int64_t eh = pool_out_size(p.h, p.kh, p.sh, p.ph, ceil), ew = pool_out_size(p.w, p.kw, p.sw, p.pw, ceil);
   check_out_size(env, "pooling", eh, ew, p.oh, p.ow, geom);
   if (mul(env, "h x w", {p.h, p.w}) > 2147483647u)
-    range_error(env, "an input plane of fewer than 2^31 elements (argmax is Int32)", "p", geom);
+    range_error(env, "an input plane of fewer than 2^31 elements (argmax is Int32)", "p", geom());
   mul(env, "x", {p.n, p.c, p.h, p.w});
   mul(env, "y", {p.n, p.c, p.oh, p.ow});
   return p;

@@ -4,7 +4,7 @@
  * `0.weight`), and exposes the explicit training loop pieces: forward, backward, zeroGrad, train/eval.
  */
 import type { Backend, BackendName } from './backend/types';
-import { checkBackend } from './backend/index';
+import { checkBackend, getBackend } from './backend/index';
 import { Layer, withDeferredArena } from './layers/layer';
 import { Block, Container, withPath } from './layers/containers';
 import { Generator } from './random';
@@ -12,6 +12,7 @@ import type { ParamArena, ParamView } from './params';
 import { Tensor, checkFiniteData, sameShape, sizeOf, toTensor, type TensorLike } from './tensor';
 import { loadWeights } from './io/checkpoint';
 import { fusedForward, FoldBuffers } from './fuse';
+import { allFinite } from './train/data';
 import { checkBool, checkInt, checkOptions, describe, fail, formatShape, StateError } from './validate';
 
 /** Layers whose backward only reshapes or masks the gradient: they may precede the first trainable layer. */
@@ -73,6 +74,7 @@ export class Sequential {
   /** The input of the last forward when it ran fused (backward reruns it plain first), else null. */
   private fusedInput: Tensor | null = null;
   private readonly foldBuffers: FoldBuffers = new Map();
+  private readonly finiteScratch = new Float64Array(3);
   inputShape: readonly number[] | null = null;
   outputShape: readonly number[] | null = null;
 
@@ -214,7 +216,10 @@ export class Sequential {
   forward(input: TensorLike, options: ForwardOptions = {}): Tensor {
     checkOptions(options, ['checkFinite'], 'forward');
     let x = toTensor(input, 'input');
-    if (options.checkFinite === undefined || checkBool(options.checkFinite, 'checkFinite')) checkFiniteData(x, 'input');
+    // the finite check: one SIMD pass of the backend (paramStats), the scan naming the row only when it fails
+    if ((options.checkFinite === undefined || checkBool(options.checkFinite, 'checkFinite')) && !allFinite(this.backend ?? getBackend(), x.data, this.finiteScratch)) {
+      checkFiniteData(x, 'input');
+    }
     if (!this.built) this.build(x.shape.slice(1));
     this.fusedInput = null;
     if (!this._training) {

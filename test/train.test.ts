@@ -341,3 +341,25 @@ describe('Sequential', () => {
     expect(Array.from(mlp(21).parameters().data)).not.toEqual(Array.from(mlp(22).parameters().data));
   });
 });
+
+describe('finite input checks of forward and predict', () => {
+  for (const [name, backend] of backends) {
+    it(`${name}: a NaN or an infinity is an error naming its row and index; checkFinite: false lets it through`, async () => {
+      const model = new Sequential([new Linear({ inFeatures: 4, outFeatures: 3 })], { inputShape: [4], seed: 1, backend });
+      const x = new Float32Array(5 * 4).map((_, i) => i / 7);
+      expect(() => model.forward({ data: x, shape: [5, 4] })).not.toThrow();
+      x[9] = NaN;
+      expect(() => model.forward({ data: x, shape: [5, 4] })).toThrow('Expected finite values for input (row 2, index 9) but received NaN of type number');
+      await expect(predict(model, { data: x, shape: [5, 4] })).rejects.toThrow('Expected finite values for x (row 2, index 9) but received NaN of type number');
+      const y = model.forward({ data: x, shape: [5, 4] }, { checkFinite: false });
+      expect(Number.isNaN(y.data[2 * 3])).toBe(true);
+      expect(Number.isFinite(y.data[0])).toBe(true);
+      x[9] = 0;
+      x[19] = -Infinity;
+      expect(() => model.forward({ data: x, shape: [5, 4] })).toThrow('Expected finite values for input (row 4, index 19) but received -Infinity of type number');
+      // the largest float32 squared overflows float32 but not the double sum the fast pass keeps
+      x[19] = 3.4e38;
+      expect(() => model.forward({ data: x, shape: [5, 4] })).not.toThrow();
+    });
+  }
+});

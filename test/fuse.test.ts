@@ -48,6 +48,10 @@ for (const [bname, backend] of backends) {
         new Conv2d({ inChannels: 16, outChannels: 9, kernelSize: 2, padding: 1 }), new BatchNorm2d({ numFeatures: 9 }), new ReLU(), new MaxPool2d({ kernelSize: 2 }),
         new Flatten(), new Linear({ inFeatures: 9 * 3 * 3, outFeatures: 3 }),
       ]],
+      ['a convolution of 2,304 weights (folded by the backend; the smaller ones by the loop)', () => [
+        new Conv2d({ inChannels: 3, outChannels: 16, kernelSize: 3, padding: 1 }), new BatchNorm2d({ numFeatures: 16 }), new ReLU(),
+        new Conv2d({ inChannels: 16, outChannels: 16, kernelSize: 3, padding: 1 }), new BatchNorm2d({ numFeatures: 16 }), new ReLU(), new MaxPool2d({ kernelSize: 2 }),
+      ]],
       ['conv straight into max pooling; a 3×3 pooling stays apart', () => [
         new Conv2d({ inChannels: 3, outChannels: 4, kernelSize: 3 }), new MaxPool2d({ kernelSize: 2 }),
         new Conv2d({ inChannels: 4, outChannels: 5, kernelSize: 1 }), new ReLU(), new MaxPool2d({ kernelSize: 3, stride: 1 }),

@@ -81,3 +81,16 @@ export function convReference(x: ArrayLike<number>, w: ArrayLike<number>, b: Arr
         }
   return y;
 }
+
+/** Convolution geometry (PyTorch's output size) from input [n, cIn, h, w], cOut, kernel, stride, padding, dilation. */
+export function geom(
+  n: number, cIn: number, h: number, w: number, cOut: number, k: [number, number],
+  s: [number, number] = [1, 1], pad: [number, number] = [0, 0], d: [number, number] = [1, 1],
+): Conv2dParams {
+  const outH = Math.floor((h + 2 * pad[0] - d[0] * (k[0] - 1) - 1) / s[0]) + 1;
+  const outW = Math.floor((w + 2 * pad[1] - d[1] * (k[1] - 1) - 1) / s[1]) + 1;
+  return {
+    n, cIn, h, w, cOut, kH: k[0], kW: k[1], strideH: s[0], strideW: s[1], padH: pad[0], padW: pad[1],
+    dilationH: d[0], dilationW: d[1], outH, outW,
+  };
+}

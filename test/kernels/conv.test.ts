@@ -1,5 +1,5 @@
 import { describe, it, expect, afterEach } from 'vitest';
-import { backends, native, js, randn, expectClose, fixture, maxDiff, convReference } from '../helpers';
+import { backends, native, js, randn, expectClose, fixture, maxDiff, convReference, geom } from '../helpers';
 import * as jsconvTyped from '../../lib/backend/js/conv';
 
 // The js kernels are typed Float32Array (the contract) but run in double precision on Float64Array.
@@ -15,17 +15,6 @@ interface ConvCase {
 const cases = fixture<{ cases: ConvCase[] }>('conv.json').cases;
 const f32 = (a: number[]) => Float32Array.from(a);
 
-function geom(
-  n: number, cIn: number, h: number, w: number, cOut: number, k: [number, number],
-  s: [number, number] = [1, 1], pad: [number, number] = [0, 0], d: [number, number] = [1, 1],
-): Conv2dParams {
-  const outH = Math.floor((h + 2 * pad[0] - d[0] * (k[0] - 1) - 1) / s[0]) + 1;
-  const outW = Math.floor((w + 2 * pad[1] - d[1] * (k[1] - 1) - 1) / s[1]) + 1;
-  return {
-    n, cIn, h, w, cOut, kH: k[0], kW: k[1], strideH: s[0], strideW: s[1], padH: pad[0], padW: pad[1],
-    dilationH: d[0], dilationW: d[1], outH, outW,
-  };
-}
 const sizes = (p: Conv2dParams) => ({
   x: p.n * p.cIn * p.h * p.w, w: p.cOut * p.cIn * p.kH * p.kW, y: p.n * p.cOut * p.outH * p.outW,
   cols: p.cIn * p.kH * p.kW * p.outH * p.outW,

@@ -5,24 +5,12 @@
 // 1, 2, 3 and 16 threads; that conv2dBackward takes this path exactly where the rule says. The suite
 // reruns this file under MINIBATCH_SIMD=avx2 and =scalar.
 import { describe, it, expect, afterEach } from 'vitest';
-import { native, randn, expectClose } from '../helpers';
+import { native, randn, expectClose, geom } from '../helpers';
 import { nativeAddon } from '../../lib/testing';
 import type { Conv2dParams } from '../../lib/backend/types';
 
 const addon = nativeAddon();
 afterEach(() => native.setNumThreads(2));
-
-function geom(
-  n: number, cIn: number, h: number, w: number, cOut: number, k: [number, number],
-  s: [number, number] = [1, 1], pad: [number, number] = [0, 0], d: [number, number] = [1, 1],
-): Conv2dParams {
-  const outH = Math.floor((h + 2 * pad[0] - d[0] * (k[0] - 1) - 1) / s[0]) + 1;
-  const outW = Math.floor((w + 2 * pad[1] - d[1] * (k[1] - 1) - 1) / s[1]) + 1;
-  return {
-    n, cIn, h, w, cOut, kH: k[0], kW: k[1], strideH: s[0], strideW: s[1], padH: pad[0], padW: pad[1],
-    dilationH: d[0], dilationW: d[1], outH, outW,
-  };
-}
 
 const desc = (p: Conv2dParams) =>
   `n${p.n} ci${p.cIn} ${p.h}x${p.w} co${p.cOut} k${p.kH}x${p.kW} s${p.strideH},${p.strideW} ` +

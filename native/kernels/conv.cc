@@ -164,9 +164,6 @@ void col2im_block(float* dx, const float* cols, int64_t s, const Conv2dShape& p,
   }
 }
 
-// Whether `items` independent pieces keep `tb` threads evenly busy (else the GEMMs thread inside).
-inline bool splits_well(int64_t items, int64_t tb) { return tb >= 2 && (items % tb == 0 || items >= 3 * tb); }
-
 // Samples [s0, s0 + s) of chunk c.
 inline void chunk_range(const Plan& pl, const Conv2dShape& p, int64_t c, int64_t& s0, int64_t& s) {
   s0 = c * pl.S;

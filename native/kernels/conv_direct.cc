@@ -239,8 +239,7 @@ void forward_with(float* y, const float* x, const float* w, const float* bias, f
 
 }  // namespace
 
-// MINIBATCH_CONV_DIRECT=0 turns the direct kernels off (for A/B measurements), read once.
-static bool direct_enabled() {
+bool conv2d_direct_enabled() {
   static const bool on = [] {
     const char* e = std::getenv("MINIBATCH_CONV_DIRECT");
     return !(e && e[0] == '0');
@@ -249,11 +248,11 @@ static bool direct_enabled() {
 }
 
 bool conv2d_direct_forward_fits(const Conv2dShape& p) {
-  return direct_enabled() && p.sw == 1 && !conv2d_is_pointwise(p) && p.cin * p.kh * p.kw <= kMaxK && tiles_fill(p.ow, p.cout);
+  return conv2d_direct_enabled() && p.sw == 1 && !conv2d_is_pointwise(p) && p.cin * p.kh * p.kw <= kMaxK && tiles_fill(p.ow, p.cout);
 }
 
 bool conv2d_direct_dx_fits(const Conv2dShape& p) {
-  return direct_enabled() && p.sh == 1 && p.sw == 1 && !conv2d_is_pointwise(p) && p.ph <= p.dh * (p.kh - 1) &&
+  return conv2d_direct_enabled() && p.sh == 1 && p.sw == 1 && !conv2d_is_pointwise(p) && p.ph <= p.dh * (p.kh - 1) &&
          p.pw <= p.dw * (p.kw - 1) && p.cout * p.kh * p.kw <= kMaxK && tiles_fill(p.w, p.cin);
 }
 

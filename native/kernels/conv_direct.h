@@ -41,6 +41,8 @@ bool conv2d_direct_forward_fits(const Conv2dShape& p);
 // Whether the input gradient runs direct: stride 1 both ways, padding at most dilation·(kernel − 1)
 // both ways, and the forward rule for the transposed convolution.
 bool conv2d_direct_dx_fits(const Conv2dShape& p);
+// MINIBATCH_CONV_DIRECT=0 turns every direct kernel off (for A/B measurements), read once.
+bool conv2d_direct_enabled();
 
 // Floats of workspace the direct forward (dx = false) or input gradient (dx = true) needs with
 // `nthreads` threads (packed weights and one padded image per thread), and the same bound in double.

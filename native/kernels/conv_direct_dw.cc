@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "conv_direct.h"
 #include "cpu.h"
 
 #ifdef _OPENMP
@@ -130,9 +131,6 @@ void copy_chunk(float* dst, const float* x, int64_t s0, int64_t s, const Plan& p
     }
 }
 
-// Whether `items` independent pieces keep `tb` threads evenly busy (as conv.cc decides it).
-inline bool splits_well(int64_t items, int64_t tb) { return tb >= 2 && (items % tb == 0 || items >= 3 * tb); }
-
 struct Call {
   const float* x;
   const float* dy;
@@ -203,9 +201,8 @@ void run_group(float* dw, float* partials, int64_t gi, float* slot, const Call& 
 // direct weight gradient off, for A/B measurements; read once.
 bool dw_enabled() {
   static const bool on = [] {
-    const char* a = std::getenv("MINIBATCH_CONV_DIRECT");
-    const char* b = std::getenv("MINIBATCH_CONV_DIRECT_DW");
-    return !(a && a[0] == '0') && !(b && b[0] == '0');
+    const char* e = std::getenv("MINIBATCH_CONV_DIRECT_DW");
+    return conv2d_direct_enabled() && !(e && e[0] == '0');
   }();
   return on;
 }

@@ -47,6 +47,9 @@ bool have_openmp();
 // 1 and num_threads(). Small work runs on the calling thread (a parallel region costs a wake-up of
 // every thread, tens of microseconds on a busy machine).
 int threads_for(int64_t work, int64_t grain);
+// Whether `items` independent pieces keep `tb` threads evenly busy: a whole number each, or at
+// least three each (the convolution drivers thread over pieces when this holds, else inside them).
+inline bool splits_well(int64_t items, int64_t tb) { return tb >= 2 && (items % tb == 0 || items >= 3 * tb); }
 // The versions of one kernel by ISA: MB_AVX512(f) / MB_AVX2(f) name f only where its translation
 // unit is built (nullptr otherwise), and pick_simd returns the widest one this CPU runs, else
 // `fallback` (which may itself be nullptr: "no vector form").

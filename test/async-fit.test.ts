@@ -1,5 +1,5 @@
 // fit with offThread: true gives bit for bit the in-thread results, on both backends, with callbacks,
-// schedules, early stopping and the NaN guard acting as in-thread; nothing outlives the call.
+// schedules, early stopping and the NaN guard acting as in-thread; nothing outlives the call but one idle, unreferenced worker kept for the next fit.
 import { describe, it, expect } from 'vitest';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -10,6 +10,7 @@ import {
   SGD, Adam, StepLR, OneCycleLR, ReduceLROnPlateau, fit, EarlyStopping, NonFiniteLossError, ModelCheckpoint, loadCheckpoint,
 } from '../lib/index';
 import { snapshot } from '../lib/async/state';
+import { endSpareWorker, spareWorkerId } from '../lib/async/fit';
 import type { BackendName } from '../lib/backend/types';
 import { randn } from './helpers';
 
@@ -211,6 +212,34 @@ describe('fit off the main thread', () => {
     expect(ticks).toBeGreaterThan(5);
     expect(snaps.every((v) => Number.isInteger(v) && v >= 0 && v <= 40 * 15)).toBe(true);
     expect(model.layers[2].buffers()[2].data[0]).toBe(40 * 15);
+  });
+
+  it('a worker whose fit succeeded serves the next fit; a failed fit ends its worker', async () => {
+    await endSpareWorker();
+    const model = cnn('native', 13);
+    const o = { epochs: 1, batchSize: 30, loss: new CrossEntropyLoss(), optimizer: new SGD(model.parameters(), { lr: 0.01 }), verbose: 0 as const, offThread: true };
+    expect(spareWorkerId()).toBeNull();
+    await fit(model, x, y, o);
+    const first = spareWorkerId();
+    expect(first).toEqual(expect.any(Number));
+    // the next fit runs on that worker (the spare is taken, then kept again)
+    const during = fit(model, x, y, o);
+    expect(spareWorkerId()).toBeNull();
+    await during;
+    expect(spareWorkerId()).toBe(first);
+    // and trains exactly as a fresh worker does
+    const a = cnn('native', 14), b = cnn('native', 14);
+    await fit(a, x, y, { ...o, optimizer: new SGD(a.parameters(), { lr: 0.01 }) });
+    await endSpareWorker();
+    await fit(b, x, y, { ...o, optimizer: new SGD(b.parameters(), { lr: 0.01 }) });
+    expect(Array.from(a.parameters().data)).toEqual(Array.from(b.parameters().data));
+    const boom = new Error('boom');
+    await expect(fit(model, x, y, { ...o, callbacks: [{ onBatchEnd: () => { throw boom; } }] })).rejects.toBe(boom);
+    expect(spareWorkerId()).toBeNull();
+    await fit(model, x, y, o);
+    expect(spareWorkerId()).not.toBe(first);
+    await endSpareWorker();
+    expect(spareWorkerId()).toBeNull();
   });
 
   it('many off-thread fits leave no thread, handle or memory behind', async () => {

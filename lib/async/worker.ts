@@ -164,7 +164,8 @@ async function runFit(m: FitRequest): Promise<void> {
       callbacks: [proxy],
       ...(output ? { output: output as unknown as NodeJS.WritableStream } : { verbose: 0 }),
     });
-    port.postMessage({ type: 'done', id: m.id, history, optimizer: opt.stateDict(), ...schedState(), rng: rngStates(model) });
+    // a worker whose priority was lowered cannot raise it again: it is not kept for another fit
+    port.postMessage({ type: 'done', id: m.id, history, optimizer: opt.stateDict(), ...schedState(), rng: rngStates(model), reusable: !background });
   } catch (e) {
     // the optimizer as the NaN guard left it, so the caller's one ends the same way
     port.postMessage({ type: 'error', id: m.id, error: errorInfo(e), optimizer: opt.stateDict(), ...schedState(), rng: rngStates(model) });

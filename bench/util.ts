@@ -62,7 +62,7 @@ let gcFn: (() => void) | null = null;
 /**
  * A full garbage collection now (V8's gc(), reached without --expose-gc). A timed run that follows
  * another then does not pay for collecting the other's garbage: after an in-thread fit, the
- * background marking of its heap took cores from the next run's kernel threads (an off-thread fit
+ * background marking of its heap took cores from the next run's kernel threads (profiling: an off-thread fit
  * measured just after one ran at 0.62-0.78 of it, 0.85-0.91 with a collection in between).
  */
 export function collectGarbage(): void {

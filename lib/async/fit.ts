@@ -17,8 +17,8 @@
  * Workers: a fit call takes the spare worker when there is one, else starts one. A worker whose
  * fit succeeded is kept as the spare for SPARE_MS (unreferenced: it never keeps the process
  * alive), so a fit that follows soon runs on compiled code and a started kernel thread team
- * instead of a fresh isolate's interpreter: on the MNIST CNN a fresh worker's first 60 steps ran at
- * 0.70-0.84 of the in-thread speed, a warm one at par. At most one worker is kept; a failed or
+ * instead of a fresh isolate's interpreter (profiling, MNIST CNN: a fresh worker's first 60 steps ran at
+ * 0.70-0.84 of the in-thread speed, a warm one 0.75-1.01). At most one worker is kept; a failed or
  * aborted fit, or one that ran as background work (its lowered priority cannot be raised), ends
  * its worker when it settles, so nothing else outlives the call.
  *
@@ -71,12 +71,18 @@ const SPARE_MS = 5000;
 let spare: Channel | null = null;
 let spareTimer: NodeJS.Timeout | null = null;
 
-/** The spare worker's channel when it is alive, else a new worker's. */
-function takeChannel(): Channel {
+/** Takes the spare (and stops its idle timer); null when none is kept. */
+function detachSpare(): Channel | null {
   const c = spare;
   spare = null;
   if (spareTimer) clearTimeout(spareTimer);
   spareTimer = null;
+  return c;
+}
+
+/** The spare worker's channel when it is alive, else a new worker's. */
+function takeChannel(): Channel {
+  const c = detachSpare();
   return c?.alive && c.inFlight === 0 ? c : new Channel();
 }
 
@@ -94,10 +100,7 @@ async function giveBack(c: Channel, reusable: boolean): Promise<void> {
 
 /** Ends the spare worker now (tests, and a caller that wants no idle thread). */
 export async function endSpareWorker(): Promise<void> {
-  const c = spare;
-  spare = null;
-  if (spareTimer) clearTimeout(spareTimer);
-  spareTimer = null;
+  const c = detachSpare();
   if (c) await c.close();
 }
 

@@ -55,7 +55,7 @@ void group_norm_backward_ref(float* dx, float* dgamma, float* dbeta, const float
                              const float* mean, const float* rstd, const float* gamma, int64_t n, int64_t c,
                              int64_t inner, int64_t groups);
 
-// ------------------------------------------------------- primitives (scalar here, AVX2 in norm_avx2.cc)
+// ------------------------------------ primitives (scalar here, AVX2 in norm_avx2.cc, AVX-512 in norm_avx512.cc)
 // Shifted moments of `blocks` runs of `len` contiguous floats, run b at x + b·stride:
 // *s1 = Σ(x - shift), *s2 = Σ(x - shift)² (overwritten).
 void norm_moments_runs(double* s1, double* s2, const float* x, int64_t blocks, int64_t len, int64_t stride,
@@ -116,6 +116,16 @@ void norm_row_bwd_avx2(float* dx, const float* dy, const float* x, const float* 
                        float k2, float k3);
 void norm_row_param_avx2(double* accb, double* accg, const float* dy, const float* x, int64_t len, float m, double r,
                          double delta);
+#endif
+
+#ifdef MB_HAVE_AVX512_TU
+// AVX-512 forms of the run primitives (norm_avx512.cc); the column and row forms stay AVX2.
+void norm_moments_runs_avx512(double* s1, double* s2, const float* x, int64_t blocks, int64_t len, int64_t stride,
+                              float shift);
+void norm_dot_runs_avx512(double* sdy, double* sdyx, double* sx, const float* dy, const float* x, int64_t blocks,
+                          int64_t len, int64_t stride, float m);
+void norm_affine_avx512(float* y, const float* x, int64_t len, float m, float a, float b);
+void norm_bwd_avx512(float* dx, const float* dy, const float* x, int64_t len, float m, float k1, float k2, float k3);
 #endif
 
 }  // namespace mb

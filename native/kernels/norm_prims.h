@@ -1,5 +1,6 @@
 // norm_prims.h — what the BatchNorm and GroupNorm drivers share (private to native/kernels/norm*):
-// the primitive table chosen once by SIMD level, the thread and tile rules, and the statistics.
+// the primitive table chosen once by SIMD level (AVX-512 forms of the run primitives, AVX2 for the
+// rest), the thread and tile rules, and the statistics.
 #pragma once
 
 #include <algorithm>
@@ -40,6 +41,12 @@ inline const Prims& prims() {
   static const Prims avx2{norm_moments_runs_avx2, norm_moments_cols_avx2, norm_dot_runs_avx2, norm_dot_cols_avx2,
                           norm_affine_avx2,       norm_affine_cols_avx2,  norm_bwd_avx2,      norm_bwd_cols_avx2,
                           norm_row_affine_avx2,   norm_row_dot_avx2,      norm_row_bwd_avx2,  norm_row_param_avx2};
+#ifdef MB_HAVE_AVX512_TU
+  static const Prims avx512{norm_moments_runs_avx512, norm_moments_cols_avx2, norm_dot_runs_avx512, norm_dot_cols_avx2,
+                            norm_affine_avx512,       norm_affine_cols_avx2,  norm_bwd_avx512,      norm_bwd_cols_avx2,
+                            norm_row_affine_avx2,     norm_row_dot_avx2,      norm_row_bwd_avx2,    norm_row_param_avx2};
+  if (simd_level() == Simd::Avx512) return avx512;
+#endif
   if (simd_level() >= Simd::Avx2) return avx2;
 #endif
   static const Prims scalar{norm_moments_runs, norm_moments_cols, norm_dot_runs, norm_dot_cols,

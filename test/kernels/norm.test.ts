@@ -152,6 +152,32 @@ describe('native vs js vs scalar reference on random data', () => {
     });
   }
 
+  // The run primitives (moments, backward dot, the two elementwise passes) have vector forms that
+  // sum a few values a lane in float before double, in blocks of up to 256 floats with 16- and
+  // 32-float steps and scalar or masked tails: every run length from 1 to past one block.
+  it('every run length 1..300: batch and group norm match the scalar reference', () => {
+    const [n, c] = [3, 2];
+    for (let inner = 1; inner <= 300; inner++) {
+      const x = randn(n * c * inner, 100 + inner, -3, 5);
+      const dy = randn(n * c * inner, 400 + inner);
+      const gamma = randn(c, 13, 0.5, 1.5);
+      const beta = randn(c, 14);
+      const a = runBatchNorm(native, x, dy, gamma, beta, n, c, inner, 1e-5);
+      const r = runBatchNorm(ref as Backend, x, dy, gamma, beta, n, c, inner, 1e-5);
+      expectClose(a.y, r.y, 1e-4, 1e-5, `batch y, inner ${inner}`);
+      expectClose(a.mean, r.mean, 1e-5, 1e-6, `batch mean, inner ${inner}`);
+      expectClose(a.variance, r.variance, 1e-5, 1e-6, `batch var, inner ${inner}`);
+      expectClose(a.dx, r.dx, 1e-4, 1e-5, `batch dx, inner ${inner}`);
+      expectClose(a.dgamma!, r.dgamma!, 1e-4, 1e-5, `batch dgamma, inner ${inner}`);
+      expectClose(a.dbeta!, r.dbeta!, 1e-4, 1e-5, `batch dbeta, inner ${inner}`);
+      const g = runGroupNorm(native, x, dy, gamma, beta, n, c, inner, 1, 1e-5);
+      const gr = runGroupNorm(ref as Backend, x, dy, gamma, beta, n, c, inner, 1, 1e-5);
+      expectClose(g.y, gr.y, 1e-4, 1e-5, `group y, inner ${inner}`);
+      expectClose(g.rstd, gr.rstd, 1e-5, 1e-6, `group rstd, inner ${inner}`);
+      expectClose(g.dx, gr.dx, 1e-4, 1e-5, `group dx, inner ${inner}`);
+    }
+  });
+
   it('results do not depend on the thread count', () => {
     const [n, c, inner] = [32, 16, 256];
     const x = randn(n * c * inner, 31);

@@ -13,8 +13,11 @@
 namespace mb {
 
 // One plane of 2×2 stride-2 max pooling (pool_avx2.cc, pool_avx512.cc).
-void max_pool2x2_plane_avx2(float* y, int32_t* am, const float* x, int64_t h, int64_t w, int64_t oh, int64_t ow);
-void max_pool2x2_plane_avx512(float* y, int32_t* am, const float* x, int64_t h, int64_t w, int64_t oh, int64_t ow);
+// A chunk of consecutive planes in one call (reads stay before x_end; see pool_avx512.cc).
+void max_pool2x2_planes_avx2(float* y, int32_t* am, const float* x, int64_t planes, int64_t h, int64_t w, int64_t oh,
+                             int64_t ow, const float* x_end);
+void max_pool2x2_planes_avx512(float* y, int32_t* am, const float* x, int64_t planes, int64_t h, int64_t w,
+                               int64_t oh, int64_t ow, const float* x_end);
 bool max_pool2x2_backward_plane_avx2(float* dx, const int32_t* am, const float* dy, int64_t h, int64_t w,
                                      int64_t oh, int64_t ow);
 bool max_pool2x2_backward_plane_avx512(float* dx, const int32_t* am, const float* dy, int64_t h, int64_t w,
@@ -35,10 +38,13 @@ inline bool is_2x2_s2(const Pool2dShape& p) {
          2 * p.ow <= p.w;
 }
 
-// The SIMD plane kernels for 2×2 stride 2, or null on the scalar path.
-using PlaneFwd = void (*)(float*, int32_t*, const float*, int64_t, int64_t, int64_t, int64_t);
+// The SIMD kernels for 2×2 stride 2 (forward over a chunk of planes, backward by plane), or null on
+// the scalar path.
 using PlaneBwd = bool (*)(float*, const int32_t*, const float*, int64_t, int64_t, int64_t, int64_t);
-PlaneFwd plane_fwd_2x2() { return pick_simd<PlaneFwd>(MB_AVX512(max_pool2x2_plane_avx512), MB_AVX2(max_pool2x2_plane_avx2), nullptr); }
+using ChunkFwd = void (*)(float*, int32_t*, const float*, int64_t, int64_t, int64_t, int64_t, int64_t, const float*);
+ChunkFwd chunk_fwd_2x2() {
+  return pick_simd<ChunkFwd>(MB_AVX512(max_pool2x2_planes_avx512), MB_AVX2(max_pool2x2_planes_avx2), nullptr);
+}
 PlaneBwd plane_bwd_2x2() {
   return pick_simd<PlaneBwd>(MB_AVX512(max_pool2x2_backward_plane_avx512), MB_AVX2(max_pool2x2_backward_plane_avx2), nullptr);
 }
@@ -64,7 +70,18 @@ inline void window(int64_t o, int64_t s, int64_t pad, int64_t k, int64_t size, i
 void max_pool2d_forward(float* y, int32_t* argmax, const float* x, const Pool2dShape& p) {
   const int64_t planes = p.n * p.c, in = p.h * p.w, out = p.oh * p.ow;
   [[maybe_unused]] const int nt = threads_for(planes * (in + out), kStreamGrain);
-  const PlaneFwd simd = is_2x2_s2(p) ? plane_fwd_2x2() : nullptr;
+  if (const ChunkFwd chunk = is_2x2_s2(p) ? chunk_fwd_2x2() : nullptr) {
+    // one contiguous chunk of planes a thread, so the kernel's unmasked steps never write past its own
+    const int64_t parts = std::min<int64_t>(std::max(nt, 1), planes), in_end = planes * in;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) if (parts > 1)
+#endif
+    for (int64_t t = 0; t < parts; t++) {
+      const int64_t from = planes * t / parts, to = planes * (t + 1) / parts;
+      chunk(y + from * out, argmax + from * out, x + from * in, to - from, p.h, p.w, p.oh, p.ow, x + in_end);
+    }
+    return;
+  }
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && planes > 1)
 #endif
@@ -72,10 +89,6 @@ void max_pool2d_forward(float* y, int32_t* argmax, const float* x, const Pool2dS
     const float* xp = x + pl * in;
     float* yp = y + pl * out;
     int32_t* ap = argmax + pl * out;
-    if (simd) {
-      simd(yp, ap, xp, p.h, p.w, p.oh, p.ow);
-      continue;
-    }
     if (is_2x2_s2(p)) {
       // The common 2×2 / stride 2 case: every window is whole; the same rule (first maximum in
       // row-major order, a NaN wins) as selects instead of branches.

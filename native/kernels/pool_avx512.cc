@@ -1,6 +1,6 @@
-// pool_avx512.cc — 2×2 stride-2 max pooling of one plane with AVX-512, 16 windows a step, the last
-// step of a row masked (compiled with the AVX-512 flags only; called only when simd_level() ==
-// Avx512). Same contract and rule as the scalar code in pool.cc: argmax is the first maximum in
+// pool_avx512.cc — 2×2 stride-2 max pooling with AVX-512, 16 windows a step: forward over a chunk of
+// planes (masked steps only near its end), backward by plane with the last step of a row masked
+// (compiled with the AVX-512 flags only; called only when simd_level() == Avx512). Same contract and rule as the scalar code in pool.cc: argmax is the first maximum in
 // row-major window order, a NaN wins (the last NaN).
 #include <immintrin.h>
 
@@ -20,37 +20,84 @@ inline void masks(int64_t n, __mmask16& lo, __mmask16& hi, __mmask16& out) {
 
 }  // namespace
 
-void max_pool2x2_plane_avx512(float* y, int32_t* am, const float* x, int64_t /*h*/, int64_t w, int64_t oh, int64_t ow) {
+namespace {
+
+template <bool Masked>
+__attribute__((always_inline)) inline void store(float* y, int32_t* a, __mmask16 m, __m512 best, __m512i idx) {
+  if constexpr (Masked) {
+    _mm512_mask_storeu_ps(y, m, best);
+    _mm512_mask_storeu_epi32(a, m, idx);
+  } else {
+    _mm512_storeu_ps(y, best);
+    _mm512_storeu_si512(a, idx);
+  }
+}
+
+// One step of 16 windows of the 2×2 forward at output column j of a row (inputs r0, r1, outputs yr,
+// ar). Masked: only the row's n = min(16, ow - j) windows are read and written. Plain: full loads
+// and stores (lanes past the row read on and write outputs that a later step overwrites).
+template <bool Masked>
+__attribute__((always_inline)) inline void fwd_step(float* yr, int32_t* ar, const float* r0, const float* r1, int64_t j, int64_t ow, int32_t base,
+                     __m512i even, __m512i odd, __m512i w1, __m512i w2, __m512i one) {
+  __m512 a0, a1, b0, b1;
+  __mmask16 mlo = 0xFFFF, mhi = 0xFFFF, mout = 0xFFFF;
+  if constexpr (Masked) {
+    masks(ow - j < 16 ? ow - j : 16, mlo, mhi, mout);
+    a0 = _mm512_maskz_loadu_ps(mlo, r0 + 2 * j), a1 = _mm512_maskz_loadu_ps(mhi, r0 + 2 * j + 16);
+    b0 = _mm512_maskz_loadu_ps(mlo, r1 + 2 * j), b1 = _mm512_maskz_loadu_ps(mhi, r1 + 2 * j + 16);
+  } else {
+    a0 = _mm512_loadu_ps(r0 + 2 * j), a1 = _mm512_loadu_ps(r0 + 2 * j + 16);
+    b0 = _mm512_loadu_ps(r1 + 2 * j), b1 = _mm512_loadu_ps(r1 + 2 * j + 16);
+  }
+  const __m512 v1 = _mm512_permutex2var_ps(a0, odd, a1), v2 = _mm512_permutex2var_ps(b0, even, b1);
+  const __m512 v3 = _mm512_permutex2var_ps(b0, odd, b1);
+  __m512 best = _mm512_permutex2var_ps(a0, even, a1);
+  const __m512i c0 = _mm512_add_epi32(_mm512_set1_epi32(base + (int32_t)(2 * j)), even);
+  __m512i idx = c0;
+  // best/idx take v where v > best or v is NaN: the first maximum, the last NaN
+  __mmask16 t = _mm512_cmp_ps_mask(v1, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v1, v1, _CMP_UNORD_Q);
+  best = _mm512_mask_mov_ps(best, t, v1);
+  idx = _mm512_mask_mov_epi32(idx, t, _mm512_add_epi32(c0, one));
+  t = _mm512_cmp_ps_mask(v2, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v2, v2, _CMP_UNORD_Q);
+  best = _mm512_mask_mov_ps(best, t, v2);
+  idx = _mm512_mask_mov_epi32(idx, t, _mm512_add_epi32(c0, w1));
+  t = _mm512_cmp_ps_mask(v3, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v3, v3, _CMP_UNORD_Q);
+  best = _mm512_mask_mov_ps(best, t, v3);
+  idx = _mm512_mask_mov_epi32(idx, t, _mm512_add_epi32(c0, w2));
+  store<Masked>(yr + j, ar + j, mout, best, idx);
+}
+
+}  // namespace
+
+// planes consecutive [h, w] planes → [oh, ow] planes (y, am contiguous over the planes). A row whose
+// steps all read before x_end and store 16 lanes before the chunk's own end runs unmasked: lanes
+// past the row read the next row (or plane) and write outputs that a later step of this call,
+// walking forward, overwrites with their values. Only the rows near the end of the input or of the
+// chunk are masked (on Zen 4 a masked load or store costs several times a plain one; profiling,
+// [64, 16, 28, 28] on one core: 0.12 ms with every step masked, 0.07-0.09 ms so).
+void max_pool2x2_planes_avx512(float* y, int32_t* am, const float* x, int64_t planes, int64_t h, int64_t w,
+                               int64_t oh, int64_t ow, const float* x_end) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   const __m512i w1 = _mm512_set1_epi32((int32_t)w), w2 = _mm512_set1_epi32((int32_t)w + 1), one = _mm512_set1_epi32(1);
-  for (int64_t i = 0; i < oh; i++) {
-    const float* r0 = x + 2 * i * w;
-    const float* r1 = r0 + w;
-    const int32_t base = (int32_t)(2 * i * w);
-    // 16 windows a step; the row's last step is masked (lanes past the row read and write nothing).
-    for (int64_t j = 0; j < ow; j += 16) {
-      __mmask16 mlo, mhi, mout;
-      masks(ow - j < 16 ? ow - j : 16, mlo, mhi, mout);
-      const __m512 a0 = _mm512_maskz_loadu_ps(mlo, r0 + 2 * j), a1 = _mm512_maskz_loadu_ps(mhi, r0 + 2 * j + 16);
-      const __m512 b0 = _mm512_maskz_loadu_ps(mlo, r1 + 2 * j), b1 = _mm512_maskz_loadu_ps(mhi, r1 + 2 * j + 16);
-      const __m512 v1 = _mm512_permutex2var_ps(a0, odd, a1), v2 = _mm512_permutex2var_ps(b0, even, b1);
-      const __m512 v3 = _mm512_permutex2var_ps(b0, odd, b1);
-      __m512 best = _mm512_permutex2var_ps(a0, even, a1);
-      const __m512i c0 = _mm512_add_epi32(_mm512_set1_epi32(base + (int32_t)(2 * j)), even);
-      __m512i idx = c0;
-      // best/idx take v where v > best or v is NaN: the first maximum, the last NaN
-      __mmask16 t = _mm512_cmp_ps_mask(v1, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v1, v1, _CMP_UNORD_Q);
-      best = _mm512_mask_mov_ps(best, t, v1);
-      idx = _mm512_mask_mov_epi32(idx, t, _mm512_add_epi32(c0, one));
-      t = _mm512_cmp_ps_mask(v2, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v2, v2, _CMP_UNORD_Q);
-      best = _mm512_mask_mov_ps(best, t, v2);
-      idx = _mm512_mask_mov_epi32(idx, t, _mm512_add_epi32(c0, w1));
-      t = _mm512_cmp_ps_mask(v3, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v3, v3, _CMP_UNORD_Q);
-      best = _mm512_mask_mov_ps(best, t, v3);
-      idx = _mm512_mask_mov_epi32(idx, t, _mm512_add_epi32(c0, w2));
-      _mm512_mask_storeu_ps(y + i * ow + j, mout, best);
-      _mm512_mask_storeu_epi32(am + i * ow + j, mout, idx);
+  const float* y_end = y + planes * oh * ow;
+  // the last step of a row starts at this column: its reads end at 2·last + 32, its stores at last + 16
+  const int64_t last = (ow - 1) / 16 * 16;
+  for (int64_t pl = 0; pl < planes; pl++) {
+    const float* xp = x + pl * h * w;
+    float* yp = y + pl * oh * ow;
+    int32_t* ap = am + pl * oh * ow;
+    for (int64_t i = 0; i < oh; i++) {
+      const float* r0 = xp + 2 * i * w;
+      const float* r1 = r0 + w;
+      const int32_t base = (int32_t)(2 * i * w);
+      float* yr = yp + i * ow;
+      int32_t* ar = ap + i * ow;
+      if (r1 + 2 * last + 32 <= x_end && yr + last + 16 <= y_end) {
+        for (int64_t j = 0; j < ow; j += 16) fwd_step<false>(yr, ar, r0, r1, j, ow, base, even, odd, w1, w2, one);
+      } else {
+        for (int64_t j = 0; j < ow; j += 16) fwd_step<true>(yr, ar, r0, r1, j, ow, base, even, odd, w1, w2, one);
+      }
     }
   }
 }

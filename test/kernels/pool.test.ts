@@ -128,6 +128,36 @@ describe('2×2 stride-2 max pooling, every plane size 2..40 (vector bodies and s
       }
   });
 
+  // The AVX-512 forward walks each thread's chunk of planes with unmasked steps whose lanes past a
+  // row read the next row and write outputs that a later step overwrites; only steps near the end
+  // of the input or of the chunk are masked. Many planes, 1 and 2 threads (chunk edges), outputs in
+  // the middle of larger buffers whose sentinels must stay untouched, the input at the very end of
+  // its buffer (a read past it would be a read past the allocation).
+  it('many planes, 1 and 2 threads: equal to js, nothing written outside y and argmax', () => {
+    for (const [h, w] of [[28, 28], [2, 2], [3, 7], [6, 34], [5, 33], [4, 66]]) {
+      const planes = Math.ceil(120000 / (h * w * 1.25)) | 1;
+      const p = geom(planes, 1, h, w, [2, 2], [2, 2], [0, 0]);
+      const r = rng(h * 1000 + w);
+      const x = Float32Array.from({ length: nIn(p) }, () => (r() < 0.02 ? NaN : Math.floor(r() * 9) - 4));
+      const yj = new Float32Array(nOut(p)), aj = new Int32Array(nOut(p));
+      js.maxPool2dForward(yj, aj, x, p);
+      for (const threads of [1, 2]) {
+        native.setNumThreads(threads);
+        const pad = 37;
+        const yBuf = new Float32Array(nOut(p) + 2 * pad).fill(-123.5), aBuf = new Int32Array(nOut(p) + 2 * pad).fill(-77);
+        const y = yBuf.subarray(pad, pad + nOut(p)), am = aBuf.subarray(pad, pad + nOut(p));
+        native.maxPool2dForward(y, am, x, p);
+        const at = `${planes} planes ${h}x${w}, ${threads} threads`;
+        expect(Buffer.from(y.buffer, y.byteOffset, y.byteLength).equals(Buffer.from(yj.buffer)), `y ${at}`).toBe(true);
+        expect(Array.from(am).every((v, i) => v === aj[i]), `argmax ${at}`).toBe(true);
+        for (const k of [...Array(pad).keys(), ...Array.from({ length: pad }, (_, i) => pad + nOut(p) + i)]) {
+          expect(yBuf[k], `y sentinel ${k} ${at}`).toBe(-123.5);
+          expect(aBuf[k], `argmax sentinel ${k} ${at}`).toBe(-77);
+        }
+      }
+    }
+  });
+
   it('backward with an argmax outside its window still scatters it (the general rule)', () => {
     const p = geom(1, 1, 4, 36, [2, 2], [2, 2], [0, 0]); // 2 × 18 windows
     const am = new Int32Array(nOut(p));

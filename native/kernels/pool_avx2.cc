@@ -1,7 +1,7 @@
-// pool_avx2.cc — 2×2 stride-2 max pooling with AVX2, 8 windows a step: forward over a chunk of planes
-// (masked steps only near its end), backward by plane with the last step of a row masked (compiled with -mavx2 -mfma only; called only when simd_level() >= Avx2 and the
-// AVX-512 form is not used). Same contract and rule as the scalar code in pool.cc and
-// pool_avx512.cc: first maximum in row-major window order, a NaN wins (the last NaN).
+// pool_avx2.cc — 2×2 stride-2 max pooling with AVX2, 8 windows a step: forward over a chunk of planes,
+// backward by plane, masked steps only near the end of the chunk or plane (compiled with -mavx2
+// -mfma only; called only when simd_level() >= Avx2 and the AVX-512 form is not used). Same
+// contract and rule as the scalar code in pool.cc and pool_avx512.cc: first maximum in row-major window order, a NaN wins (the last NaN).
 #include <immintrin.h>
 
 #include <cstdint>
@@ -103,34 +103,65 @@ void max_pool2x2_planes_avx2(float* y, int32_t* am, const float* x, int64_t plan
 }
 
 // As max_pool2x2_backward_plane_avx512 (pool_avx512.cc): false when an argmax lies outside its window.
+namespace {
+
+// One backward step of 8 windows (see pool_avx512.cc's bwd_step): false when an argmax of the row's
+// own lanes lies outside its window; plain, full loads and stores.
+template <bool Masked>
+__attribute__((always_inline)) inline bool bwd_step(float* d0, float* d1, const float* gr, const int32_t* ar, int64_t j,
+                                                    int64_t ow, int32_t base, __m256i even, __m256i w1, __m256i w2,
+                                                    __m256i one) {
+  const int64_t n = ow - j < 8 ? ow - j : 8;  // the row's own lanes
+  __m256 g;
+  __m256i av;
+  if (!Masked || n == 8) {
+    g = _mm256_loadu_ps(gr + j);
+    av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ar + j));
+  } else {
+    const __m256i in = lanes(n);
+    g = _mm256_maskload_ps(gr + j, in);
+    av = _mm256_maskload_epi32(ar + j, in);
+  }
+  const __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32(base + (int32_t)(2 * j)), even);
+  const __m256i a = _mm256_sub_epi32(av, c0);
+  const __m256 m0 = _mm256_castsi256_ps(_mm256_cmpeq_epi32(a, _mm256_setzero_si256()));
+  const __m256 m1 = _mm256_castsi256_ps(_mm256_cmpeq_epi32(a, one));
+  const __m256 m2 = _mm256_castsi256_ps(_mm256_cmpeq_epi32(a, w1));
+  const __m256 m3 = _mm256_castsi256_ps(_mm256_cmpeq_epi32(a, w2));
+  const int hit = _mm256_movemask_ps(_mm256_or_ps(_mm256_or_ps(m0, m1), _mm256_or_ps(m2, m3)));
+  const int want = (1 << n) - 1;
+  if ((hit & want) != want) return false;
+  // (g & mask) + 0: -0 becomes +0, as in the scatter's 0 + g
+  const __m256 z = _mm256_setzero_ps();
+  const int64_t m = Masked ? 2 * n : 16;
+  interleave(d0 + 2 * j, m, _mm256_add_ps(_mm256_and_ps(g, m0), z), _mm256_add_ps(_mm256_and_ps(g, m1), z));
+  interleave(d1 + 2 * j, m, _mm256_add_ps(_mm256_and_ps(g, m2), z), _mm256_add_ps(_mm256_and_ps(g, m3), z));
+  return true;
+}
+
+}  // namespace
+
+// As max_pool2x2_backward_plane_avx512, row pairs unmasked (steps from the last to the first) where
+// their loads and stores stay inside the plane, masked otherwise.
 bool max_pool2x2_backward_plane_avx2(float* dx, const int32_t* am, const float* dy, int64_t h, int64_t w,
                                      int64_t oh, int64_t ow) {
   const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
   const __m256i w1 = _mm256_set1_epi32((int32_t)w), w2 = _mm256_set1_epi32((int32_t)w + 1), one = _mm256_set1_epi32(1);
+  const int64_t last = (ow - 1) / 8 * 8;  // the column of a row's last step
+  const float* dx_end = dx + h * w;
+  const float* dy_end = dy + oh * ow;
   for (int64_t i = 0; i < oh; i++) {
     float* d0 = dx + 2 * i * w;
     float* d1 = d0 + w;
     const int32_t base = (int32_t)(2 * i * w);
     const float* gr = dy + i * ow;
     const int32_t* ar = am + i * ow;
-    for (int64_t j = 0; j < ow; j += 8) {
-      const int64_t n = ow - j < 8 ? ow - j : 8;
-      const __m256i in = lanes(n);
-      const __m256 g = n == 8 ? _mm256_loadu_ps(gr + j) : _mm256_maskload_ps(gr + j, in);
-      const __m256i av = n == 8 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ar + j)) : _mm256_maskload_epi32(ar + j, in);
-      const __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32(base + (int32_t)(2 * j)), even);
-      const __m256i a = _mm256_sub_epi32(av, c0);
-      const __m256 m0 = _mm256_castsi256_ps(_mm256_cmpeq_epi32(a, _mm256_setzero_si256()));
-      const __m256 m1 = _mm256_castsi256_ps(_mm256_cmpeq_epi32(a, one));
-      const __m256 m2 = _mm256_castsi256_ps(_mm256_cmpeq_epi32(a, w1));
-      const __m256 m3 = _mm256_castsi256_ps(_mm256_cmpeq_epi32(a, w2));
-      const int hit = _mm256_movemask_ps(_mm256_or_ps(_mm256_or_ps(m0, m1), _mm256_or_ps(m2, m3)));
-      const int want = (1 << n) - 1;
-      if ((hit & want) != want) return false;
-      // (g & mask) + 0: -0 becomes +0, as in the scatter's 0 + g
-      const __m256 z = _mm256_setzero_ps();
-      interleave(d0 + 2 * j, 2 * n, _mm256_add_ps(_mm256_and_ps(g, m0), z), _mm256_add_ps(_mm256_and_ps(g, m1), z));
-      interleave(d1 + 2 * j, 2 * n, _mm256_add_ps(_mm256_and_ps(g, m2), z), _mm256_add_ps(_mm256_and_ps(g, m3), z));
+    if (gr + last + 8 <= dy_end && d1 + 2 * last + 16 <= dx_end) {
+      for (int64_t j = last; j >= 0; j -= 8)
+        if (!bwd_step<false>(d0, d1, gr, ar, j, ow, base, even, w1, w2, one)) return false;
+    } else {
+      for (int64_t j = 0; j < ow; j += 8)
+        if (!bwd_step<true>(d0, d1, gr, ar, j, ow, base, even, w1, w2, one)) return false;
     }
     if (w > 2 * ow) d0[w - 1] = d1[w - 1] = 0.f;  // odd width: the last column is in no window
   }

@@ -1,7 +1,8 @@
 // pool_avx512.cc — 2×2 stride-2 max pooling with AVX-512, 16 windows a step: forward over a chunk of
-// planes (masked steps only near its end), backward by plane with the last step of a row masked
-// (compiled with the AVX-512 flags only; called only when simd_level() == Avx512). Same contract and rule as the scalar code in pool.cc: argmax is the first maximum in
-// row-major window order, a NaN wins (the last NaN).
+// planes, backward by plane, masked steps only near the end of the chunk or plane (compiled with
+// the AVX-512 flags only; called only when simd_level() == Avx512). Same contract and rule as the
+// scalar code in pool.cc: argmax is the first maximum in row-major window order, a NaN wins (the
+// last NaN).
 #include <immintrin.h>
 
 #include <cstdint>
@@ -102,38 +103,80 @@ void max_pool2x2_planes_avx512(float* y, int32_t* am, const float* x, int64_t pl
   }
 }
 
+namespace {
+
+// One backward step of 16 windows at output column j of a row pair (d0, d1; gr, ar its dy and
+// argmax rows); false when an argmax of the row's own lanes lies outside its window. Plain: full
+// loads and stores (lanes past the row read the next row's dy and argmax and write values that a
+// later store overwrites, see max_pool2x2_backward_plane_avx512).
+template <bool Masked>
+__attribute__((always_inline)) inline bool bwd_step(float* d0, float* d1, const float* gr, const int32_t* ar, int64_t j,
+                                                    int64_t ow, int32_t base, __m512i even, __m512i lo, __m512i hi,
+                                                    __m512i w1, __m512i w2, __m512i one) {
+  __mmask16 mlo = 0xFFFF, mhi = 0xFFFF, mout;
+  __m512 g;
+  __m512i av;
+  if constexpr (Masked) {
+    masks(ow - j < 16 ? ow - j : 16, mlo, mhi, mout);
+    g = _mm512_maskz_loadu_ps(mout, gr + j);
+    av = _mm512_maskz_loadu_epi32(mout, ar + j);
+  } else {
+    mout = ow - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (ow - j)) - 1);  // the row's own lanes
+    g = _mm512_loadu_ps(gr + j);
+    av = _mm512_loadu_si512(ar + j);
+  }
+  const __m512i a = _mm512_sub_epi32(av, _mm512_add_epi32(_mm512_set1_epi32(base + (int32_t)(2 * j)), even));
+  const __mmask16 m0 = _mm512_cmpeq_epi32_mask(a, _mm512_setzero_si512()), m1 = _mm512_cmpeq_epi32_mask(a, one);
+  const __mmask16 m2 = _mm512_cmpeq_epi32_mask(a, w1), m3 = _mm512_cmpeq_epi32_mask(a, w2);
+  if ((__mmask16)((m0 | m1 | m2 | m3) & mout) != mout) return false;
+  // g + 0 where the mask is set, else 0: -0 becomes +0, as in the scatter's 0 + g
+  const __m512 z = _mm512_setzero_ps();
+  const __m512 e0 = _mm512_maskz_add_ps(m0, g, z), o0 = _mm512_maskz_add_ps(m1, g, z);
+  const __m512 e1 = _mm512_maskz_add_ps(m2, g, z), o1 = _mm512_maskz_add_ps(m3, g, z);
+  if constexpr (Masked) {
+    _mm512_mask_storeu_ps(d0 + 2 * j, mlo, _mm512_permutex2var_ps(e0, lo, o0));
+    _mm512_mask_storeu_ps(d0 + 2 * j + 16, mhi, _mm512_permutex2var_ps(e0, hi, o0));
+    _mm512_mask_storeu_ps(d1 + 2 * j, mlo, _mm512_permutex2var_ps(e1, lo, o1));
+    _mm512_mask_storeu_ps(d1 + 2 * j + 16, mhi, _mm512_permutex2var_ps(e1, hi, o1));
+  } else {
+    _mm512_storeu_ps(d0 + 2 * j, _mm512_permutex2var_ps(e0, lo, o0));
+    _mm512_storeu_ps(d0 + 2 * j + 16, _mm512_permutex2var_ps(e0, hi, o0));
+    _mm512_storeu_ps(d1 + 2 * j, _mm512_permutex2var_ps(e1, lo, o1));
+    _mm512_storeu_ps(d1 + 2 * j + 16, _mm512_permutex2var_ps(e1, hi, o1));
+  }
+  return true;
+}
+
+}  // namespace
+
 // dx [h, w] (overwritten) from dy [oh, ow] and argmax: each window's four inputs are written once
 // (dy where argmax points, else 0). Returns false, having written part of dx, when an argmax lies
 // outside its own window (the caller then redoes the plane with the general scatter).
+// A row pair whose loads stay inside the plane's dy and argmax and whose stores stay inside its dx
+// runs unmasked, its steps from the last to the first: the last step's spill past d0's row lands
+// on d1's first columns, which the first step writes after it; d1's spill lands on the next row
+// pair (or the odd last row), written after it. The other row pairs are masked.
 bool max_pool2x2_backward_plane_avx512(float* dx, const int32_t* am, const float* dy, int64_t h, int64_t w,
                                        int64_t oh, int64_t ow) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
   const __m512i w1 = _mm512_set1_epi32((int32_t)w), w2 = _mm512_set1_epi32((int32_t)w + 1), one = _mm512_set1_epi32(1);
+  const int64_t last = (ow - 1) / 16 * 16;  // the column of a row's last step
+  const float* dx_end = dx + h * w;
+  const float* dy_end = dy + oh * ow;
   for (int64_t i = 0; i < oh; i++) {
     float* d0 = dx + 2 * i * w;
     float* d1 = d0 + w;
     const int32_t base = (int32_t)(2 * i * w);
     const float* gr = dy + i * ow;
     const int32_t* ar = am + i * ow;
-    for (int64_t j = 0; j < ow; j += 16) {
-      __mmask16 mlo, mhi, mout;
-      masks(ow - j < 16 ? ow - j : 16, mlo, mhi, mout);
-      const __m512 g = _mm512_maskz_loadu_ps(mout, gr + j);
-      const __m512i a = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(mout, ar + j),
-                                         _mm512_add_epi32(_mm512_set1_epi32(base + (int32_t)(2 * j)), even));
-      const __mmask16 m0 = _mm512_cmpeq_epi32_mask(a, _mm512_setzero_si512()), m1 = _mm512_cmpeq_epi32_mask(a, one);
-      const __mmask16 m2 = _mm512_cmpeq_epi32_mask(a, w1), m3 = _mm512_cmpeq_epi32_mask(a, w2);
-      if ((__mmask16)((m0 | m1 | m2 | m3) & mout) != mout) return false;
-      // g + 0 where the mask is set, else 0: -0 becomes +0, as in the scatter's 0 + g
-      const __m512 z = _mm512_setzero_ps();
-      const __m512 e0 = _mm512_maskz_add_ps(m0, g, z), o0 = _mm512_maskz_add_ps(m1, g, z);
-      const __m512 e1 = _mm512_maskz_add_ps(m2, g, z), o1 = _mm512_maskz_add_ps(m3, g, z);
-      _mm512_mask_storeu_ps(d0 + 2 * j, mlo, _mm512_permutex2var_ps(e0, lo, o0));
-      _mm512_mask_storeu_ps(d0 + 2 * j + 16, mhi, _mm512_permutex2var_ps(e0, hi, o0));
-      _mm512_mask_storeu_ps(d1 + 2 * j, mlo, _mm512_permutex2var_ps(e1, lo, o1));
-      _mm512_mask_storeu_ps(d1 + 2 * j + 16, mhi, _mm512_permutex2var_ps(e1, hi, o1));
+    if (gr + last + 16 <= dy_end && d1 + 2 * last + 32 <= dx_end) {
+      for (int64_t j = last; j >= 0; j -= 16)
+        if (!bwd_step<false>(d0, d1, gr, ar, j, ow, base, even, lo, hi, w1, w2, one)) return false;
+    } else {
+      for (int64_t j = 0; j < ow; j += 16)
+        if (!bwd_step<true>(d0, d1, gr, ar, j, ow, base, even, lo, hi, w1, w2, one)) return false;
     }
     if (w > 2 * ow) d0[w - 1] = d1[w - 1] = 0.f;  // odd width: the last column is in no window
   }

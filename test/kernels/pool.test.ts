@@ -133,7 +133,7 @@ describe('2×2 stride-2 max pooling, every plane size 2..40 (vector bodies and s
   // of the input or of the chunk are masked. Many planes, 1 and 2 threads (chunk edges), outputs in
   // the middle of larger buffers whose sentinels must stay untouched, the input at the very end of
   // its buffer (a read past it would be a read past the allocation).
-  it('many planes, 1 and 2 threads: equal to js, nothing written outside y and argmax', () => {
+  it('many planes, 1 and 2 threads: equal to js, nothing written outside y, argmax and dx', () => {
     for (const [h, w] of [[28, 28], [2, 2], [3, 7], [6, 34], [5, 33], [4, 66]]) {
       const planes = Math.ceil(120000 / (h * w * 1.25)) | 1;
       const p = geom(planes, 1, h, w, [2, 2], [2, 2], [0, 0]);
@@ -153,6 +153,19 @@ describe('2×2 stride-2 max pooling, every plane size 2..40 (vector bodies and s
         for (const k of [...Array(pad).keys(), ...Array.from({ length: pad }, (_, i) => pad + nOut(p) + i)]) {
           expect(yBuf[k], `y sentinel ${k} ${at}`).toBe(-123.5);
           expect(aBuf[k], `argmax sentinel ${k} ${at}`).toBe(-77);
+        }
+        // backward (by plane, unmasked row pairs walked from their last step): dy at the very end of
+        // its buffer, dx inside sentinels
+        const dy = Float32Array.from({ length: nOut(p) }, (_, i) => (i % 5) - 2.25);
+        const dxj = new Float32Array(nIn(p));
+        js.maxPool2dBackward(dxj, aj, dy, p);
+        const dBuf = new Float32Array(nIn(p) + 2 * pad).fill(-9.5);
+        const dx = dBuf.subarray(pad, pad + nIn(p));
+        native.maxPool2dBackward(dx, am, dy, p);
+        expect(Buffer.from(dx.buffer, dx.byteOffset, dx.byteLength).equals(Buffer.from(dxj.buffer)), `dx ${at}`).toBe(true);
+        for (let k = 0; k < pad; k++) {
+          expect(dBuf[k], `dx sentinel before ${at}`).toBe(-9.5);
+          expect(dBuf[pad + nIn(p) + k], `dx sentinel after ${at}`).toBe(-9.5);
         }
       }
     }

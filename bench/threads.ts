@@ -22,10 +22,10 @@ const MS = 2500;
 
 interface Result { median: number; p90: number; calls: number; cpuMsPerCall: number; waitPolicy: string }
 
-function child(mode: string, env: Record<string, string>): Result {
+function child(mode: string, env: Record<string, string>, ms = MS): Result {
   const clean = { ...process.env };
   for (const k of ['OMP_WAIT_POLICY', 'GOMP_SPINCOUNT', 'KMP_BLOCKTIME', 'KMP_LIBRARY']) delete clean[k];
-  const r = spawnSync(TSX, [CHILD, mode, String(MS), '2'], { env: { ...clean, ...env }, encoding: 'utf8' });
+  const r = spawnSync(TSX, [CHILD, mode, String(ms), '2'], { env: { ...clean, ...env }, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`threads bench child failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
@@ -38,6 +38,37 @@ function contended<T>(fn: () => T): T {
   } finally {
     hog.kill('SIGKILL');
   }
+}
+
+/** Interleaved pairs for the wait policy's cost (the uncontended 2-thread step swings between runs). */
+const COST_PAIRS = 7;
+const COST_MS = 1500;
+
+/**
+ * The library's wait policy against libgomp's own spinning on the uncontended CNN step: pairs of
+ * child runs, their order alternating, so a change of the machine's load hits both sides of a pair;
+ * the median of the pairs' ratios, and their range.
+ */
+function policyCost(): { ratio: number; lo: number; hi: number; ours: number; spin: number } {
+  const ratios: number[] = [];
+  const ours: number[] = [];
+  const spin: number[] = [];
+  for (let i = 0; i < COST_PAIRS; i++) {
+    const run = (env: Record<string, string>) => child('cnn', env, COST_MS).median;
+    let a: number, b: number;
+    if (i % 2 === 0) {
+      a = run(CONFIGS[0][1]);
+      b = run(CONFIGS[1][1]);
+    } else {
+      b = run(CONFIGS[1][1]);
+      a = run(CONFIGS[0][1]);
+    }
+    ours.push(a);
+    spin.push(b);
+    ratios.push(a / b);
+  }
+  const med = (v: number[]) => [...v].sort((p, q) => p - q)[v.length >> 1];
+  return { ratio: med(ratios), lo: Math.min(...ratios), hi: Math.max(...ratios), ours: med(ours), spin: med(spin) };
 }
 
 export async function run(): Promise<string> {
@@ -54,9 +85,17 @@ export async function run(): Promise<string> {
       fmt(busy.median), fmt(busy.p90), fmt(busy.cpuMsPerCall), fmt(1000 / pred.median), alone.waitPolicy,
     ]);
   }
+  const cost = policyCost();
+  const costLine =
+    `Cost of the library's wait policy on the uncontended CNN step (2 threads): ${fmt(cost.ours)} ms against ` +
+    `${fmt(cost.spin)} ms with libgomp's spinning (medians), ratio ${cost.ratio.toFixed(3)} (median of ${COST_PAIRS} ` +
+    `interleaved pairs of ${COST_MS / 1000} s runs; range ${cost.lo.toFixed(3)}–${cost.hi.toFixed(3)}); target ≤ 1.05: ` +
+    (cost.ratio <= 1.05 ? 'met' : 'NOT met') + '.';
   return [
     `Load average ${load0.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end (${os.cpus().length} cores); ` +
       `${MS / 1000} s per measurement, medians.`,
+    '',
+    costLine,
     table('OpenMP wait policy: CNN step (batch 64, 2 threads) and one-row MLP predictions', [
       'policy', 'step ms', 'vs library default', 'CPU ms / step', 'step ms, busy neighbour', 'p90', 'CPU ms / step',
       'predictions / s, busy neighbour', 'reported',

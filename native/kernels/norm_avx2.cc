@@ -31,9 +31,9 @@ void norm_moments_runs_avx2(double* s1, double* s2, const float* x, int64_t bloc
     const float* p = x + b * stride;
     int64_t k = 0;
     while (k + 8 <= len) {
-      // Up to 64 values (each lane: at most 4 of the shifted values and 4 squares, 7 after a short
-      // tail) summed in float, then added in double: a quarter of the conversions of a double add
-      // per value. The order depends only on len.
+      // Up to 72 values (each lane: at most 5 shifted values, and their squares) summed in float,
+      // then added in double: about a quarter of the conversions of a double add per value. The
+      // order depends only on len.
       __m256 f0 = _mm256_setzero_ps(), f1 = f0, g0 = f0, g1 = f0;
       for (int r = 0; r < 4 && k + 16 <= len; r++, k += 16) {
         const __m256 u = _mm256_sub_ps(_mm256_loadu_ps(p + k), vs);

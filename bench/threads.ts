@@ -53,8 +53,8 @@ function policyCost(): { ratio: number; lo: number; hi: number; ours: number; sp
   const ratios: number[] = [];
   const ours: number[] = [];
   const spin: number[] = [];
+  const run = (env: Record<string, string>) => child('cnn', env, COST_MS).median;
   for (let i = 0; i < COST_PAIRS; i++) {
-    const run = (env: Record<string, string>) => child('cnn', env, COST_MS).median;
     let a: number, b: number;
     if (i % 2 === 0) {
       a = run(CONFIGS[0][1]);

@@ -2,27 +2,17 @@
 // -mavx512f/vl/dq/bw -mfma only; called only when simd_level() == Avx512): the plane's floats
 // widened to double (eight a conversion) and summed in four zmm accumulators, 32 a step, the last
 // eight or fewer masked; the gradient fill 16 a step, the last step masked. Same contract as the
-// scalar code in global_pool.cc. (The zero-masked forms of the conversions and extracts: GCC 12
-// warns about the undefined pass-through of the plain ones.)
+// scalar code in global_pool.cc. (widen and hsum: vdouble_avx512.h.)
 #include <immintrin.h>
 
 #include <cstdint>
 
+#include "vdouble_avx512.h"
+
 namespace mb {
 
-namespace {
-
-inline __m512d widen(__m256 v) {
-  return _mm512_maskz_cvtps_pd(0xFF, v);
-}
-
-inline double hsum(__m512d v) {
-  const __m256d s4 = _mm256_add_pd(_mm512_maskz_extractf64x4_pd(0xF, v, 0), _mm512_maskz_extractf64x4_pd(0xF, v, 1));
-  const __m128d s2 = _mm_add_pd(_mm256_castpd256_pd128(s4), _mm256_extractf128_pd(s4, 1));
-  return _mm_cvtsd_f64(_mm_add_sd(s2, _mm_unpackhi_pd(s2, s2)));
-}
-
-}  // namespace
+using avx512::hsum;
+using avx512::widen;
 
 float global_avg_plane_avx512(const float* x, int64_t hw) {
   __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd(), a2 = _mm512_setzero_pd(), a3 = _mm512_setzero_pd();

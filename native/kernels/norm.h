@@ -55,7 +55,7 @@ void group_norm_backward_ref(float* dx, float* dgamma, float* dbeta, const float
                              const float* mean, const float* rstd, const float* gamma, int64_t n, int64_t c,
                              int64_t inner, int64_t groups);
 
-// ------------------------------------ primitives (scalar here, AVX2 in norm_avx2.cc, AVX-512 in norm_avx512.cc)
+// ----------------------- primitives (scalar here, AVX2 in norm_avx2.cc, AVX-512 in norm_avx512.cc)
 // Shifted moments of `blocks` runs of `len` contiguous floats, run b at x + b·stride:
 // *s1 = Σ(x - shift), *s2 = Σ(x - shift)² (overwritten).
 void norm_moments_runs(double* s1, double* s2, const float* x, int64_t blocks, int64_t len, int64_t stride,

@@ -12,15 +12,18 @@
 #include <immintrin.h>
 
 #include "norm.h"
+#include "vdouble_avx512.h"
 
 namespace mb {
 
 namespace {
 
-inline __m512d lo_pd(__m512 v) { return _mm512_cvtps_pd(_mm512_castps512_ps256(v)); }
-inline __m512d hi_pd(__m512 v) { return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))); }
+using avx512::hsum;
+using avx512::widen_hi;
+using avx512::widen_lo;
 
-// Floats a flush of the float partial sums covers: 4 steps of 64 (each lane: 2 values a step).
+// Floats a moments step reads (each lane of a float partial sum: 2 values a step), and the steps
+// after which the float partial sums are added to the double accumulators (moments and dot).
 constexpr int64_t kStep = 64;
 constexpr int kStepsPerFlush = 4;
 
@@ -58,14 +61,14 @@ void norm_moments_runs_avx512(double* s1, double* s2, const float* x, int64_t bl
           g0 = _mm512_fmadd_ps(d, d, g0);
         }
       }
-      a0 = _mm512_add_pd(a0, lo_pd(f0));
-      a1 = _mm512_add_pd(a1, hi_pd(f0));
-      a2 = _mm512_add_pd(a2, lo_pd(f1));
-      a3 = _mm512_add_pd(a3, hi_pd(f1));
-      q0 = _mm512_add_pd(q0, lo_pd(g0));
-      q1 = _mm512_add_pd(q1, hi_pd(g0));
-      q2 = _mm512_add_pd(q2, lo_pd(g1));
-      q3 = _mm512_add_pd(q3, hi_pd(g1));
+      a0 = _mm512_add_pd(a0, widen_lo(f0));
+      a1 = _mm512_add_pd(a1, widen_hi(f0));
+      a2 = _mm512_add_pd(a2, widen_lo(f1));
+      a3 = _mm512_add_pd(a3, widen_hi(f1));
+      q0 = _mm512_add_pd(q0, widen_lo(g0));
+      q1 = _mm512_add_pd(q1, widen_hi(g0));
+      q2 = _mm512_add_pd(q2, widen_lo(g1));
+      q3 = _mm512_add_pd(q3, widen_hi(g1));
     }
     for (; k < len; k++) {
       const double d = (double)(p[k] - shift);
@@ -73,8 +76,8 @@ void norm_moments_runs_avx512(double* s1, double* s2, const float* x, int64_t bl
       tq += d * d;
     }
   }
-  *s1 = _mm512_reduce_add_pd(_mm512_add_pd(_mm512_add_pd(a0, a1), _mm512_add_pd(a2, a3))) + ta;
-  *s2 = _mm512_reduce_add_pd(_mm512_add_pd(_mm512_add_pd(q0, q1), _mm512_add_pd(q2, q3))) + tq;
+  *s1 = hsum(_mm512_add_pd(_mm512_add_pd(a0, a1), _mm512_add_pd(a2, a3))) + ta;
+  *s2 = hsum(_mm512_add_pd(_mm512_add_pd(q0, q1), _mm512_add_pd(q2, q3))) + tq;
 }
 
 void norm_dot_runs_avx512(double* sdy, double* sdyx, double* sx, const float* dy, const float* x, int64_t blocks,
@@ -104,12 +107,12 @@ void norm_dot_runs_avx512(double* sdy, double* sdyx, double* sx, const float* dy
         ds = _mm512_add_ps(ds, d0);
         k += 16;
       }
-      a0 = _mm512_add_pd(a0, lo_pd(gs));
-      a1 = _mm512_add_pd(a1, hi_pd(gs));
-      q0 = _mm512_add_pd(q0, lo_pd(ps));
-      q1 = _mm512_add_pd(q1, hi_pd(ps));
-      e0 = _mm512_add_pd(e0, lo_pd(ds));
-      e1 = _mm512_add_pd(e1, hi_pd(ds));
+      a0 = _mm512_add_pd(a0, widen_lo(gs));
+      a1 = _mm512_add_pd(a1, widen_hi(gs));
+      q0 = _mm512_add_pd(q0, widen_lo(ps));
+      q1 = _mm512_add_pd(q1, widen_hi(ps));
+      e0 = _mm512_add_pd(e0, widen_lo(ds));
+      e1 = _mm512_add_pd(e1, widen_hi(ds));
     }
     for (; k < len; k++) {
       const float d = p[k] - m;
@@ -118,9 +121,9 @@ void norm_dot_runs_avx512(double* sdy, double* sdyx, double* sx, const float* dy
       te += d;
     }
   }
-  *sdy = _mm512_reduce_add_pd(_mm512_add_pd(a0, a1)) + ta;
-  *sdyx = _mm512_reduce_add_pd(_mm512_add_pd(q0, q1)) + tq;
-  *sx = _mm512_reduce_add_pd(_mm512_add_pd(e0, e1)) + te;
+  *sdy = hsum(_mm512_add_pd(a0, a1)) + ta;
+  *sdyx = hsum(_mm512_add_pd(q0, q1)) + tq;
+  *sx = hsum(_mm512_add_pd(e0, e1)) + te;
 }
 
 void norm_affine_avx512(float* y, const float* x, int64_t len, float m, float a, float b) {

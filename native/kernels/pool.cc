@@ -12,8 +12,8 @@
 
 namespace mb {
 
-// One plane of 2×2 stride-2 max pooling (pool_avx2.cc, pool_avx512.cc).
-// A chunk of consecutive planes in one call (reads stay before x_end; see pool_avx512.cc).
+// 2×2 stride-2 max pooling (pool_avx2.cc, pool_avx512.cc): the forward over a chunk of consecutive
+// planes in one call (reads stay before x_end), the backward by plane.
 void max_pool2x2_planes_avx2(float* y, int32_t* am, const float* x, int64_t planes, int64_t h, int64_t w, int64_t oh,
                              int64_t ow, const float* x_end);
 void max_pool2x2_planes_avx512(float* y, int32_t* am, const float* x, int64_t planes, int64_t h, int64_t w,
@@ -72,7 +72,7 @@ void max_pool2d_forward(float* y, int32_t* argmax, const float* x, const Pool2dS
   [[maybe_unused]] const int nt = threads_for(planes * (in + out), kStreamGrain);
   if (const ChunkFwd chunk = is_2x2_s2(p) ? chunk_fwd_2x2() : nullptr) {
     // one contiguous chunk of planes a thread, so the kernel's unmasked steps never write past its own
-    const int64_t parts = std::min<int64_t>(std::max(nt, 1), planes), in_end = planes * in;
+    const int64_t parts = std::min<int64_t>(nt, planes), in_end = planes * in;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (parts > 1)
 #endif

@@ -1,7 +1,8 @@
 // pool_avx2.cc — 2×2 stride-2 max pooling with AVX2, 8 windows a step: forward over a chunk of planes,
 // backward by plane, masked steps only near the end of the chunk or plane (compiled with -mavx2
 // -mfma only; called only when simd_level() >= Avx2 and the AVX-512 form is not used). Same
-// contract and rule as the scalar code in pool.cc and pool_avx512.cc: first maximum in row-major window order, a NaN wins (the last NaN).
+// contract and rule as the scalar code in pool.cc and pool_avx512.cc: first maximum in row-major
+// window order, a NaN wins (the last NaN).
 #include <immintrin.h>
 
 #include <cstdint>
@@ -44,10 +45,6 @@ inline void interleave(float* p, int64_t m, __m256 e, __m256 o) {
     _mm256_maskstore_ps(p + 8, lanes(m - 8), x1);
   }
 }
-
-}  // namespace
-
-namespace {
 
 // One step of 8 windows at output column j of a row (see pool_avx512.cc's fwd_step): masked, only
 // the row's n = min(8, ow - j) windows are read and written; plain, full loads and stores.
@@ -102,7 +99,6 @@ void max_pool2x2_planes_avx2(float* y, int32_t* am, const float* x, int64_t plan
   }
 }
 
-// As max_pool2x2_backward_plane_avx512 (pool_avx512.cc): false when an argmax lies outside its window.
 namespace {
 
 // One backward step of 8 windows (see pool_avx512.cc's bwd_step): false when an argmax of the row's

@@ -19,27 +19,14 @@ inline void masks(int64_t n, __mmask16& lo, __mmask16& hi, __mmask16& out) {
   out = (__mmask16)((1u << n) - 1);
 }
 
-}  // namespace
-
-namespace {
-
-template <bool Masked>
-__attribute__((always_inline)) inline void store(float* y, int32_t* a, __mmask16 m, __m512 best, __m512i idx) {
-  if constexpr (Masked) {
-    _mm512_mask_storeu_ps(y, m, best);
-    _mm512_mask_storeu_epi32(a, m, idx);
-  } else {
-    _mm512_storeu_ps(y, best);
-    _mm512_storeu_si512(a, idx);
-  }
-}
 
 // One step of 16 windows of the 2×2 forward at output column j of a row (inputs r0, r1, outputs yr,
 // ar). Masked: only the row's n = min(16, ow - j) windows are read and written. Plain: full loads
 // and stores (lanes past the row read on and write outputs that a later step overwrites).
 template <bool Masked>
-__attribute__((always_inline)) inline void fwd_step(float* yr, int32_t* ar, const float* r0, const float* r1, int64_t j, int64_t ow, int32_t base,
-                     __m512i even, __m512i odd, __m512i w1, __m512i w2, __m512i one) {
+__attribute__((always_inline)) inline void fwd_step(float* yr, int32_t* ar, const float* r0, const float* r1, int64_t j,
+                                                    int64_t ow, int32_t base, __m512i even, __m512i odd, __m512i w1,
+                                                    __m512i w2, __m512i one) {
   __m512 a0, a1, b0, b1;
   __mmask16 mlo = 0xFFFF, mhi = 0xFFFF, mout = 0xFFFF;
   if constexpr (Masked) {
@@ -65,7 +52,13 @@ __attribute__((always_inline)) inline void fwd_step(float* yr, int32_t* ar, cons
   t = _mm512_cmp_ps_mask(v3, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v3, v3, _CMP_UNORD_Q);
   best = _mm512_mask_mov_ps(best, t, v3);
   idx = _mm512_mask_mov_epi32(idx, t, _mm512_add_epi32(c0, w2));
-  store<Masked>(yr + j, ar + j, mout, best, idx);
+  if constexpr (Masked) {
+    _mm512_mask_storeu_ps(yr + j, mout, best);
+    _mm512_mask_storeu_epi32(ar + j, mout, idx);
+  } else {
+    _mm512_storeu_ps(yr + j, best);
+    _mm512_storeu_si512(ar + j, idx);
+  }
 }
 
 }  // namespace

@@ -109,6 +109,51 @@ function numberAt(b: Uint8Array, i: number): number {
 }
 
 /**
+ * The common number, read faster: -?(0|[1-9][0-9]*)(.[0-9]+)? with at most 15 digits in all and
+ * no exponent (what JSON.stringify writes for pixel values). Its digits make an exact integer m
+ * below 2^53 and the value is m / 10^f with 10^f exact: one correctly rounded division, the double
+ * JSON.parse gives. NaN (and `end` untouched) for anything else: numberAt then reads it, or says
+ * it is not a number. One loop per part and no per-digit bookkeeping: 11 µs against numberAt's
+ * 17 µs for the MNIST image above (profiling).
+ */
+function quickNumberAt(b: Uint8Array, i: number): number {
+  let c = b[i];
+  const neg = c === 0x2d;
+  if (neg) c = b[++i];
+  const first = i;
+  let m = 0;
+  let d = c - 0x30;
+  if (d === 0) c = b[++i];
+  else if (d > 0 && d <= 9) {
+    do {
+      m = m * 10 + d;
+      c = b[++i];
+      d = c - 0x30;
+    } while (d >= 0 && d <= 9);
+  } else return NaN;
+  let digits = i - first;
+  let f = 0;
+  if (c === 0x2e) {
+    const f0 = ++i;
+    c = b[i];
+    d = c - 0x30;
+    while (d >= 0 && d <= 9) {
+      m = m * 10 + d;
+      c = b[++i];
+      d = c - 0x30;
+    }
+    f = i - f0;
+    if (f === 0) return NaN;
+    digits += f;
+  }
+  // a digit here follows a leading zero; an exponent or a 16th digit needs numberAt
+  if (digits > 15 || c === 0x65 || c === 0x45 || (c >= 0x30 && c <= 0x39)) return NaN;
+  end = i;
+  const v = f === 0 ? m : m / POW10[f];
+  return neg ? -v : v;
+}
+
+/**
  * The numbers of a body `{"input": ...}` or `{"inputs": ...}` (one key, the value arrays nested
  * to any depth with numbers as leaves, at most 8 levels) in document order, as float32; null when
  * the body has any other form (see the file comment).
@@ -141,7 +186,8 @@ export function numbersJson(body: Uint8Array, expected = 784): { key: 'input' | 
       if (b[i] === 0x5d) return null; // an empty array: the generic path says what is wrong
       continue;
     }
-    const v = numberAt(b, i);
+    let v = quickNumberAt(b, i);
+    if (v !== v) v = numberAt(b, i);
     if (n === out.length) out = room(out, n + 1);
     out[n] = v;
     if (!Number.isFinite(out[n])) return null; // not a number, or beyond float32

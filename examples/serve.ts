@@ -73,7 +73,8 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
         req.destroy();
       } else chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    // a body that came in one chunk (most do) is used as it is, not copied
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

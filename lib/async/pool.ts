@@ -184,7 +184,7 @@ export class InferencePool {
       return Promise.reject(new RangeError(`Expected at most ${this.maxQueue} queued samples for the inference pool but received ${this.queued + n} (the pool is overloaded; retry later)`));
     }
     return new Promise<Tensor>((resolve, reject) => {
-      this.queue.push({ x: Float32Array.from(data), n, t0: performance.now(), resolve, reject });
+      this.queue.push({ x: data.slice(), n, t0: performance.now(), resolve, reject });
       this.queued += n;
       addPressure(n);
       this.counts.requests++;
@@ -193,22 +193,21 @@ export class InferencePool {
     });
   }
 
-  /** The flat values and sample count of a request, checked. */
+  /** The flat values and sample count of a request, checked (no string is built unless it fails). */
   private samples(x: unknown): [Float32Array, number] {
-    const shape = formatShape(this.inputShape);
     if (x instanceof Float32Array) {
-      if (x.length === 0 || x.length % this.inSize !== 0) fail('range', `a multiple of ${this.inSize} values (samples of shape ${shape})`, 'x', describe(x));
+      if (x.length === 0 || x.length % this.inSize !== 0) fail('range', `a multiple of ${this.inSize} values (samples of shape ${formatShape(this.inputShape)})`, 'x', describe(x));
       const n = x.length / this.inSize;
       if (n > this.maxBatchSize) fail('range', `at most ${this.maxBatchSize} samples (maxBatchSize)`, 'x', `${n} samples`);
-      for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) fail('range', 'finite values', `x[${i}]`, describe(x[i]));
+      checkFinite(x);
       return [x, n];
     }
     const t = toTensor(x, 'x');
-    const one = formatShape(t.shape) === shape;
-    if (!one && formatShape(t.shape.slice(1)) !== shape) fail('range', `a sample of shape ${shape} or a batch [N, ${this.inputShape.join(', ')}]`, 'x', `tensor of shape ${formatShape(t.shape)}`);
+    const one = sameShape(t.shape, 0, this.inputShape);
+    if (!one && !sameShape(t.shape, 1, this.inputShape)) fail('range', `a sample of shape ${formatShape(this.inputShape)} or a batch [N, ${this.inputShape.join(', ')}]`, 'x', `tensor of shape ${formatShape(t.shape)}`);
     const n = one ? 1 : t.shape[0];
     if (n < 1 || n > this.maxBatchSize) fail('range', `between 1 and ${this.maxBatchSize} samples (maxBatchSize)`, 'x', `${n} samples`);
-    for (let i = 0; i < t.data.length; i++) if (!Number.isFinite(t.data[i])) fail('range', 'finite values', `x[${i}]`, describe(t.data[i]));
+    checkFinite(t.data);
     return [t.data, n];
   }
 
@@ -342,6 +341,17 @@ export class InferencePool {
     if (!this.ended && this.background) Atomics.sub(pressure, 1, 1);
     this.ended = true;
   }
+}
+
+/** Whether shape[from..] equals want. */
+function sameShape(shape: readonly number[], from: number, want: readonly number[]): boolean {
+  if (shape.length - from !== want.length) return false;
+  for (let i = 0; i < want.length; i++) if (shape[from + i] !== want[i]) return false;
+  return true;
+}
+
+function checkFinite(a: Float32Array): void {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) fail('range', 'finite values', `x[${i}]`, describe(a[i]));
 }
 
 function sourceModel(model: unknown, checkpoint: unknown): Sequential {

@@ -37,6 +37,8 @@ export interface NativeAddon {
     caches: { l1d: number; l2: number; l3: number; source: string };
     /** the GEMM's register tile and cache blocks chosen from them (native/kernels/gemm_config.h) */
     gemmBlocks: { mr: number; nr: number; kc: number; kcMax: number; mc: number; nc: number };
+    /** floats a chunk of the guarded optimizer updates, from the L1d size (native/kernels/optim.h) */
+    optimGuardChunk: number;
   };
   [name: string]: any;
 }

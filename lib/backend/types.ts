@@ -259,6 +259,28 @@ export interface Backend {
     param: Float32Array, grad: Float32Array, sq: Float32Array, momentumBuf: Float32Array, n: number,
     lr: number, alpha: number, eps: number, weightDecay: number, momentum: number,
   ): void;
+  /**
+   * The guarded updates: the update above with, in the same pass, what a trainer's NaN/Inf guard needs
+   * around it. The first n values of param and of each state the update uses are copied into their
+   * backups (the values before the update), the update runs (params and state bit-identical to the
+   * unguarded call's), and the result says whether every new param is finite. The native kernels do
+   * it chunk by chunk, so each chunk is still in cache for the update and the check. A momentum
+   * backup is neither read nor written when momentum is 0 (any Float32Array will do, as for the buffer).
+   */
+  sgdStepGuarded(
+    param: Float32Array, grad: Float32Array, momentumBuf: Float32Array, paramBackup: Float32Array, momentumBufBackup: Float32Array,
+    n: number, lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: boolean, firstStep: boolean,
+  ): boolean;
+  adamStepGuarded(
+    param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array,
+    paramBackup: Float32Array, mBackup: Float32Array, vBackup: Float32Array, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: boolean, step: number,
+  ): boolean;
+  rmspropStepGuarded(
+    param: Float32Array, grad: Float32Array, sq: Float32Array, momentumBuf: Float32Array,
+    paramBackup: Float32Array, sqBackup: Float32Array, momentumBufBackup: Float32Array, n: number,
+    lr: number, alpha: number, eps: number, weightDecay: number, momentum: number,
+  ): boolean;
 
   // ---------------------------------------------------------- statistics
   /**

@@ -5,6 +5,7 @@
 
 #include "../kernels/cpu.h"
 #include "../kernels/gemm.h"
+#include "../kernels/optim.h"
 #include "common.h"
 #include "families.h"
 
@@ -50,6 +51,7 @@ static Napi::Value NativeInfo(const Napi::CallbackInfo& info) {
                       {"mc", b.mc}, {"nc", b.nc}})
     g.Set(k, (double)v);
   o.Set("gemmBlocks", g);
+  o.Set("optimGuardChunk", (double)optim_guard_chunk());
   return o;
 }
 

@@ -1,8 +1,11 @@
-// optim.cc — SGD, Adam/AdamW and RMSprop updates (baseline x86-64 code: scalar bodies, dispatch,
-// OpenMP). See optim.h for the update rules and the rounding of hyper-parameters.
+// optim.cc — SGD, Adam/AdamW and RMSprop updates and their guarded forms (baseline x86-64 code:
+// scalar bodies, dispatch, OpenMP). See optim.h for the update rules, the rounding of
+// hyper-parameters and what the guarded forms add.
 #include "optim.h"
 
 #include <cmath>
+#include <cstring>
+#include <xmmintrin.h>  // _mm_sfence (SSE, part of baseline x86-64)
 
 #include "cpu.h"
 
@@ -17,10 +20,8 @@ namespace {
 // Below this many values per thread, threads cost more than they save (the update is memory-bound).
 constexpr int64_t kMinPerThread = 1 << 16;
 
-// Calls fn(offset, count) over [0, n) in equal static chunks, one per thread. Elementwise updates
-// give the same result however the range is split.
-template <class Fn>
-void for_chunks(int64_t n, Fn fn) {
+// Threads for an update over n values.
+int threads_over(int64_t n) {
   int nt = 1;
 #ifdef _OPENMP
   if (n >= 2 * kMinPerThread && !omp_in_parallel()) {
@@ -28,13 +29,26 @@ void for_chunks(int64_t n, Fn fn) {
     nt = num_threads();
     if (nt > most) nt = (int)most;
   }
+#else
+  (void)n;
 #endif
+  return nt;
+}
+
+// Each thread's share of n values: rounded up to 16 floats (64 bytes) so each starts on the same
+// alignment as the array.
+int64_t thread_span(int64_t n, int nt) { return ((n + nt - 1) / nt + 15) / 16 * 16; }
+
+// Calls fn(offset, count) over [0, n) in equal static chunks, one per thread. Elementwise updates
+// give the same result however the range is split.
+template <class Fn>
+void for_chunks(int64_t n, Fn fn) {
+  const int nt = threads_over(n);
   if (nt <= 1) {
     fn(0, n);
     return;
   }
-  // Chunks rounded up to 16 floats (64 bytes) so each starts on the same alignment as the array.
-  const int64_t chunk = ((n + nt - 1) / nt + 15) / 16 * 16;
+  const int64_t chunk = thread_span(n, nt);
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt)
 #endif
@@ -42,6 +56,62 @@ void for_chunks(int64_t n, Fn fn) {
     const int64_t lo = (int64_t)t * chunk;
     if (lo < n) fn(lo, (n - lo < chunk) ? n - lo : chunk);
   }
+}
+
+// for_chunks for an fn that returns whether its range passed a check: whether every range did. The
+// flag is a logical and, so it depends neither on the split nor on the order the threads finish.
+template <class Fn>
+bool for_chunks_all(int64_t n, Fn fn) {
+  const int nt = threads_over(n);
+  if (nt <= 1) return fn(0, n);
+  const int64_t chunk = thread_span(n, nt);
+  bool ok = true;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) reduction(&& : ok)
+#endif
+  for (int t = 0; t < nt; t++) {
+    const int64_t lo = (int64_t)t * chunk;
+    if (lo < n) ok = fn(lo, (n - lo < chunk) ? n - lo : chunk) && ok;  // fn first: every range is updated
+  }
+  return ok;
+}
+
+// A state array of a guarded update and its backup; both null when the update does not use it.
+struct Saved {
+  const float* live;
+  float* bak;
+};
+
+using FiniteFn = bool (*)(const float*, int64_t);
+using CopyFn = void (*)(float*, const float*, int64_t);
+
+FiniteFn finite_fn() { return pick_simd<FiniteFn>(nullptr, MB_AVX2(all_finite_avx2), all_finite_ref); }
+
+void copy_plain(float* dst, const float* src, int64_t n) { std::memcpy(dst, src, (size_t)n * sizeof(float)); }
+CopyFn copy_fn() { return pick_simd<CopyFn>(nullptr, MB_AVX2(copy_stream_avx2), copy_plain); }
+
+// One thread's range [lo, lo + len) of a guarded update, optim_guard_chunk() floats at a time: copy
+// the chunk's params and states into their backups, update(offset, count) it, check its new params.
+// Each chunk is still in cache when the update reads it after the copy and when the check reads
+// what the update wrote, so the guard costs the backups' writes rather than three more passes over
+// memory; on the AVX2 path those writes are non-temporal (copy_stream_avx2). Once a chunk fails
+// the check the later ones are only copied and updated.
+template <class Update>
+bool guarded_range(float* param, float* bak_param, Saved s0, Saved s1, int64_t lo, int64_t len, Update update) {
+  const FiniteFn finite = finite_fn();
+  const CopyFn copy = copy_fn();
+  const int64_t step = optim_guard_chunk();
+  bool ok = true;
+  for (int64_t at = lo, end = lo + len; at < end; at += step) {
+    const int64_t m = end - at < step ? end - at : step;
+    copy(bak_param + at, param + at, m);
+    if (s0.bak) copy(s0.bak + at, s0.live + at, m);
+    if (s1.bak) copy(s1.bak + at, s1.live + at, m);
+    update(at, m);
+    if (ok) ok = finite(param + at, m);
+  }
+  _mm_sfence();  // the backups' non-temporal stores are visible before the caller reads them
+  return ok;
 }
 
 SgdConsts sgd_consts(double lr, double momentum, double dampening, double wd, bool nesterov, bool first_step) {
@@ -146,6 +216,28 @@ bool use_avx2() {
 
 }  // namespace
 
+int64_t optim_guard_chunk() {
+  static const int64_t chunk = [] {
+    int64_t c = cache_sizes().l2 / 64 / 16 * 16;  // l2 / 4 bytes a float / 4 arrays / 4
+    if (c < 2048) c = 2048;
+    if (c > 32768) c = 32768;
+    return c;
+  }();
+  return chunk;
+}
+
+// A float is NaN or ±inf exactly when its exponent bits are all ones. Branch-free over the bits, so
+// the compiler vectorizes it even in this baseline file (SSE2 compares and ors).
+bool all_finite_ref(const float* x, int64_t n) {
+  uint32_t bad = 0;
+  for (int64_t i = 0; i < n; i++) {
+    uint32_t u;
+    std::memcpy(&u, x + i, sizeof u);
+    bad |= (uint32_t)((u & 0x7f800000u) == 0x7f800000u);
+  }
+  return bad == 0;
+}
+
 // ------------------------------------------------------------------ references
 
 void sgd_step_ref(float* param, float* buf, const float* grad, int64_t n, double lr, double momentum,
@@ -200,6 +292,57 @@ void rmsprop_step(float* param, float* sq, float* buf, const float* grad, int64_
     if (avx2) return rmsprop_chunk_avx2(param + lo, sq + lo, b, grad + lo, len, c);
 #endif
     rmsprop_chunk(param + lo, sq + lo, b, grad + lo, len, c);
+  });
+}
+
+// ------------------------------------------------------------------ guarded dispatch
+
+bool sgd_step_guarded(float* param, float* buf, float* bak_param, float* bak_buf, const float* grad, int64_t n,
+                      double lr, double momentum, double dampening, double weight_decay, bool nesterov,
+                      bool first_step) {
+  const SgdConsts c = sgd_consts(lr, momentum, dampening, weight_decay, nesterov, first_step);
+  [[maybe_unused]] const bool avx2 = use_avx2();
+  const Saved sb = c.use_momentum ? Saved{buf, bak_buf} : Saved{nullptr, nullptr};
+  return for_chunks_all(n, [&](int64_t lo, int64_t len) {
+    return guarded_range(param, bak_param, sb, Saved{nullptr, nullptr}, lo, len, [&](int64_t at, int64_t m) {
+      float* b = c.use_momentum ? buf + at : nullptr;
+#ifdef MB_HAVE_AVX2_TU
+      if (avx2) return sgd_chunk_avx2(param + at, b, grad + at, m, c);
+#endif
+      sgd_chunk(param + at, b, grad + at, m, c);
+    });
+  });
+}
+
+bool adam_step_guarded(float* param, float* m, float* v, float* bak_param, float* bak_m, float* bak_v,
+                       const float* grad, int64_t n, double lr, double beta1, double beta2, double eps,
+                       double weight_decay, bool decoupled, int64_t step) {
+  const AdamConsts c = adam_consts(lr, beta1, beta2, eps, weight_decay, decoupled, step);
+  [[maybe_unused]] const bool avx2 = use_avx2();
+  return for_chunks_all(n, [&](int64_t lo, int64_t len) {
+    return guarded_range(param, bak_param, Saved{m, bak_m}, Saved{v, bak_v}, lo, len, [&](int64_t at, int64_t k) {
+#ifdef MB_HAVE_AVX2_TU
+      if (avx2) return adam_chunk_avx2(param + at, m + at, v + at, grad + at, k, c);
+#endif
+      adam_chunk(param + at, m + at, v + at, grad + at, k, c);
+    });
+  });
+}
+
+bool rmsprop_step_guarded(float* param, float* sq, float* buf, float* bak_param, float* bak_sq, float* bak_buf,
+                          const float* grad, int64_t n, double lr, double alpha, double eps, double weight_decay,
+                          double momentum) {
+  const RmspropConsts c = rmsprop_consts(lr, alpha, eps, weight_decay, momentum);
+  [[maybe_unused]] const bool avx2 = use_avx2();
+  const Saved sb = c.use_momentum ? Saved{buf, bak_buf} : Saved{nullptr, nullptr};
+  return for_chunks_all(n, [&](int64_t lo, int64_t len) {
+    return guarded_range(param, bak_param, Saved{sq, bak_sq}, sb, lo, len, [&](int64_t at, int64_t k) {
+      float* b = c.use_momentum ? buf + at : nullptr;
+#ifdef MB_HAVE_AVX2_TU
+      if (avx2) return rmsprop_chunk_avx2(param + at, sq + at, b, grad + at, k, c);
+#endif
+      rmsprop_chunk(param + at, sq + at, b, grad + at, k, c);
+    });
   });
 }
 

@@ -1,7 +1,7 @@
 // optim_avx2.cc — AVX2 bodies of the optimizer updates (compiled with -mavx2 -mfma; called only when
 // mb::simd_level() >= Simd::Avx2). Eight floats a step with the scalar tail in the same order of
 // operations. No fused multiply-add: every product and sum rounds as in the scalar reference, so
-// this path agrees with *_ref bit for bit.
+// this path agrees with *_ref bit for bit. Also the guarded updates' finite check and backup copy.
 // The compiler would otherwise fuse a*b + c into one FMA (GCC does so at -O3 even in ISO mode).
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
@@ -12,6 +12,7 @@
 #include <immintrin.h>
 
 #include <cmath>
+#include <cstdint>
 
 #include "optim.h"
 
@@ -115,6 +116,41 @@ void rmsprop_chunk_avx2(float* param, float* sq, float* buf, const float* grad, 
       param[i] = p + (c.neg_lr * g) / avg;
     }
   }
+}
+
+// Sixteen floats a step into two accumulators, then eight, then the scalar tail. A lane is NaN or
+// ±inf exactly when its exponent bits are all ones.
+bool all_finite_avx2(const float* x, int64_t n) {
+  const __m256i expo = _mm256_set1_epi32(0x7f800000);
+  __m256i bad0 = _mm256_setzero_si256(), bad1 = _mm256_setzero_si256();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256i a = _mm256_and_si256(_mm256_castps_si256(_mm256_loadu_ps(x + i)), expo);
+    const __m256i b = _mm256_and_si256(_mm256_castps_si256(_mm256_loadu_ps(x + i + 8)), expo);
+    bad0 = _mm256_or_si256(bad0, _mm256_cmpeq_epi32(a, expo));
+    bad1 = _mm256_or_si256(bad1, _mm256_cmpeq_epi32(b, expo));
+  }
+  for (; i + 8 <= n; i += 8) {
+    const __m256i a = _mm256_and_si256(_mm256_castps_si256(_mm256_loadu_ps(x + i)), expo);
+    bad0 = _mm256_or_si256(bad0, _mm256_cmpeq_epi32(a, expo));
+  }
+  const __m256i bad = _mm256_or_si256(bad0, bad1);
+  bool ok = _mm256_testz_si256(bad, bad) != 0;
+  for (; i < n; i++) ok = ok && std::isfinite(x[i]);
+  return ok;
+}
+
+// Plain loads, non-temporal stores from the first 32-byte boundary of dst on. The caller fences
+// (_mm_sfence) before anything reads dst.
+void copy_stream_avx2(float* dst, const float* src, int64_t n) {
+  int64_t i = 0;
+  for (; i < n && (reinterpret_cast<uintptr_t>(dst + i) & 31) != 0; i++) dst[i] = src[i];
+  for (; i + 16 <= n; i += 16) {
+    _mm256_stream_ps(dst + i, _mm256_loadu_ps(src + i));
+    _mm256_stream_ps(dst + i + 8, _mm256_loadu_ps(src + i + 8));
+  }
+  for (; i + 8 <= n; i += 8) _mm256_stream_ps(dst + i, _mm256_loadu_ps(src + i));
+  for (; i < n; i++) dst[i] = src[i];
 }
 
 }  // namespace mb

@@ -410,6 +410,42 @@ export const CHECKS: Record<string, (a: Args) => void> = {
     const momentum = nonneg(a, 9, 'momentum');
     f32(a, 3, 'momentumBuf', momentum > 0 ? n : 0);
   },
+  sgdStepGuarded(a) {
+    arity(a, 12, 'sgdStepGuarded');
+    const n = size(a, 5, 'n', 0);
+    f32(a, 0, 'param', n); f32(a, 1, 'grad', n); f32(a, 3, 'paramBackup', n);
+    nonneg(a, 6, 'lr');
+    const momentum = nonneg(a, 7, 'momentum');
+    const dampening = num(a, 8, 'dampening');
+    nonneg(a, 9, 'weightDecay');
+    const nesterov = bool(a, 10, 'nesterov');
+    bool(a, 11, 'firstStep');
+    const nb = momentum !== 0 ? n : 0;
+    f32(a, 2, 'momentumBuf', nb); f32(a, 4, 'momentumBufBackup', nb);
+    if (nesterov && (momentum <= 0 || dampening !== 0)) {
+      rangeError('momentum > 0 and dampening 0', 'nesterov', `momentum ${describeGlue(a[7])} and dampening ${describeGlue(a[8])}`);
+    }
+  },
+  adamStepGuarded(a) {
+    arity(a, 15, 'adamStepGuarded');
+    const n = size(a, 7, 'n', 0);
+    f32(a, 0, 'param', n); f32(a, 1, 'grad', n); f32(a, 2, 'm', n); f32(a, 3, 'v', n);
+    f32(a, 4, 'paramBackup', n); f32(a, 5, 'mBackup', n); f32(a, 6, 'vBackup', n);
+    nonneg(a, 8, 'lr'); unit(a, 9, 'beta1'); unit(a, 10, 'beta2'); positive(a, 11, 'eps'); nonneg(a, 12, 'weightDecay');
+    bool(a, 13, 'decoupled'); size(a, 14, 'step', 1);
+  },
+  rmspropStepGuarded(a) {
+    arity(a, 13, 'rmspropStepGuarded');
+    const n = size(a, 7, 'n', 0);
+    f32(a, 0, 'param', n); f32(a, 1, 'grad', n); f32(a, 2, 'sq', n); f32(a, 4, 'paramBackup', n); f32(a, 5, 'sqBackup', n);
+    nonneg(a, 8, 'lr');
+    const alpha = num(a, 9, 'alpha');
+    if (!(alpha >= 0 && alpha <= 1)) rangeError('number between 0 and 1', 'alpha', describeGlue(a[9]));
+    positive(a, 10, 'eps'); nonneg(a, 11, 'weightDecay');
+    const momentum = nonneg(a, 12, 'momentum');
+    const nb = momentum > 0 ? n : 0;
+    f32(a, 3, 'momentumBuf', nb); f32(a, 6, 'momentumBufBackup', nb);
+  },
   tensorStats(a) {
     arity(a, 10, 'tensorStats');
     const outer = size(a, 4, 'outer', 0), units = size(a, 5, 'units', 1), inner = size(a, 6, 'inner', 1);

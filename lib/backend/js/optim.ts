@@ -4,6 +4,9 @@
  * sum, quotient and square root is rounded to float32 with Math.fround, in the same order as the
  * native kernels. A double result of one IEEE operation on two floats rounds to the float32 result,
  * so these loops agree with the native ones bit for bit.
+ *
+ * The guarded forms copy, update and check the whole range in turn: the native kernels interleave
+ * the three chunk by chunk for the cache's sake, which changes no value.
  */
 
 const f = Math.fround;
@@ -87,4 +90,52 @@ export function rmspropStep(
       param[i] = p + f(f(negLr * g) / avg);
     }
   }
+}
+
+/** The first n values of src into dst. */
+function backup(dst: Float32Array, src: Float32Array, n: number): void {
+  dst.set(n === src.length ? src : src.subarray(0, n));
+}
+
+/** Whether none of a[0..n) is NaN or ±infinity. */
+function allFinite(a: Float32Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[i] - a[i] !== 0) return false; // NaN for NaN and ±infinity
+  return true;
+}
+
+/** See Backend.sgdStepGuarded. */
+export function sgdStepGuarded(
+  param: Float32Array, grad: Float32Array, momentumBuf: Float32Array, paramBackup: Float32Array, momentumBufBackup: Float32Array,
+  n: number, lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: boolean, firstStep: boolean,
+): boolean {
+  backup(paramBackup, param, n);
+  if (momentum !== 0) backup(momentumBufBackup, momentumBuf, n);
+  sgdStep(param, grad, momentumBuf, n, lr, momentum, dampening, weightDecay, nesterov, firstStep);
+  return allFinite(param, n);
+}
+
+/** See Backend.adamStepGuarded. */
+export function adamStepGuarded(
+  param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array,
+  paramBackup: Float32Array, mBackup: Float32Array, vBackup: Float32Array, n: number,
+  lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: boolean, step: number,
+): boolean {
+  backup(paramBackup, param, n);
+  backup(mBackup, m, n);
+  backup(vBackup, v, n);
+  adamStep(param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+  return allFinite(param, n);
+}
+
+/** See Backend.rmspropStepGuarded. */
+export function rmspropStepGuarded(
+  param: Float32Array, grad: Float32Array, sq: Float32Array, momentumBuf: Float32Array,
+  paramBackup: Float32Array, sqBackup: Float32Array, momentumBufBackup: Float32Array, n: number,
+  lr: number, alpha: number, eps: number, weightDecay: number, momentum: number,
+): boolean {
+  backup(paramBackup, param, n);
+  backup(sqBackup, sq, n);
+  if (momentum > 0) backup(momentumBufBackup, momentumBuf, n);
+  rmspropStep(param, grad, sq, momentumBuf, n, lr, alpha, eps, weightDecay, momentum);
+  return allFinite(param, n);
 }

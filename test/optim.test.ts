@@ -2,8 +2,9 @@
 // state dicts, schedules against torch's schedulers, gradient clipping against torch.nn.utils, and
 // the exact messages for bad input.
 import { describe, it, expect } from 'vitest';
-import { backends, fixture, expectClose } from './helpers';
+import { backends, js, fixture, expectClose } from './helpers';
 import type { ParamArena } from '../lib/params';
+import type { OptimizerSnapshot } from '../lib/optim';
 import {
   SGD, Adam, AdamW, RMSProp, Optimizer, clipGradNorm, clipGradValue,
   StepLR, ExponentialLR, CosineAnnealingLR, LinearWarmup, SequentialLR, LRScheduler,
@@ -168,6 +169,202 @@ describe('optimizer state', () => {
     expect(() => o.loadStateDict({ ...sd, options: { ...sd.options, eps: -1 } })).toThrow(
       'Expected finite number > 0 for eps but received -1 of type number',
     );
+  });
+});
+
+// stepGuarded: step() with the NaN guard's copies fused into the update's pass, over arenas that
+// are views of one weights array (as a model's), against captureState + step + a finite check.
+describe('stepGuarded', () => {
+  const W = fx.param0.length;
+  type Layout = 'one arena' | 'two arenas, in reverse order';
+  /** The weights array and the arenas over it (fresh copies of param0). */
+  function views(layout: Layout): { weights: Float32Array; arenas: ParamArena[] } {
+    const weights = Float32Array.from(fx.param0);
+    const grads = new Float32Array(W);
+    if (layout === 'one arena') return { weights, arenas: [{ data: weights, grad: grads, views: [] }] };
+    const cut = 20;
+    return {
+      weights,
+      arenas: [
+        { data: weights.subarray(cut), grad: grads.subarray(cut), views: [] },
+        { data: weights.subarray(0, cut), grad: grads.subarray(0, cut), views: [] },
+      ],
+    };
+  }
+  const setAll = (arenas: ParamArena[], weights: Float32Array, g: number[]) => {
+    for (const a of arenas) {
+      const at = (a.data.byteOffset - weights.byteOffset) / 4;
+      a.grad.set(g.slice(at, at + a.grad.length));
+    }
+  };
+  const plainSnap = (s: { step: number; buffers: Record<string, Float32Array | null>[] }) => ({
+    step: s.step,
+    buffers: s.buffers.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v && Array.from(v)]))),
+  });
+  /** The TypeScript loops (AMSGrad, centered) have no guarded form. */
+  const fusable = (c: { options: Record<string, unknown> }) => !c.options.amsgrad && !c.options.centered;
+
+  for (const [bname, b] of backends) {
+    for (const c of fx.optimizers) {
+      for (const layout of ['one arena', 'two arenas, in reverse order'] as const) {
+        it(`${bname} ${c.name} (${layout}): the same bits, backups and snapshot as captureState + step`, () => {
+          const ref = views(layout);
+          const fused = views(layout);
+          const refOpt = make(c.kind, ref.arenas, { ...c.options, backend: b });
+          const opt = make(c.kind, fused.arenas, { ...c.options, backend: b });
+          const backup = new Float32Array(W);
+          // a slot shaped by nothing yet: stepGuarded sizes it as captureState would
+          let snap: OptimizerSnapshot = { step: 0, buffers: opt.params.map(() => ({})) };
+          let fusedSteps = 0;
+          fx.grads.forEach((g: number[], t: number) => {
+            setAll(ref.arenas, ref.weights, g);
+            setAll(fused.arenas, fused.weights, g);
+            const before = Array.from(ref.weights);
+            const refSnap = refOpt.captureState();
+            refOpt.step();
+            let ok = opt.stepGuarded(fused.weights, backup, snap);
+            if (ok === null) {
+              // what the trainer does then: the same copies, taken apart from the update
+              backup.set(fused.weights);
+              snap = opt.captureState(snap);
+              opt.step();
+              ok = fused.weights.every(Number.isFinite);
+            } else fusedSteps++;
+            expect(ok).toBe(true);
+            expect(Array.from(fused.weights), `step ${t + 1}`).toEqual(Array.from(ref.weights));
+            expect(Array.from(backup)).toEqual(before);
+            expect(plainSnap(snap)).toEqual(plainSnap(refSnap));
+            expect(opt.stateDict()).toEqual(refOpt.stateDict());
+          });
+          // SGD's first momentum step creates its buffer, so it takes the plain path
+          const firstPlain = c.kind === 'SGD' && (c.options.momentum ?? 0) !== 0;
+          expect(fusedSteps).toBe(fusable(c) ? fx.grads.length - (firstPlain ? 1 : 0) : 0);
+          // restoreState and the backup undo the last step
+          opt.restoreState(snap);
+          fused.weights.set(backup);
+          expect(opt.steps).toBe(fx.grads.length - 1);
+        });
+      }
+    }
+
+    it(`${bname}: a NaN in a gradient or an update that overflows returns false, and the backups undo it`, () => {
+      for (const [kind, options] of [['SGD', { lr: 0.1, momentum: 0.9 }], ['Adam', { lr: 0.01 }], ['AdamW', { lr: 0.01 }], ['RMSProp', { lr: 0.01, momentum: 0.5 }]] as const) {
+        for (const fault of ['NaN gradient', 'huge lr']) {
+          const { weights, arenas } = views('two arenas, in reverse order');
+          const opt = make(kind, arenas, { ...options, backend: b });
+          setAll(arenas, weights, fx.grads[0]);
+          opt.step();
+          const snap = opt.captureState();
+          const backup = new Float32Array(W);
+          const w0 = Array.from(weights);
+          const sd0 = opt.stateDict();
+          setAll(arenas, weights, fx.grads[1]);
+          if (fault === 'NaN gradient') arenas[0].grad[3] = NaN;
+          else opt.lr = 1e39; // rounds to an infinite float32 step
+          expect(opt.stepGuarded(weights, backup, snap), `${kind} ${fault}`).toBe(false);
+          expect(weights.every(Number.isFinite)).toBe(false);
+          opt.restoreState(snap);
+          weights.set(backup);
+          if (fault === 'huge lr') opt.lr = sd0.options.lr as number;
+          expect(Array.from(weights)).toEqual(w0);
+          expect(opt.stateDict()).toEqual(sd0);
+        }
+      }
+    });
+  }
+
+  it('returns null and changes nothing where the fused form does not apply', () => {
+    class MySGD extends SGD {}
+    const cases: [string, () => { opt: Optimizer; weights: Float32Array; backup?: Float32Array }][] = [
+      ['a subclass', () => {
+        const { weights, arenas } = views('one arena');
+        return { opt: new MySGD(arenas, { lr: 0.1 }), weights };
+      }],
+      ['a replaced step', () => {
+        const { weights, arenas } = views('one arena');
+        const opt = new SGD(arenas, { lr: 0.1 });
+        const step = opt.step.bind(opt);
+        opt.step = () => step();
+        return { opt, weights };
+      }],
+      ['AMSGrad', () => {
+        const { weights, arenas } = views('one arena');
+        return { opt: new Adam(arenas, { amsgrad: true }), weights };
+      }],
+      ['centered RMSprop', () => {
+        const { weights, arenas } = views('one arena');
+        return { opt: new RMSProp(arenas, { centered: true }), weights };
+      }],
+      ['arenas that leave a gap', () => {
+        const { weights, arenas } = views('two arenas, in reverse order');
+        return { opt: new SGD([arenas[0]], { lr: 0.1 }), weights };
+      }],
+      ['overlapping arenas', () => {
+        const { weights, arenas } = views('two arenas, in reverse order');
+        const a: ParamArena = { data: weights.subarray(10, 30), grad: new Float32Array(20), views: [] };
+        return { opt: new SGD([arenas[0], a], { lr: 0.1 }), weights: weights.subarray(0, W - 10) };
+      }],
+      ['arenas in other memory', () => {
+        const { arenas } = views('one arena');
+        return { opt: new SGD(arenas, { lr: 0.1 }), weights: Float32Array.from(fx.param0) };
+      }],
+      ['a backup of another length', () => {
+        const { weights, arenas } = views('one arena');
+        return { opt: new SGD(arenas, { lr: 0.1 }), weights, backup: new Float32Array(W - 1) };
+      }],
+      ['a snapshot of another number of arenas', () => {
+        const { weights, arenas } = views('one arena');
+        return { opt: new Adam(arenas), weights };
+      }],
+      ['a first momentum step', () => {
+        const { weights, arenas } = views('one arena');
+        return { opt: new SGD(arenas, { lr: 0.1, momentum: 0.9 }), weights };
+      }],
+      ['a backend without the guarded kernels', () => {
+        const { weights, arenas } = views('one arena');
+        const partial = { ...js, sgdStepGuarded: undefined } as unknown as typeof js;
+        return { opt: new SGD(arenas, { lr: 0.1, backend: partial }), weights };
+      }],
+    ];
+    for (const [what, mk] of cases) {
+      const { opt, weights, backup = new Float32Array(weights.length).fill(7) } = mk();
+      for (const a of opt.params) a.grad.fill(0.5);
+      const snap = what === 'a snapshot of another number of arenas' ? { step: 0, buffers: [{}, {}] } : opt.captureState();
+      const snap0 = plainSnap(snap);
+      const w0 = Array.from(weights);
+      const sd0 = opt.stateDict();
+      const b0 = Array.from(backup);
+      expect(opt.stepGuarded(weights, backup, snap), what).toBeNull();
+      expect(Array.from(weights), what).toEqual(w0);
+      expect(opt.stateDict(), what).toEqual(sd0);
+      expect(Array.from(backup), what).toEqual(b0);
+      expect(plainSnap(snap), what).toEqual(snap0);
+    }
+  });
+
+  it('an update that throws in its second arena leaves complete backups (the first arena already updated)', () => {
+    let calls = 0;
+    const failing = {
+      ...js,
+      sgdStepGuarded: (...a: Parameters<typeof js.sgdStepGuarded>) => {
+        if (++calls === 2) throw new RangeError('Expected a working kernel for sgdStepGuarded but received this one');
+        return js.sgdStepGuarded(...a);
+      },
+    } as typeof js;
+    const { weights, arenas } = views('two arenas, in reverse order');
+    const opt = new SGD(arenas, { lr: 0.1, momentum: 0.9, backend: failing });
+    setAll(arenas, weights, fx.grads[0]);
+    opt.step();
+    const snap = opt.captureState();
+    const backup = new Float32Array(W);
+    const w0 = Array.from(weights);
+    const sd0 = opt.stateDict();
+    setAll(arenas, weights, fx.grads[1]);
+    expect(() => opt.stepGuarded(weights, backup, snap)).toThrow('Expected a working kernel');
+    expect(Array.from(weights)).not.toEqual(w0); // the first arena did move
+    expect(Array.from(backup)).toEqual(w0);
+    opt.restoreState(snap);
+    expect(opt.stateDict()).toEqual(sd0);
   });
 });
 

@@ -115,6 +115,19 @@ export class Adam extends Optimizer {
     );
   }
 
+  /** The fused kernel's form only (AMSGrad's update is a TypeScript loop). */
+  protected override canGuard(_i: number): boolean {
+    return (this.constructor === Adam || this.constructor === AdamW) && !this.h.amsgrad && typeof this.backend.adamStepGuarded === 'function';
+  }
+
+  protected override updateGuarded(i: number, a: ParamArena, bak: Float32Array, into: Record<string, Float32Array | null>): boolean {
+    const { betas, eps, weightDecay } = this.h;
+    return this.backend.adamStepGuarded(
+      a.data, a.grad, this.m[i], this.v[i], bak, into.m!, into.v!, a.data.length, this._lr, betas[0], betas[1], eps,
+      weightDecay, this.decoupled, this._step,
+    );
+  }
+
   protected buffers(i: number): Record<string, Float32Array | null> {
     return { m: this.m[i], v: this.v[i], ...(this.h.amsgrad ? { vMax: this.vMax[i] } : {}) };
   }

@@ -82,6 +82,68 @@ export abstract class Optimizer {
     for (let i = 0; i < this.params.length; i++) this.update(i, this.params[i]);
   }
 
+  /**
+   * step() with the copies a trainer's NaN/Inf guard takes before it (fit's rollback), fused into the
+   * update's own pass over each arena: `backup` receives the values `weights` held before the update,
+   * `snap` what captureState(snap) would have held, and the result says whether every weight the
+   * update wrote is finite. `weights` is the array the arenas are views of (a model's
+   * parameters().data); each arena's part of `backup` is the same range as its part of `weights`.
+   * Step count, lr and results are exactly those of step(), and restoreState(snap) undoes it.
+   *
+   * Returns null, having changed nothing, where the fused form does not apply, and the caller copies,
+   * steps and checks in turn: an optimizer that is not one of the stock ones (or whose step has been
+   * replaced), an update that runs in TypeScript (AMSGrad, centered RMSprop) or a backend without the
+   * guarded kernels, arenas that are not disjoint views together covering `weights`, a snapshot of
+   * another number of arenas, or a buffer the update would create (SGD's first momentum step).
+   * Should the update throw, backup and snap still hold the state before this step, as after
+   * captureState.
+   */
+  stepGuarded(weights: Float32Array, backup: Float32Array, snap: OptimizerSnapshot): boolean | null {
+    const n = this.params.length;
+    if (this.step !== Optimizer.prototype.step || backup.length !== weights.length || snap.buffers.length !== n) return null;
+    if (!tiles(this.params, weights)) return null;
+    for (let i = 0; i < n; i++) if (!this.canGuard(i)) return null;
+    // sized as captureState sizes them: an array is made only for a buffer that is new or resized
+    for (let i = 0; i < n; i++) shapeLike(snap.buffers[i], this.buffers(i));
+    snap.step = this._step;
+    this._step++;
+    let finite = true;
+    for (let i = 0; i < n; i++) {
+      const a = this.params[i];
+      const bak = backupOf(backup, weights, a.data);
+      const into = snap.buffers[i];
+      try {
+        if (!this.updateGuarded(i, a, bak, into)) finite = false;
+      } catch (e) {
+        // the kernels check before they write: arenas i and later are as they were, copy them now
+        for (let j = i; j < n; j++) {
+          backupOf(backup, weights, this.params[j].data).set(this.params[j].data);
+          const to = snap.buffers[j];
+          for (const [k, b] of Object.entries(this.buffers(j))) {
+            if (b === null) to[k] = null;
+            else to[k]!.set(b);
+          }
+        }
+        throw e;
+      }
+    }
+    return finite;
+  }
+
+  /** Whether updateGuarded can do arena i's update now (see stepGuarded). */
+  protected canGuard(_i: number): boolean {
+    return false;
+  }
+
+  /**
+   * Arena i's update through the backend's guarded kernel: `bak` receives the arena's values before
+   * it, `into` (shaped like buffers(i), null entries set) the buffers' values before it,
+   * every one, also those the update does not use. Returns whether the new values are finite.
+   */
+  protected updateGuarded(_i: number, _arena: ParamArena, _bak: Float32Array, _into: Record<string, Float32Array | null>): boolean {
+    throw new Error(`${this.constructor.name} has no guarded update`);
+  }
+
   /** Sets every gradient to 0. */
   zeroGrad(): void {
     for (const a of this.params) a.grad.fill(0);
@@ -172,6 +234,47 @@ export abstract class Optimizer {
   protected abstract apply(parsed: unknown): void;
   protected abstract buffers(i: number): Record<string, Float32Array | null>;
   protected abstract setBuffers(i: number, b: Record<string, Float32Array | null>): void;
+}
+
+/** Where `view` starts in `whole` when it is a view of `whole` that lies inside it, else -1. */
+function offsetIn(whole: Float32Array, view: Float32Array): number {
+  if (view.buffer !== whole.buffer) return -1;
+  const off = (view.byteOffset - whole.byteOffset) / Float32Array.BYTES_PER_ELEMENT;
+  return off >= 0 && off + view.length <= whole.length ? off : -1;
+}
+
+/** Whether the arenas' values are disjoint views of `weights` that together cover it. */
+function tiles(arenas: readonly ParamArena[], weights: Float32Array): boolean {
+  let total = 0;
+  for (let i = 0; i < arenas.length; i++) {
+    const a = arenas[i].data;
+    const at = offsetIn(weights, a);
+    if (at < 0) return false;
+    for (let j = 0; j < i; j++) {
+      const b = arenas[j].data;
+      const bt = (b.byteOffset - weights.byteOffset) / Float32Array.BYTES_PER_ELEMENT;
+      if (a.length > 0 && b.length > 0 && at < bt + b.length && bt < at + a.length) return false;
+    }
+    total += a.length;
+  }
+  return total === weights.length;
+}
+
+/** The part of `backup` at the place `view` has in `weights` (the whole array for a whole view). */
+function backupOf(backup: Float32Array, weights: Float32Array, view: Float32Array): Float32Array {
+  const at = offsetIn(weights, view);
+  return at === 0 && view.length === backup.length ? backup : backup.subarray(at, at + view.length);
+}
+
+/**
+ * Gives `snap` what captureState would give it before copying: null for a buffer not created yet
+ * (canGuard made sure the update creates none), an array of the same length for every other.
+ */
+function shapeLike(snap: Record<string, Float32Array | null>, live: Record<string, Float32Array | null>): void {
+  for (const [k, b] of Object.entries(live)) {
+    if (b === null) snap[k] = null;
+    else if (snap[k]?.length !== b.length) snap[k] = new Float32Array(b.length);
+  }
 }
 
 export function take<T>(b: Record<string, Float32Array | null>, key: string, kind: string, i: number): T {

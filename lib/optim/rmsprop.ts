@@ -113,6 +113,23 @@ export class RMSProp extends Optimizer {
     );
   }
 
+  /** The fused kernel's form only (the centered update is a TypeScript loop). */
+  protected override canGuard(i: number): boolean {
+    return this.constructor === RMSProp && !this.h.centered && typeof this.backend.rmspropStepGuarded === 'function' &&
+      (this.h.momentum <= 0 || this.bufs[i] !== null);
+  }
+
+  protected override updateGuarded(i: number, a: ParamArena, bak: Float32Array, into: Record<string, Float32Array | null>): boolean {
+    const { alpha, eps, weightDecay, momentum } = this.h;
+    const buf = this.bufs[i];
+    const bakBuf = into.momentumBuf ?? EMPTY;
+    // a buffer left from a momentum a schedule has since set to 0: unused by the update, still state
+    if (momentum <= 0 && buf !== null) bakBuf.set(buf);
+    return this.backend.rmspropStepGuarded(
+      a.data, a.grad, this.sq[i], buf ?? EMPTY, bak, into.sq!, bakBuf, a.data.length, this._lr, alpha, eps, weightDecay, momentum,
+    );
+  }
+
   protected buffers(i: number): Record<string, Float32Array | null> {
     return { sq: this.sq[i], momentumBuf: this.bufs[i], ...(this.h.centered ? { gradAvg: this.gradAvg[i] } : {}) };
   }

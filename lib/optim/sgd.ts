@@ -85,6 +85,22 @@ export class SGD extends Optimizer {
     this.backend.sgdStep(a.data, a.grad, buf, a.data.length, this._lr, momentum, dampening, weightDecay, nesterov, first);
   }
 
+  /** Not while a first momentum step would create the buffer: that step takes the plain path. */
+  protected override canGuard(i: number): boolean {
+    return this.constructor === SGD && typeof this.backend.sgdStepGuarded === 'function' && (this.h.momentum === 0 || this.bufs[i] !== null);
+  }
+
+  protected override updateGuarded(i: number, a: ParamArena, bak: Float32Array, into: Record<string, Float32Array | null>): boolean {
+    const { momentum, dampening, nesterov, weightDecay } = this.h;
+    const buf = this.bufs[i];
+    const bakBuf = into.momentumBuf ?? EMPTY;
+    // a buffer left from a momentum a schedule has since set to 0: unused by the update, still state
+    if (momentum === 0 && buf !== null) bakBuf.set(buf);
+    return this.backend.sgdStepGuarded(
+      a.data, a.grad, buf ?? EMPTY, bak, bakBuf, a.data.length, this._lr, momentum, dampening, weightDecay, nesterov, false,
+    );
+  }
+
   protected buffers(i: number): Record<string, Float32Array | null> {
     return { momentumBuf: this.bufs[i] };
   }

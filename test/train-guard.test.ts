@@ -5,9 +5,11 @@
 import { describe, it, expect } from 'vitest';
 import {
   Sequential, Linear, ReLU, BatchNorm1d, CrossEntropyLoss, MSELoss, BCEWithLogitsLoss, MultiMarginLoss,
-  SGD, Adam, fit, predict, NonFiniteLossError, tensor,
+  SGD, Adam, AdamW, RMSProp, fit, predict, NonFiniteLossError, tensor,
 } from '../lib/index';
-import { rng } from './helpers';
+import type { Optimizer } from '../lib/optim';
+import type { Backend } from '../lib/backend/types';
+import { rng, backends } from './helpers';
 
 function data(n: number, seed: number) {
   const r = rng(seed);
@@ -24,7 +26,7 @@ const model = (out = 3) =>
   new Sequential([new Linear({ inFeatures: 6, outFeatures: 8 }), new BatchNorm1d({ numFeatures: 8 }), new ReLU(), new Linear({ inFeatures: 8, outFeatures: out })], { inputShape: [6], seed: 3 });
 
 /** Everything a step changes, copied: parameters, buffers, optimizer state. */
-function state(m: Sequential, opt: SGD | Adam) {
+function state(m: Sequential, opt: Optimizer) {
   return {
     params: Array.from(m.parameters().data),
     buffers: m.layers.flatMap((l) => l.buffers().map((b) => Array.from(b.data))),
@@ -167,4 +169,87 @@ describe('targets the loss cannot take are refused before any state changes', ()
     expect(err.message).toBe('Expected something else for target but received this');
     expect(state(m, opt)).toEqual(before); // BatchNorm statistics and num_batches_tracked included
   });
+});
+
+/** A backend that counts the calls of each kernel of `base`. */
+function counting(base: Backend): { backend: Backend; calls: Record<string, number> } {
+  const calls: Record<string, number> = {};
+  const b: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(base)) {
+    b[k] = typeof v === 'function' ? (...a: unknown[]) => ((calls[k] = (calls[k] ?? 0) + 1), (v as (...x: unknown[]) => unknown)(...a)) : v;
+  }
+  return { backend: b as unknown as Backend, calls };
+}
+
+// The stock optimizers take the fused guard (Optimizer.stepGuarded: copies, update and check in one
+// pass); a subclass takes the separate copies, update and check. Both must train the same bits.
+describe('the fused guard', () => {
+  const { x, y } = data(40, 11);
+  const mk = (backend: Backend) =>
+    new Sequential([new Linear({ inFeatures: 6, outFeatures: 8 }), new BatchNorm1d({ numFeatures: 8 }), new ReLU(), new Linear({ inFeatures: 8, outFeatures: 3 })], { inputShape: [6], seed: 3, backend });
+  class PlainSGD extends SGD {}
+  class PlainAdam extends Adam {}
+  class PlainAdamW extends AdamW {}
+  class PlainRMSProp extends RMSProp {}
+  const kinds: [string, (m: Sequential, plain: boolean) => Optimizer, string][] = [
+    ['SGD momentum nesterov', (m, p) => new (p ? PlainSGD : SGD)(m.parameters(), { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-3 }), 'sgdStepGuarded'],
+    ['SGD', (m, p) => new (p ? PlainSGD : SGD)(m.parameters(), { lr: 0.05 }), 'sgdStepGuarded'],
+    ['Adam', (m, p) => new (p ? PlainAdam : Adam)(m.parameters(), { lr: 0.01, weightDecay: 1e-3 }), 'adamStepGuarded'],
+    ['AdamW', (m, p) => new (p ? PlainAdamW : AdamW)(m.parameters(), { lr: 0.01 }), 'adamStepGuarded'],
+    ['RMSProp momentum', (m, p) => new (p ? PlainRMSProp : RMSProp)(m.parameters(), { lr: 0.01, momentum: 0.5 }), 'rmspropStepGuarded'],
+  ];
+  for (const [bname, base] of backends) {
+    for (const [name, make, kernel] of kinds) {
+      it(`${bname} ${name}: the same weights, buffers and optimizer state as the separate copies and check`, async () => {
+        const run = async (plain: boolean) => {
+          const { backend, calls } = counting(base);
+          const m = mk(backend);
+          const opt = make(m, plain);
+          // two fits: the second takes over the first's guard arrays
+          for (let r = 0; r < 2; r++) {
+            await fit(m, x, y, { epochs: 2, batchSize: 10, loss: new CrossEntropyLoss(), optimizer: opt, verbose: 0, seed: 5 });
+          }
+          return { s: state(m, opt), calls };
+        };
+        const fused = await run(false);
+        const plain = await run(true);
+        // the state dicts differ only in the kind, the subclass's name
+        expect(fused.s).toEqual({ ...plain.s, opt: plain.s.opt.replace('"kind":"Plain', '"kind":"') });
+        expect(fused.s.params).not.toEqual(Array.from(mk(base).parameters().data)); // it trained
+        // 16 steps: all fused, but SGD's first momentum step (it creates the buffer)
+        const firstPlain = name.startsWith('SGD momentum') ? 1 : 0;
+        expect(fused.calls[kernel] ?? 0).toBe(16 - firstPlain);
+        expect(plain.calls[kernel] ?? 0).toBe(0);
+      });
+    }
+  }
+
+  for (const [name, make] of kinds) {
+    it(`${name}: an update that writes an infinite weight mid-run is undone to before it (weights, buffers, optimizer state)`, async () => {
+      const { backend, calls } = counting(backends[1][1]);
+      const m = mk(backend);
+      const opt = make(m, false);
+      const states = [state(m, opt)];
+      const kernel = kinds.find((k) => k[0] === name)![2];
+      const err = await fit(m, x, y, {
+        epochs: 2, batchSize: 10, loss: new CrossEntropyLoss(), optimizer: opt, verbose: 0, shuffle: false,
+        callbacks: [{
+          // float32(1e39) is infinite: the update of step 3 writes infinities, which no forward has seen yet
+          onBatchBegin: () => void (opt.steps === 2 && (opt.lr = 1e39)),
+          onBatchEnd: () => void states.push(state(m, opt)),
+        }],
+      }).catch((e) => e);
+      expect(err).toBeInstanceOf(NonFiniteLossError);
+      expect(err.message).toMatch(/^Training stopped: a parameter became NaN or infinite at epoch 1, step 3 \(global step 3\)/);
+      expect(states.length).toBe(3);
+      const got = state(m, opt);
+      // the lr a callback set is not the optimizer's state; everything else is back before step 3
+      expect(JSON.parse(got.opt).options.lr).toBe(1e39);
+      opt.lr = JSON.parse(states[2].opt).options.lr;
+      expect(state(m, opt)).toEqual(states[2]);
+      expect(opt.steps).toBe(2);
+      expect(got.params.every(Number.isFinite)).toBe(true);
+      expect(calls[kernel]).toBeGreaterThanOrEqual(2); // step 3 took the fused guard
+    });
+  }
 });

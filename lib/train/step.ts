@@ -11,10 +11,16 @@
  * optimizer state; forward changes only the layer buffers (BatchNorm running statistics,
  * num_batches_tracked), which are small. So a step copies its buffers before forward (into one of
  * two small preallocated sets), checks the outputs and the loss, and only then — once the step is
- * known to go ahead — copies the weights and the optimizer state (one bulk copy each, into one
- * preallocated slot) after backward, just before the update reads them. After the update one
- * native pass over the weights (the backend's paramStats: a sum of squares in double, finite
- * exactly when every weight is) checks that the update itself wrote finite values. Hence:
+ * known to go ahead — copies the weights and the optimizer state (into one preallocated slot) after
+ * backward, and checks that the update itself wrote finite weights. A stock optimizer does the
+ * copies, the update and the check in the update's own pass (Optimizer.stepGuarded: the backend's
+ * guarded kernels copy, update and check each arena chunk by chunk while the chunk is in cache,
+ * where separate copies and a separate check would each be one more pass over memory). Otherwise —
+ * another optimizer, SGD's first momentum step, arenas that are not views of the model's weights —
+ * the weights and the state are copied (one bulk copy each) just before the update reads them, and
+ * after it one native pass over the weights (the backend's paramStats: a sum of squares in double,
+ * finite exactly when every weight is) checks them. Either way the same values are saved and
+ * checked. Hence:
  * - non-finite outputs or loss at step g: the update of step g - 1 made the model diverge (weights
  *   too large to be useful, though finite); the weights, buffers and optimizer state go back to
  *   before step g - 1 (to before step g when g is the first step of this run);
@@ -102,8 +108,9 @@ class Rollback {
     const fits = reuse !== null && reuse.params.length === n && sameSizes(reuse.start, this.live) && sameSizes(reuse.prev, this.live);
     this.b = {
       params: fits ? reuse.params : new Float32Array(n),
-      // a snapshot is only reused by the optimizer that took it (captureState resizes what differs)
-      opt: fits && reuse.optimizer === optimizer ? reuse.opt : undefined,
+      // a snapshot is only reused by the optimizer that took it (captureState and stepGuarded resize
+      // what differs); a fresh one starts empty, for them to size
+      opt: (fits && reuse.optimizer === optimizer ? reuse.opt : undefined) ?? (optimizer ? { step: 0, buffers: optimizer.params.map(() => ({})) } : undefined),
       optimizer,
       start: fits ? reuse.start : this.live.map((b) => new Float32Array(b.length)),
       prev: fits ? reuse.prev : this.live.map((b) => new Float32Array(b.length)),
@@ -114,11 +121,41 @@ class Rollback {
     const start = this.b.start;
     for (let i = 0; i < this.live.length; i++) start[i].set(this.live[i]);
   }
-  /** The step goes ahead: copy the weights and the optimizer state before its update. */
-  commit(): void {
+  /**
+   * The step goes ahead: its update, with the copies of the weights and the optimizer state before
+   * it, and whether the weights it wrote are finite. Fused where the optimizer can (stepGuarded),
+   * else copy, step and check in turn. When the update throws, the copies are taken all the same.
+   */
+  update(optimizer: OptimizerLike, finite: (a: Float32Array) => boolean, weights: Float32Array): boolean {
+    const b = this.b;
+    if (b.optimizer && b.opt) {
+      let ok: boolean | null;
+      try {
+        ok = b.optimizer.stepGuarded(this.model.parameters().data, b.params, b.opt);
+      } catch (e) {
+        this.advance(); // stepGuarded has left the copies complete
+        throw e;
+      }
+      if (ok !== null) {
+        this.advance();
+        return ok;
+      }
+    }
+    // copied right before the update, which reads the same arrays next (they stay in cache)
+    this.commit();
+    optimizer.step();
+    return finite(weights);
+  }
+  /** Copy the weights and the optimizer state before the update. */
+  private commit(): void {
     const b = this.b;
     b.params.set(this.model.parameters().data);
     if (b.optimizer) b.opt = b.optimizer.captureState(b.opt);
+    this.advance();
+  }
+  /** params and opt hold the state before this step's update: its start buffers become prev. */
+  private advance(): void {
+    const b = this.b;
     const t = b.prev;
     b.prev = b.start;
     b.start = t;
@@ -202,15 +239,14 @@ export function makeTrainStep(o: TrainStepOptions, reuse: GuardBuffers | null): 
       rollback.undoStart();
       throw e;
     }
-    // copied right before the update, which reads the same arrays next (they stay in cache)
-    rollback.commit();
+    let ok: boolean;
     try {
-      optimizer.step();
+      ok = rollback.update(optimizer, finite, arena.data);
     } catch (e) {
       rollback.undoLast(); // the state before this step's update: its start
       throw e;
     }
-    if (!finite(arena.data)) {
+    if (!ok) {
       rollback.undoLast();
       throw stopped('a parameter became NaN or infinite', at);
     }
